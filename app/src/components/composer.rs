@@ -1,0 +1,46 @@
+use leptos::prelude::*;
+
+/// The message box: Enter sends, Shift+Enter starts a new line. Sending is off while `busy`.
+#[component]
+pub fn Composer(busy: Signal<bool>, on_send: Callback<String>) -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let submit = move || {
+        let text = draft.get_untracked();
+        if busy.get_untracked() || text.trim().is_empty() {
+            return;
+        }
+        draft.set(String::new());
+        on_send.run(text);
+    };
+    view! {
+        <form
+            class="composer"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                submit();
+            }
+        >
+            <textarea
+                id="composer-input"
+                aria-label="Message"
+                placeholder="Ask a question about the docs…"
+                rows="2"
+                prop:value=move || draft.get()
+                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:keydown=move |ev| {
+                    if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                        ev.prevent_default();
+                        submit();
+                    }
+                }
+            ></textarea>
+            <button
+                type="submit"
+                class="send"
+                disabled=move || busy.get() || draft.with(|d| d.trim().is_empty())
+            >
+                "Send"
+            </button>
+        </form>
+    }
+}

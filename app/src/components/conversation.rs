@@ -1,0 +1,293 @@
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::hooks::use_navigate;
+
+use crate::api::{AppError, ConversationItem, ItemKind, ThreadView};
+use crate::components::{
+    composer::Composer,
+    layout::focus_composer,
+    state::{escape_html, sleep_ms, use_chat_state},
+};
+use crate::server_fns::{
+    create_thread, get_run_state, get_thread_view, send_message, title_thread,
+};
+
+/// Questions offered on the empty state.
+const EXAMPLES: [&str; 3] = [
+    "How do I set up Paste Assistant on my machine?",
+    "Which environment variables configure the server?",
+    "How do I deploy the assistant with Postgres?",
+];
+
+/// A run the browser is following: (thread id, run id).
+type ActiveRun = Option<(String, String)>;
+
+/// The conversation of one thread (or the empty state when `thread_id` is `None`), with the
+/// composer. Sending stores the message, starts a run and polls it every second until it ends.
+#[component]
+pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
+    let state = use_chat_state();
+    let navigate = use_navigate();
+    let version = RwSignal::new(0u32);
+    // Items shown before the server has them (the message just sent, a send error).
+    let local = RwSignal::new(Vec::<ConversationItem>::new());
+    let sending = RwSignal::new(false);
+    let active = RwSignal::new(ActiveRun::None);
+
+    let thread = Resource::new(
+        move || (thread_id.get(), version.get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_thread_view(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+
+    // Switching threads drops what belonged to the previous one.
+    Effect::new(move |prev: Option<Option<String>>| {
+        let id = thread_id.get();
+        if prev.is_some_and(|p| p != id) {
+            local.set(Vec::new());
+            sending.set(false);
+            active.set(None);
+            focus_composer();
+        }
+        id
+    });
+
+    // A thread that loads with a run still going (reload, navigation) is followed too.
+    Effect::new(move |_| {
+        if let Some(Ok(Some(view))) = thread.get() {
+            if let Some(run) = view.active_run {
+                let next = Some((view.id.clone(), run));
+                if active.get_untracked() != next {
+                    active.set(next);
+                }
+            }
+        }
+    });
+
+    // Poll the active run once a second until it reaches a terminal status.
+    Effect::new(move |_| {
+        let Some((tid, rid)) = active.get() else {
+            return;
+        };
+        spawn_local(async move {
+            let mut failures = 0;
+            loop {
+                sleep_ms(1000).await;
+                if active.get_untracked().as_ref() != Some(&(tid.clone(), rid.clone())) {
+                    return;
+                }
+                match get_run_state(tid.clone(), rid.clone()).await {
+                    Ok(run) if run.is_terminal() => break,
+                    Ok(_) => failures = 0,
+                    Err(AppError::NotFound(_)) => break,
+                    Err(e) => {
+                        failures += 1;
+                        if failures >= 5 {
+                            local.update(|l| l.push(error_item(&e.to_string())));
+                            break;
+                        }
+                    }
+                }
+            }
+            if active.get_untracked().as_ref() == Some(&(tid, rid)) {
+                active.set(None);
+                sending.set(false);
+                version.update(|v| *v += 1);
+            }
+        });
+    });
+
+    // The loaded view replaces the optimistic items once it includes them.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = thread.get() {
+            if active.get_untracked().is_none() && !sending.get_untracked() {
+                local.update(|l| l.retain(|i| i.kind == ItemKind::Error));
+            }
+        }
+    });
+
+    let busy = Signal::derive(move || sending.get() || active.get().is_some());
+
+    let send = Callback::new(move |text: String| {
+        if busy.get_untracked() {
+            return;
+        }
+        let first_message = match thread.get_untracked() {
+            Some(Ok(Some(view))) => view.items.is_empty(),
+            _ => true,
+        };
+        let existing = thread_id.get_untracked();
+        local.update(|l| {
+            l.retain(|i| i.kind != ItemKind::Error);
+            l.push(ConversationItem {
+                id: format!("local-{}", l.len()),
+                kind: ItemKind::User,
+                html: format!("<p class=\"plain\">{}</p>", escape_html(&text)),
+            })
+        });
+        sending.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let tid = match existing.clone() {
+                Some(id) => id,
+                None => match create_thread().await {
+                    Ok(t) => t.id,
+                    Err(e) => {
+                        local.update(|l| l.push(error_item(e.message())));
+                        sending.set(false);
+                        return;
+                    }
+                },
+            };
+            if first_message {
+                let (tid, text) = (tid.clone(), text.clone());
+                spawn_local(async move {
+                    if title_thread(tid, text).await.is_ok() {
+                        state.threads_changed();
+                    }
+                });
+            }
+            match send_message(tid.clone(), text).await {
+                Ok(sent) => {
+                    state.threads_changed();
+                    if sent.run.is_terminal() {
+                        sending.set(false);
+                        version.update(|v| *v += 1);
+                    } else {
+                        active.set(Some((tid.clone(), sent.run.id)));
+                        sending.set(false);
+                    }
+                    if existing.is_none() {
+                        navigate(&format!("/t/{tid}"), Default::default());
+                    }
+                }
+                Err(e) => {
+                    local.update(|l| l.push(error_item(e.message())));
+                    sending.set(false);
+                    if existing.is_none() {
+                        state.threads_changed();
+                        navigate(&format!("/t/{tid}"), Default::default());
+                    }
+                }
+            }
+        });
+    });
+
+    view! {
+        <section class="conversation">
+            <div class="messages" role="log" aria-live="polite" aria-label="Messages">
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match thread.await {
+                            Ok(Some(view)) => view! { <LoadedItems view /> }.into_any(),
+                            Ok(None) => ().into_any(),
+                            Err(AppError::NotFound(_)) => {
+                                view! {
+                                    <p class="notice">
+                                        "This thread does not exist or was deleted. "
+                                        <a href="/">"Start a new thread"</a>
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => {
+                                view! { <p class="notice error">{e.to_string()}</p> }.into_any()
+                            }
+                        }
+                    })}
+                </Transition>
+                <For
+                    each=move || local.get()
+                    key=|item| item.id.clone()
+                    children=|item| view! { <Bubble item /> }
+                />
+                <Show when=move || busy.get()>
+                    <div class="bubble assistant thinking" aria-label="Thinking">
+                        <span class="dots" aria-hidden="true">
+                            <i></i>
+                            <i></i>
+                            <i></i>
+                        </span>
+                        <span class="visually-hidden">"Thinking…"</span>
+                    </div>
+                </Show>
+            </div>
+            <Show when=move || {
+                thread_id.get().is_none() && local.with(|l| l.is_empty()) && !busy.get()
+            }>
+                <EmptyState on_pick=send />
+            </Show>
+            <Composer busy on_send=send />
+        </section>
+    }
+}
+
+fn error_item(message: &str) -> ConversationItem {
+    ConversationItem {
+        id: format!("error-{}", message.len()),
+        kind: ItemKind::Error,
+        html: format!("<p>{}</p>", escape_html(message)),
+    }
+}
+
+#[component]
+fn LoadedItems(view: ThreadView) -> impl IntoView {
+    view.items
+        .into_iter()
+        .map(|item| view! { <Bubble item /> })
+        .collect_view()
+}
+
+#[component]
+fn Bubble(item: ConversationItem) -> impl IntoView {
+    let class = match item.kind {
+        ItemKind::User => "bubble user",
+        ItemKind::Assistant => "bubble assistant",
+        ItemKind::Error => "bubble error",
+    };
+    let label = match item.kind {
+        ItemKind::User => "You",
+        ItemKind::Assistant => "Assistant",
+        ItemKind::Error => "Error",
+    };
+    view! {
+        <article class=class data-kind=label>
+            <span class="visually-hidden">{label} ": "</span>
+            <div class="content" inner_html=item.html></div>
+        </article>
+    }
+}
+
+#[component]
+fn EmptyState(on_pick: Callback<String>) -> impl IntoView {
+    view! {
+        <div class="empty-state">
+            <h1>"Ask the docs"</h1>
+            <p>
+                "Paste Assistant answers questions from this site's documentation and links "
+                "the pages it used. Answers can be wrong: check the linked pages."
+            </p>
+            <ul class="examples" aria-label="Example questions">
+                {EXAMPLES
+                    .into_iter()
+                    .map(|q| {
+                        view! {
+                            <li>
+                                <button
+                                    type="button"
+                                    class="example"
+                                    on:click=move |_| on_pick.run(q.to_string())
+                                >
+                                    {q}
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </div>
+    }
+}

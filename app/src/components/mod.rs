@@ -1,0 +1,6 @@
+//! Components shared by the pages.
+pub mod composer;
+pub mod conversation;
+pub mod layout;
+pub mod sidebar;
+pub mod state;

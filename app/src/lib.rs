@@ -1,0 +1,64 @@
+//! The Leptos application: pages, components, server functions and the wire types they share.
+#![recursion_limit = "256"]
+
+/// Wire types exchanged between the browser and the server functions.
+pub mod api;
+/// Server functions: thin calls into the service.
+pub mod server_fns;
+/// The ssr-only service trait that the `server` crate implements.
+#[cfg(feature = "ssr")]
+pub mod service;
+/// Small pure helpers shared by SSR and the browser (dates).
+pub mod util;
+
+mod components;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use components::{layout::Layout, state::ChatState};
+use pages::{home::HomePage, thread::ThreadPage};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: shared chat state, the layout and the two routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_context(ChatState::new());
+    view! {
+        <Stylesheet id="leptos" href="/pkg/paste-assistant.css" />
+        <Title text="Paste Assistant" />
+        <Router>
+            <Layout>
+                <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/t/:id") view=ThreadPage />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

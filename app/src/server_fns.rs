@@ -1,0 +1,70 @@
+//! Each server function is a few lines: find the session and the service, call it.
+use leptos::prelude::*;
+
+use crate::api::{AppError, RunState, SentMessage, ThreadSummary, ThreadView};
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::api::AppError;
+    use crate::service::{SessionId, SharedService};
+    use leptos::prelude::*;
+
+    pub async fn context() -> Result<(SharedService, SessionId), AppError> {
+        let service = use_context::<SharedService>()
+            .ok_or_else(|| AppError::Server("the assistant service is not configured".into()))?;
+        let axum::Extension(session) = leptos_axum::extract::<axum::Extension<SessionId>>()
+            .await
+            .map_err(|e| AppError::Server(format!("no session: {e}")))?;
+        Ok((service, session))
+    }
+}
+
+#[server]
+pub async fn list_threads() -> Result<Vec<ThreadSummary>, AppError> {
+    let (service, session) = ssr::context().await?;
+    service.list_threads(&session).await
+}
+
+#[server]
+pub async fn get_thread_view(thread_id: String) -> Result<ThreadView, AppError> {
+    let (service, session) = ssr::context().await?;
+    service.thread_view(&session, &thread_id).await
+}
+
+#[server]
+pub async fn create_thread() -> Result<ThreadSummary, AppError> {
+    let (service, session) = ssr::context().await?;
+    service.create_thread(&session).await
+}
+
+#[server]
+pub async fn send_message(thread_id: String, text: String) -> Result<SentMessage, AppError> {
+    let (service, session) = ssr::context().await?;
+    service.send_message(&session, &thread_id, &text).await
+}
+
+#[server]
+pub async fn get_run_state(thread_id: String, run_id: String) -> Result<RunState, AppError> {
+    let (service, session) = ssr::context().await?;
+    service.run_state(&session, &thread_id, &run_id).await
+}
+
+/// Asks the model for a few-word title and saves it as the thread's `threadTitle`.
+#[server]
+pub async fn title_thread(thread_id: String, text: String) -> Result<ThreadSummary, AppError> {
+    let (service, session) = ssr::context().await?;
+    let title = service.suggest_title(&session, &text).await?;
+    service.rename_thread(&session, &thread_id, &title).await
+}
+
+#[server]
+pub async fn delete_thread(thread_id: String) -> Result<(), AppError> {
+    let (service, session) = ssr::context().await?;
+    service.delete_thread(&session, &thread_id).await
+}
+
+#[server]
+pub async fn get_model_name() -> Result<String, AppError> {
+    let (service, _) = ssr::context().await?;
+    Ok(service.model_name())
+}

@@ -1,0 +1,202 @@
+//! Settings read from the environment (API.md's table), checked once at start.
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+/// Why the server cannot start: names the variable to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error in {variable}: {reason}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+/// A value that must not reach logs or pages.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub docs_dir: PathBuf,
+    /// Where links to docs pages point; `None` serves them from this app at `/docs/…`.
+    pub docs_base_url: Option<String>,
+    pub openai_api_key: Option<Secret>,
+    pub openai_base_url: Option<String>,
+    pub openai_model: String,
+    pub openai_title_model: String,
+    pub instructions_path: Option<PathBuf>,
+    /// `None` means a random key per process (sessions end on restart).
+    pub session_secret: Option<Secret>,
+    pub run_time_limit: Duration,
+    pub max_message_chars: usize,
+    pub max_tool_rounds: u32,
+    /// Mutating requests allowed per minute per session / per client address; 0 turns it off.
+    pub rate_limit_session_per_min: u32,
+    pub rate_limit_addr_per_min: u32,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let addr = parse_or(&get, "LEPTOS_SITE_ADDR", "127.0.0.1:3000".parse().unwrap())?;
+        let database_url = get("DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://data/paste-assistant.db".to_string());
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres"))
+        {
+            return Err(ConfigError {
+                variable: "DATABASE_URL",
+                reason: format!(
+                    "expected a sqlite://… or postgres://… URL, got {:?}",
+                    database_url.split(':').next().unwrap_or("")
+                ),
+            });
+        }
+        let docs_dir = PathBuf::from(get("DOCS_DIR").unwrap_or_else(|| "docs".to_string()));
+        if !docs_dir.is_dir() {
+            return Err(ConfigError {
+                variable: "DOCS_DIR",
+                reason: format!("{} is not a folder", docs_dir.display()),
+            });
+        }
+        let docs_base_url = get("DOCS_BASE_URL").map(|u| u.trim_end_matches('/').to_string());
+        if let Some(url) = &docs_base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError {
+                    variable: "DOCS_BASE_URL",
+                    reason: "must start with http:// or https://".into(),
+                });
+            }
+        }
+        let instructions_path = get("ASSISTANT_INSTRUCTIONS").map(PathBuf::from);
+        if let Some(path) = &instructions_path {
+            if !path.is_file() {
+                return Err(ConfigError {
+                    variable: "ASSISTANT_INSTRUCTIONS",
+                    reason: format!("{} is not a readable file", path.display()),
+                });
+            }
+        }
+        let session_secret = get("SESSION_SECRET").map(Secret::new);
+        if session_secret.as_ref().is_some_and(|s| s.expose().len() < 32) {
+            return Err(ConfigError {
+                variable: "SESSION_SECRET",
+                reason: "must be at least 32 characters".into(),
+            });
+        }
+        let run_secs: u64 = parse_or(&get, "RUN_TIME_LIMIT_SECS", 600)?;
+        if run_secs == 0 {
+            return Err(ConfigError {
+                variable: "RUN_TIME_LIMIT_SECS",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let model = get("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_string());
+        Ok(Self {
+            addr,
+            database_url,
+            docs_dir,
+            docs_base_url,
+            openai_api_key: get("OPENAI_API_KEY").map(Secret::new),
+            openai_base_url: get("OPENAI_BASE_URL"),
+            openai_title_model: get("OPENAI_TITLE_MODEL").unwrap_or_else(|| model.clone()),
+            openai_model: model,
+            instructions_path,
+            session_secret,
+            run_time_limit: Duration::from_secs(run_secs),
+            max_message_chars: parse_or(&get, "MAX_MESSAGE_CHARS", 32_000)?,
+            max_tool_rounds: parse_or(&get, "MAX_TOOL_ROUNDS", 8)?,
+            rate_limit_session_per_min: parse_or(&get, "RATE_LIMIT_SESSION_PER_MIN", 120)?,
+            rate_limit_addr_per_min: parse_or(&get, "RATE_LIMIT_ADDR_PER_MIN", 600)?,
+        })
+    }
+
+    /// Whether runs use a remote chat model rather than the offline one.
+    pub fn uses_remote_model(&self) -> bool {
+        self.openai_api_key.is_some() || self.openai_base_url.is_some()
+    }
+}
+
+fn parse_or<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match get(variable) {
+        None => Ok(default),
+        Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError {
+            variable,
+            reason: format!("{raw:?} is not valid: {e}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let docs = env!("CARGO_MANIFEST_DIR").to_string() + "/../docs";
+        Config::from_lookup(move |k| {
+            map.get(k).cloned().or_else(|| (k == "DOCS_DIR").then(|| docs.clone()))
+        })
+    }
+
+    #[test]
+    fn defaults_follow_the_api_table() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.database_url, "sqlite://data/paste-assistant.db");
+        assert_eq!(c.run_time_limit, Duration::from_secs(600));
+        assert_eq!(c.openai_model, "gpt-4o-mini");
+        assert_eq!(c.max_message_chars, 32_000);
+        assert!(!c.uses_remote_model());
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let e = config(&[("RUN_TIME_LIMIT_SECS", "soon")]).unwrap_err();
+        assert_eq!(e.variable, "RUN_TIME_LIMIT_SECS");
+        let e = config(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert_eq!(e.variable, "DATABASE_URL");
+        let e = config(&[("DOCS_DIR", "/nonexistent/dir")]).unwrap_err();
+        assert_eq!(e.variable, "DOCS_DIR");
+        let e = config(&[("LEPTOS_SITE_ADDR", "nowhere")]).unwrap_err();
+        assert_eq!(e.variable, "LEPTOS_SITE_ADDR");
+        let e = config(&[("SESSION_SECRET", "short")]).unwrap_err();
+        assert_eq!(e.variable, "SESSION_SECRET");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let c = config(&[("OPENAI_API_KEY", "sk-very-secret")]).unwrap();
+        assert!(!format!("{c:?}").contains("sk-very-secret"));
+        assert!(c.uses_remote_model());
+    }
+}

@@ -1,0 +1,133 @@
+//! The tools a model may call, and their execution.
+use crate::docs::DocsIndex;
+use crate::models::{ToolCall, ToolSpec};
+
+pub const GET_RELEVANT_DOCS: &str = "get_relevant_docs";
+
+/// Sections returned per search.
+const RESULTS: usize = 5;
+/// At most this many sections of one page, so one page does not fill the results.
+const PER_PAGE: usize = 2;
+
+pub fn tool_specs() -> Vec<ToolSpec> {
+    vec![ToolSpec {
+        name: GET_RELEVANT_DOCS,
+        description: "Search the documentation. Returns the most relevant sections with their \
+                      page title, heading, link and text. Call it before answering, with a short \
+                      query in the words the docs would use; call it again with other words if \
+                      the results do not answer the question.",
+        parameters: serde_json::json!({
+            "type": "object",
+            "properties": {
+                "query": {"type": "string", "description": "What to look for in the docs."}
+            },
+            "required": ["query"],
+            "additionalProperties": false
+        }),
+    }]
+}
+
+/// Runs one tool call. Every outcome is an output for the model, errors included, so a bad call
+/// never stops the run.
+pub fn execute(call: &ToolCall, docs: &DocsIndex) -> String {
+    match call.name.as_str() {
+        GET_RELEVANT_DOCS => {
+            let args: serde_json::Value = match serde_json::from_str(&call.arguments) {
+                Ok(v) => v,
+                Err(e) => {
+                    return error_output(&format!("the arguments are not valid JSON ({e}); send {{\"query\": \"…\"}}"));
+                }
+            };
+            let Some(query) = args.get("query").and_then(|q| q.as_str()).filter(|q| !q.trim().is_empty()) else {
+                return error_output("missing the string argument `query`");
+            };
+            search_output(docs, query)
+        }
+        other => error_output(&format!("unknown tool `{other}`; the only tool is `{GET_RELEVANT_DOCS}`")),
+    }
+}
+
+fn search_output(docs: &DocsIndex, query: &str) -> String {
+    let mut per_page: std::collections::HashMap<String, usize> = Default::default();
+    let results: Vec<serde_json::Value> = docs
+        .search(query, RESULTS * 3)
+        .into_iter()
+        .filter(|hit| {
+            let n = per_page.entry(hit.path.clone()).or_default();
+            *n += 1;
+            *n <= PER_PAGE
+        })
+        .take(RESULTS)
+        .map(|hit| {
+            serde_json::json!({
+                "path": hit.path,
+                "title": hit.title,
+                "heading": hit.heading,
+                "url": hit.url,
+                "content": hit.content,
+            })
+        })
+        .collect();
+    serde_json::json!({ "query": query, "results": results }).to_string()
+}
+
+fn error_output(message: &str) -> String {
+    serde_json::json!({ "error": message }).to_string()
+}
+
+/// The pages a `get_relevant_docs` output listed (for the UI's sources).
+pub fn result_paths(output: &str) -> Vec<String> {
+    serde_json::from_str::<serde_json::Value>(output)
+        .ok()
+        .and_then(|v| v.get("results").and_then(|r| r.as_array()).cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| r.get("path").and_then(|p| p.as_str()).map(str::to_string))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs() -> (tempfile::TempDir, DocsIndex) {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..4 {
+            std::fs::write(
+                dir.path().join(format!("p{i}.md")),
+                "# Buttons\n\nButtons do things.\n\n## More buttons\n\nButtons again.\n\n## Even more\n\nButtons!\n",
+            )
+            .unwrap();
+        }
+        let index = DocsIndex::build(dir.path(), None).unwrap();
+        (dir, index)
+    }
+
+    fn call(name: &str, arguments: &str) -> ToolCall {
+        ToolCall { id: "c1".into(), name: name.into(), arguments: arguments.into() }
+    }
+
+    #[test]
+    fn searches_with_at_most_two_sections_per_page() {
+        let (_dir, docs) = docs();
+        let out = execute(&call(GET_RELEVANT_DOCS, r#"{"query":"buttons"}"#), &docs);
+        let paths = result_paths(&out);
+        assert_eq!(paths.len(), 5);
+        for p in &paths {
+            assert!(paths.iter().filter(|q| *q == p).count() <= 2);
+        }
+    }
+
+    #[test]
+    fn bad_calls_get_an_error_output() {
+        let (_dir, docs) = docs();
+        for (name, args, expect) in [
+            (GET_RELEVANT_DOCS, "{not json", "not valid JSON"),
+            (GET_RELEVANT_DOCS, "{}", "missing"),
+            ("delete_everything", "{}", "unknown tool"),
+        ] {
+            let out: serde_json::Value = serde_json::from_str(&execute(&call(name, args), &docs)).unwrap();
+            assert!(out["error"].as_str().unwrap().contains(expect), "{out}");
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Extractors whose rejections are API.md error objects.
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Request, rejection::BytesRejection},
+    http::{StatusCode, request::Parts},
+};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use app::service::SessionId;
+
+/// A JSON body; an empty body reads as `{}`. Content type is not required.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest(format!("could not read the request body: {}", e.body_text()))
+            }
+        })?;
+        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+        serde_json::from_slice(text)
+            .map(ApiJson)
+            .map_err(|e| ApiError::BadRequest(format!("the request body is not valid JSON for this route: {e}")))
+    }
+}
+
+/// Query parameters.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        serde_urlencoded_from(query)
+            .map(ApiQuery)
+            .map_err(|e| ApiError::BadRequest(format!("invalid query parameters: {e}")))
+    }
+}
+
+fn serde_urlencoded_from<T: DeserializeOwned>(query: &str) -> Result<T, String> {
+    axum::extract::Query::<T>::try_from_uri(&format!("http://x/?{query}").parse().map_err(|e| format!("{e}"))?)
+        .map(|q| q.0)
+        .map_err(|e| e.body_text())
+}
+
+/// The caller's session (put there by the session middleware).
+pub struct Session(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<SessionId>()
+            .map(|s| Session(s.0.clone()))
+            .ok_or_else(|| ApiError::Internal("session middleware missing".into()))
+    }
+}

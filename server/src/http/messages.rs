@@ -1,0 +1,66 @@
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ListParams, error::ApiError, extract::{ApiJson, ApiQuery, Session}};
+use crate::{objects, service::Assistant};
+
+pub fn router() -> Router<Assistant> {
+    Router::new()
+        .route("/api/paste-assistant-messages/{tid}", get(list))
+        .route("/api/paste-assistant-message", post(create))
+        .route("/api/paste-assistant-thread/{tid}/run/{rid}", get(run))
+        .route("/api/paste-assistant-thread/{tid}/run/{rid}/steps", get(steps))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageBody {
+    thread_id: Option<String>,
+    message: Option<String>,
+}
+
+async fn create(
+    State(a): State<Assistant>,
+    Session(s): Session,
+    ApiJson(body): ApiJson<MessageBody>,
+) -> Result<Json<Value>, ApiError> {
+    let thread_id = body.thread_id.ok_or_else(|| ApiError::BadRequest("`threadId` is required".into()))?;
+    let message = body.message.ok_or_else(|| ApiError::BadRequest("`message` is required".into()))?;
+    let run = a.post_message(&s, &thread_id, &message).await?;
+    Ok(Json(json!({ "run": objects::run(&run) })))
+}
+
+async fn list(
+    State(a): State<Assistant>,
+    Session(s): Session,
+    Path(tid): Path<String>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Json<Value>, ApiError> {
+    let (page, limit) = params.page(false)?;
+    let rows = a.list_messages(&s, &tid, &page).await?;
+    Ok(Json(objects::list(rows.iter().map(objects::message).collect(), limit)))
+}
+
+async fn run(
+    State(a): State<Assistant>,
+    Session(s): Session,
+    Path((tid, rid)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(objects::run(&a.run(&s, &tid, &rid).await?)))
+}
+
+async fn steps(
+    State(a): State<Assistant>,
+    Session(s): Session,
+    Path((tid, rid)): Path<(String, String)>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Json<Value>, ApiError> {
+    let (page, limit) = params.page(false)?;
+    let rows = a.steps(&s, &tid, &rid, &page).await?;
+    Ok(Json(objects::list(rows.iter().map(objects::step).collect(), limit)))
+}

@@ -1,0 +1,111 @@
+//! Anonymous sessions: a random id in a signed, HttpOnly cookie, given on first use.
+use std::sync::Arc;
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderValue, header},
+    middleware::Next,
+    response::Response,
+};
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use rand::Rng;
+use sha2::Sha256;
+
+use app::service::SessionId;
+
+pub const COOKIE: &str = "pa_session";
+
+#[derive(Clone)]
+pub struct SessionKeys {
+    key: Arc<Vec<u8>>,
+}
+
+impl SessionKeys {
+    pub fn new(secret: &[u8]) -> Self {
+        Self { key: Arc::new(secret.to_vec()) }
+    }
+
+    /// A random key, for servers started without `SESSION_SECRET`.
+    pub fn random() -> Self {
+        let mut key = vec![0u8; 32];
+        rand::rng().fill(&mut key[..]);
+        Self::new(&key)
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length")
+    }
+
+    pub fn sign(&self, session: &str) -> String {
+        let mut mac = self.mac();
+        mac.update(session.as_bytes());
+        format!("{session}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+
+    /// The session id of a cookie value whose signature is ours.
+    pub fn verify(&self, value: &str) -> Option<String> {
+        let (session, signature) = value.rsplit_once('.')?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let mut mac = self.mac();
+        mac.update(session.as_bytes());
+        mac.verify_slice(&signature).ok()?;
+        (!session.is_empty() && session.len() <= 64).then(|| session.to_string())
+    }
+}
+
+fn new_session_id() -> String {
+    let mut bytes = [0u8; 18];
+    rand::rng().fill(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn cookie_value<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Puts the caller's [`SessionId`] into the request, starting a session when there is none.
+pub async fn middleware(State(keys): State<SessionKeys>, mut req: Request, next: Next) -> Response {
+    let existing = cookie_value(&req, COOKIE).and_then(|v| keys.verify(v));
+    let (session, fresh) = match existing {
+        Some(s) => (s, false),
+        None => (new_session_id(), true),
+    };
+    req.extensions_mut().insert(SessionId(session.clone()));
+    let mut response = next.run(req).await;
+    if fresh {
+        let cookie = format!(
+            "{COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000",
+            keys.sign(&session)
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_signatures_verify() {
+        let keys = SessionKeys::new(b"k1");
+        let other = SessionKeys::new(b"k2");
+        let cookie = keys.sign("abc");
+        assert_eq!(keys.verify(&cookie).as_deref(), Some("abc"));
+        assert_eq!(other.verify(&cookie), None);
+        assert_eq!(keys.verify("abc"), None);
+        assert_eq!(keys.verify("abd.".to_string().as_str()), None);
+        let forged = cookie.replacen("abc", "abd", 1);
+        assert_eq!(keys.verify(&forged), None);
+    }
+}

@@ -1,0 +1,30 @@
+//! The Paste Assistant server: configuration, store, run engine, models, docs search, HTTP API.
+
+/// Settings from the environment.
+pub mod config;
+/// Documentation indexing and search.
+pub mod docs;
+/// The run life cycle and the tool loop.
+pub mod engine;
+/// The REST API, sessions and rate limits.
+pub mod http;
+/// Object ids.
+pub mod ids;
+/// Markdown to safe HTML.
+pub mod markdown;
+/// Chat models (the offline one).
+pub mod models;
+/// OpenAI-shaped JSON objects.
+pub mod objects;
+/// The service layer shared by the REST API and the pages.
+pub mod service;
+/// Building and serving the application.
+pub mod startup;
+/// The database.
+pub mod store;
+/// Logging set-up.
+pub mod telemetry;
+/// The pages' service implementation.
+pub mod ui;
+
+pub use app::api::is_terminal_status as is_terminal;

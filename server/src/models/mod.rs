@@ -1,0 +1,85 @@
+//! Chat models: one trait for every provider, and the built-in offline model.
+pub mod offline;
+
+use std::{future::Future, pin::Pin};
+
+use serde::{Deserialize, Serialize};
+
+/// A tool call the model asks for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    /// JSON text, as the model wrote it.
+    pub arguments: String,
+}
+
+/// One message of the conversation sent to a model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChatMessage {
+    System(String),
+    User(String),
+    Assistant { content: Option<String>, tool_calls: Vec<ToolCall> },
+    Tool { call_id: String, content: String },
+}
+
+/// A tool the model may call.
+#[derive(Clone, Debug, Serialize)]
+pub struct ToolSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// JSON Schema of the arguments.
+    pub parameters: serde_json::Value,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub total_tokens: u64,
+}
+
+impl Usage {
+    pub fn add(&mut self, other: Usage) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.total_tokens += other.total_tokens;
+    }
+}
+
+/// What a model round produced: an answer, or tool calls to run first.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    Answer(String),
+    ToolCalls(Vec<ToolCall>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Completion {
+    pub reply: Reply,
+    pub usage: Usage,
+}
+
+/// Why a model call failed, sorted into what a retry may fix and what it cannot.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{0}")]
+    Retryable(String),
+    #[error("{0}")]
+    Fatal(String),
+}
+
+pub type ModelFuture<'a> = Pin<Box<dyn Future<Output = Result<Completion, ModelError>> + Send + 'a>>;
+
+/// A chat model: the offline one, or (later) a remote OpenAI-compatible endpoint.
+pub trait ChatModel: Send + Sync {
+    /// The model's name as runs record it.
+    fn name(&self) -> &str;
+    /// One round: the conversation so far and the tools on offer.
+    fn complete<'a>(&'a self, messages: &'a [ChatMessage], tools: &'a [ToolSpec]) -> ModelFuture<'a>;
+}
+
+/// A rough token count (4 characters a token) for models that report none.
+pub fn estimate_tokens(text: &str) -> u64 {
+    (text.chars().count() as u64).div_ceil(4)
+}

@@ -1,0 +1,308 @@
+//! The one service layer: every operation the REST API and the pages' server functions offer,
+//! with its validation and ownership rules (API.md). Handlers only translate.
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::config::Config;
+use crate::docs::Hit;
+use crate::engine::Engine;
+use crate::ids::{Kind, is_valid, new_id, now_secs};
+use crate::models::{ChatMessage, Completion, ModelError, Reply, Usage};
+use crate::store::{MessageRow, Page, RunRow, StepRow, Store, StoreError, ThreadRow};
+
+pub const DEFAULT_TITLE: &str = app::api::DEFAULT_TITLE;
+/// OpenAI's metadata limits.
+const METADATA_MAX_KEYS: usize = 16;
+const METADATA_MAX_KEY: usize = 64;
+const METADATA_MAX_VALUE: usize = 512;
+/// Longest prompt (plus context) simple-completion takes, in characters.
+const COMPLETION_MAX_CHARS: usize = 32_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the model could not answer: {0}")]
+    Upstream(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// The answer of simple-completion.
+pub struct SimpleCompletion {
+    pub content: String,
+    pub model: String,
+    pub usage: Usage,
+}
+
+#[derive(Clone)]
+pub struct Assistant {
+    pub store: Store,
+    pub engine: Engine,
+    pub config: Arc<Config>,
+}
+
+impl Assistant {
+    pub async fn create_thread(&self, session: &str, metadata: Option<Value>) -> ServiceResult<ThreadRow> {
+        let mut map = match metadata {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m,
+            Some(_) => return Err(bad("`metadata` must be an object of string values")),
+        };
+        map.retain(|_, v| v.as_str() != Some(""));
+        check_metadata(&map)?;
+        map.entry("threadTitle").or_insert_with(|| Value::String(DEFAULT_TITLE.into()));
+        check_metadata(&map)?;
+        let row = ThreadRow {
+            id: new_id(Kind::Thread),
+            session_id: session.to_string(),
+            created_at: now_secs(),
+            metadata: Value::Object(map).to_string(),
+            slack_ts: None,
+        };
+        self.store.insert_thread(&row).await?;
+        Ok(row)
+    }
+
+    /// The caller's thread, or 404 (another session's thread is as missing as a deleted one).
+    pub async fn thread(&self, session: &str, thread_id: &str) -> ServiceResult<ThreadRow> {
+        if !is_valid(Kind::Thread, thread_id) {
+            return Err(bad(&format!("`{}` is not a valid thread id", shorten(thread_id))));
+        }
+        self.store
+            .thread(session, thread_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("No thread found with id '{thread_id}'.")))
+    }
+
+    pub async fn list_threads(&self, session: &str, page: &Page) -> ServiceResult<Vec<ThreadRow>> {
+        check_cursor(Kind::Thread, page)?;
+        Ok(self.store.threads(session, page).await?)
+    }
+
+    /// Merges `metadata` into the thread's; a key set to `""` is removed.
+    pub async fn update_thread(&self, session: &str, thread_id: &str, metadata: Option<Value>) -> ServiceResult<ThreadRow> {
+        let mut thread = self.thread(session, thread_id).await?;
+        let patch = match metadata {
+            Some(Value::Object(m)) => m,
+            None | Some(Value::Null) => Map::new(),
+            Some(_) => return Err(bad("`metadata` must be an object of string values")),
+        };
+        let mut current: Map<String, Value> = serde_json::from_str(&thread.metadata).unwrap_or_default();
+        for (key, value) in &patch {
+            if key.chars().count() > METADATA_MAX_KEY {
+                return Err(bad(&format!("metadata keys are at most {METADATA_MAX_KEY} characters")));
+            }
+            match value.as_str() {
+                Some("") => {
+                    current.remove(key);
+                }
+                Some(_) => {
+                    current.insert(key.clone(), value.clone());
+                }
+                None => return Err(bad(&format!("metadata value of `{}` must be a string", shorten(key)))),
+            }
+        }
+        check_metadata(&current)?;
+        thread.metadata = Value::Object(current).to_string();
+        self.store.set_thread_metadata(&thread.id, &thread.metadata).await?;
+        Ok(thread)
+    }
+
+    pub async fn delete_thread(&self, session: &str, thread_id: &str) -> ServiceResult<()> {
+        let thread = self.thread(session, thread_id).await?;
+        self.store.delete_thread(&thread.id).await?;
+        Ok(())
+    }
+
+    pub async fn list_messages(&self, session: &str, thread_id: &str, page: &Page) -> ServiceResult<Vec<MessageRow>> {
+        let thread = self.thread(session, thread_id).await?;
+        check_cursor(Kind::Message, page)?;
+        Ok(self.store.messages(&thread.id, page).await?)
+    }
+
+    /// Stores the user's message and starts a run on it; the run executes in the background.
+    pub async fn post_message(&self, session: &str, thread_id: &str, text: &str) -> ServiceResult<RunRow> {
+        if text.trim().is_empty() {
+            return Err(bad("`message` must not be empty"));
+        }
+        let limit = self.config.max_message_chars;
+        if text.chars().count() > limit {
+            return Err(bad(&format!("`message` is longer than the limit of {limit} characters")));
+        }
+        let thread = self.thread(session, thread_id).await?;
+        let now = now_secs();
+        let message = MessageRow {
+            id: new_id(Kind::Message),
+            thread_id: thread.id.clone(),
+            created_at: now,
+            role: "user".into(),
+            content: text.to_string(),
+            run_id: None,
+            metadata: "{}".into(),
+        };
+        let run = RunRow {
+            id: new_id(Kind::Run),
+            thread_id: thread.id.clone(),
+            message_id: message.id.clone(),
+            created_at: now,
+            status: "queued".into(),
+            model: self.engine.model_name().to_string(),
+            instructions: self.engine.instructions().to_string(),
+            required_action: None,
+            last_error: None,
+            started_at: None,
+            completed_at: None,
+            failed_at: None,
+            cancelled_at: None,
+            expires_at: now + self.engine.run_time_limit().as_secs() as i64,
+            usage: None,
+            lease_until: None,
+        };
+        match self.store.insert_message_and_run(&message, &run).await {
+            Ok(()) => {}
+            Err(StoreError::ActiveRun) => {
+                return Err(ServiceError::Conflict(
+                    "This thread already has a run in progress; wait for it to finish.".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.engine.spawn(run.id.clone());
+        Ok(run)
+    }
+
+    pub async fn run(&self, session: &str, thread_id: &str, run_id: &str) -> ServiceResult<RunRow> {
+        let thread = self.thread(session, thread_id).await?;
+        if !is_valid(Kind::Run, run_id) {
+            return Err(bad(&format!("`{}` is not a valid run id", shorten(run_id))));
+        }
+        self.store
+            .run(&thread.id, run_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("No run found with id '{run_id}'.")))
+    }
+
+    pub async fn steps(&self, session: &str, thread_id: &str, run_id: &str, page: &Page) -> ServiceResult<Vec<StepRow>> {
+        let run = self.run(session, thread_id, run_id).await?;
+        check_cursor(Kind::Step, page)?;
+        Ok(self.store.steps(&run.id, page).await?)
+    }
+
+    /// One model answer without tools or a thread (titles, summaries).
+    pub async fn simple_completion(&self, prompt: &str, context: Option<&str>) -> ServiceResult<SimpleCompletion> {
+        if prompt.trim().is_empty() {
+            return Err(bad("`prompt` must not be empty"));
+        }
+        let length = prompt.chars().count() + context.map(|c| c.chars().count()).unwrap_or(0);
+        if length > COMPLETION_MAX_CHARS {
+            return Err(bad(&format!("`prompt` and `context` are longer than {COMPLETION_MAX_CHARS} characters")));
+        }
+        let mut messages = Vec::new();
+        if let Some(context) = context.filter(|c| !c.trim().is_empty()) {
+            messages.push(ChatMessage::System(context.to_string()));
+        }
+        messages.push(ChatMessage::User(prompt.to_string()));
+        let model = self.engine.model();
+        let Completion { reply, usage } = model.complete(&messages, &[]).await.map_err(|e| match e {
+            ModelError::Retryable(m) | ModelError::Fatal(m) => ServiceError::Upstream(m),
+        })?;
+        let content = match reply {
+            Reply::Answer(text) => text,
+            Reply::ToolCalls(_) => return Err(ServiceError::Upstream("the model asked for a tool".into())),
+        };
+        Ok(SimpleCompletion { content, model: model.name().to_string(), usage })
+    }
+
+    /// A title of a few words for a conversation that starts with `text`.
+    pub async fn suggest_title(&self, text: &str) -> ServiceResult<String> {
+        let completion = self.simple_completion(text, Some(TITLE_INSTRUCTIONS)).await?;
+        Ok(clean_title(&completion.content))
+    }
+
+    pub fn search_docs(&self, query: &str, limit: usize) -> Vec<Hit> {
+        self.engine.docs().search(query, limit)
+    }
+}
+
+/// What simple-completion is asked when the browser wants a thread title.
+pub const TITLE_INSTRUCTIONS: &str = "Write a title of at most five words for a conversation \
+that starts with the user's message. Reply with the title only, without quotes or a period.";
+
+/// A model's title made fit for the sidebar: one line, no quotes, at most 60 characters.
+pub fn clean_title(raw: &str) -> String {
+    let line = raw.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let line = line.trim_matches(['"', '\'', '“', '”', '*', '#', ' ']).trim_end_matches('.');
+    let title: String = line.chars().take(60).collect();
+    if title.trim().is_empty() { DEFAULT_TITLE.to_string() } else { title.trim().to_string() }
+}
+
+fn bad(message: &str) -> ServiceError {
+    ServiceError::BadRequest(message.to_string())
+}
+
+fn shorten(text: &str) -> String {
+    let t: String = text.chars().take(80).collect();
+    if t.len() < text.len() { format!("{t}…") } else { t }
+}
+
+fn check_cursor(kind: Kind, page: &Page) -> ServiceResult<()> {
+    match &page.after {
+        Some(after) if !is_valid(kind, after) => Err(bad(&format!("`after` is not a valid {} id", kind.prefix().trim_end_matches('_')))),
+        _ => Ok(()),
+    }
+}
+
+fn check_metadata(map: &Map<String, Value>) -> ServiceResult<()> {
+    if map.len() > METADATA_MAX_KEYS {
+        return Err(bad(&format!("metadata can have at most {METADATA_MAX_KEYS} keys")));
+    }
+    for (key, value) in map {
+        if key.chars().count() > METADATA_MAX_KEY {
+            return Err(bad(&format!("metadata keys are at most {METADATA_MAX_KEY} characters")));
+        }
+        let Some(value) = value.as_str() else {
+            return Err(bad(&format!("metadata value of `{}` must be a string", shorten(key))));
+        };
+        if value.chars().count() > METADATA_MAX_VALUE {
+            return Err(bad(&format!("metadata values are at most {METADATA_MAX_VALUE} characters")));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_cleaned() {
+        assert_eq!(clean_title("\"Button sizes.\"\n"), "Button sizes");
+        assert_eq!(clean_title("  \n"), DEFAULT_TITLE);
+        assert_eq!(clean_title(&"x".repeat(100)).len(), 60);
+    }
+
+    #[test]
+    fn metadata_limits_are_openais() {
+        let mut m = Map::new();
+        for i in 0..16 {
+            m.insert(format!("k{i}"), Value::String("v".into()));
+        }
+        assert!(check_metadata(&m).is_ok());
+        m.insert("k16".into(), Value::String("v".into()));
+        assert!(check_metadata(&m).is_err());
+        let m: Map<String, Value> = [("k".repeat(65), Value::String("v".into()))].into_iter().collect();
+        assert!(check_metadata(&m).is_err());
+        let m: Map<String, Value> = [("k".into(), Value::String("v".repeat(513)))].into_iter().collect();
+        assert!(check_metadata(&m).is_err());
+        let m: Map<String, Value> = [("k".into(), Value::Bool(true))].into_iter().collect();
+        assert!(check_metadata(&m).is_err());
+    }
+}

@@ -1,0 +1,146 @@
+//! Builds the application (database, docs index, engine, routes) and serves it.
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use axum::{Router, extract::DefaultBodyLimit, middleware::from_fn_with_state, routing::any};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+
+use app::{App, service::SharedService, shell};
+
+use crate::config::Config;
+use crate::docs::DocsIndex;
+use crate::engine::{DEFAULT_INSTRUCTIONS, Engine};
+use crate::http::{api_not_found, api_router, limits, session};
+use crate::models::{ChatModel, offline::OfflineModel};
+use crate::service::Assistant;
+use crate::store::Store;
+
+/// Largest request body accepted (API.md).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pub assistant: Assistant,
+}
+
+impl Application {
+    /// Connects to the database, indexes the docs, resumes unfinished runs and binds the
+    /// listener (`config.addr` may use port 0).
+    pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
+        let store = Store::connect(&config.database_url)
+            .await
+            .with_context(|| format!("could not open the database (DATABASE_URL={})", redact(&config.database_url)))?;
+        let (dir, base) = (config.docs_dir.clone(), config.docs_base_url.clone());
+        let docs = tokio::task::spawn_blocking(move || DocsIndex::build(&dir, base))
+            .await?
+            .with_context(|| format!("could not index DOCS_DIR={}", config.docs_dir.display()))?;
+        tracing::info!(pages = docs.stats.pages, sections = docs.stats.sections, ms = docs.stats.build_ms as u64, "docs indexed");
+        let instructions = match &config.instructions_path {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("could not read ASSISTANT_INSTRUCTIONS={}", path.display()))?,
+            None => DEFAULT_INSTRUCTIONS.to_string(),
+        };
+        if config.uses_remote_model() {
+            tracing::warn!(
+                "OPENAI_API_KEY/OPENAI_BASE_URL are set, but this version answers with the offline model only"
+            );
+        }
+        let model: Arc<dyn ChatModel> = Arc::new(OfflineModel);
+        let engine = Engine::new(
+            store.clone(),
+            model,
+            Arc::new(docs),
+            instructions,
+            config.run_time_limit,
+            config.max_tool_rounds,
+        );
+        // SQLite is one instance by design: every run left active belongs to a dead process.
+        let single_instance = config.database_url.starts_with("sqlite");
+        let resumed = engine.recover(single_instance).await.context("could not recover unfinished runs")?;
+        if resumed > 0 {
+            tracing::info!(resumed, "resumed runs left by a previous process");
+        }
+        engine.spawn_sweeper();
+
+        let keys = match &config.session_secret {
+            Some(secret) => session::SessionKeys::new(secret.expose().as_bytes()),
+            None => {
+                tracing::warn!("SESSION_SECRET is not set: sessions are signed with a random key and end when the server restarts");
+                session::SessionKeys::random()
+            }
+        };
+        let limiter = limits::RateLimiter::new(config.rate_limit_session_per_min, config.rate_limit_addr_per_min);
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("could not listen on LEPTOS_SITE_ADDR={}", config.addr))?;
+        let assistant = Assistant { store, engine, config: Arc::new(config) };
+
+        let service: SharedService = Arc::new(assistant.clone());
+        let context = move || provide_context(service.clone());
+        let pages = Router::new()
+            .leptos_routes_with_context(&leptos_options, generate_route_list(App), context.clone(), {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            })
+            .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+            .with_state(leptos_options);
+        let api = api_router().route("/api/{*rest}", any(api_not_found)).with_state(assistant.clone());
+        let router = api
+            .merge(pages)
+            .layer(from_fn_with_state(limiter, limits::middleware))
+            .layer(from_fn_with_state(keys, session::middleware))
+            .layer(DefaultBodyLimit::max(BODY_LIMIT));
+        Ok(Self { listener, router, assistant })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown_signal()).await
+    }
+}
+
+/// Options for the pages when the server is not started by cargo-leptos (tests, plain runs).
+pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
+    let mut options = leptos::config::get_configuration(None)
+        .map_err(|e| anyhow::anyhow!("invalid Leptos settings (LEPTOS_*): {e}"))?
+        .leptos_options;
+    if options.output_name.is_empty() {
+        options.output_name = "paste-assistant".into();
+    }
+    Ok(options)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…{}", &url[..scheme], &url[at..]),
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,490 @@
+//! The database: threads, messages, runs and run steps, on SQLite or Postgres through one
+//! `AnyPool`. Queries are runtime `query_as` with `$1` placeholders, which both accept.
+use std::{path::Path, str::FromStr, time::Duration};
+
+use sqlx::{
+    AnyPool, AssertSqlSafe, Row,
+    any::{AnyConnectOptions, AnyPoolOptions},
+};
+
+use crate::ids::now_secs;
+
+// Every SQL string built with `format!` below joins only constants and values this module
+// computes (column names, sort order, numbers); input always goes through `bind`.
+
+/// Run statuses that are not terminal (API.md's life cycle).
+pub const ACTIVE_STATUSES: &str = "('queued', 'in_progress', 'requires_action', 'cancelling')";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The thread already has a run that is not terminal.
+    #[error("the thread already has an active run")]
+    ActiveRun,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("could not prepare the database: {0}")]
+    Setup(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ThreadRow {
+    pub id: String,
+    pub session_id: String,
+    pub created_at: i64,
+    pub metadata: String,
+    pub slack_ts: Option<String>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: String,
+    pub thread_id: String,
+    pub created_at: i64,
+    pub role: String,
+    pub content: String,
+    pub run_id: Option<String>,
+    pub metadata: String,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct RunRow {
+    pub id: String,
+    pub thread_id: String,
+    pub message_id: String,
+    pub created_at: i64,
+    pub status: String,
+    pub model: String,
+    pub instructions: String,
+    pub required_action: Option<String>,
+    pub last_error: Option<String>,
+    pub started_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    pub failed_at: Option<i64>,
+    pub cancelled_at: Option<i64>,
+    pub expires_at: i64,
+    pub usage: Option<String>,
+    pub lease_until: Option<i64>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StepRow {
+    pub id: String,
+    pub run_id: String,
+    pub thread_id: String,
+    pub created_at: i64,
+    #[sqlx(rename = "type")]
+    pub step_type: String,
+    pub status: String,
+    pub step_details: String,
+    pub last_error: Option<String>,
+    pub completed_at: Option<i64>,
+    pub failed_at: Option<i64>,
+    pub cancelled_at: Option<i64>,
+    pub expired_at: Option<i64>,
+    pub usage: Option<String>,
+}
+
+/// One page of a list route.
+pub struct Page {
+    pub limit: i64,
+    pub after: Option<String>,
+    pub descending: bool,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+impl Store {
+    /// Connects (creating a SQLite file and its folder when needed) and runs the migrations.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let url = prepare_url(url)?;
+        let options = AnyConnectOptions::from_str(&url)?;
+        let is_sqlite = url.starts_with("sqlite:");
+        let pool = AnyPoolOptions::new()
+            .max_connections(if is_sqlite { 4 } else { 10 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if is_sqlite {
+                        // WAL lets polls read while a run writes; NORMAL is durable across
+                        // process crashes in WAL mode (only an OS crash can lose the last
+                        // commits). busy_timeout queues writers instead of failing them.
+                        sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                        )
+                        .execute(conn)
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Setup(format!("migrations failed: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    /// Whether the database answers (readiness and `/healthz`).
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn insert_thread(&self, row: &ThreadRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO threads (id, session_id, created_at, metadata, slack_ts) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&row.id)
+        .bind(&row.session_id)
+        .bind(row.created_at)
+        .bind(&row.metadata)
+        .bind(&row.slack_ts)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The thread if it exists and belongs to `session`.
+    pub async fn thread(&self, session: &str, id: &str) -> StoreResult<Option<ThreadRow>> {
+        Ok(sqlx::query_as("SELECT * FROM threads WHERE id = $1 AND session_id = $2")
+            .bind(id)
+            .bind(session)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// A session's threads, newest first.
+    pub async fn threads(&self, session: &str, page: &Page) -> StoreResult<Vec<ThreadRow>> {
+        let (cmp, order) = if page.descending { ("<", "DESC") } else { (">", "ASC") };
+        let sql = format!(
+            "SELECT * FROM threads WHERE session_id = $1 AND ($2 = '' OR id {cmp} $2) \
+             ORDER BY id {order} LIMIT $3"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(session)
+            .bind(page.after.clone().unwrap_or_default())
+            .bind(page.limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn set_thread_metadata(&self, id: &str, metadata: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE threads SET metadata = $1 WHERE id = $2")
+            .bind(metadata)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a thread with its messages, runs and steps, all or nothing.
+    pub async fn delete_thread(&self, id: &str) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM run_steps WHERE thread_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM runs WHERE thread_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM messages WHERE thread_id = $1").bind(id).execute(&mut *tx).await?;
+        let done = sqlx::query("DELETE FROM threads WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn messages(&self, thread_id: &str, page: &Page) -> StoreResult<Vec<MessageRow>> {
+        let (cmp, order) = if page.descending { ("<", "DESC") } else { (">", "ASC") };
+        let sql = format!(
+            "SELECT * FROM messages WHERE thread_id = $1 AND ($2 = '' OR id {cmp} $2) \
+             ORDER BY id {order} LIMIT $3"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(thread_id)
+            .bind(page.after.clone().unwrap_or_default())
+            .bind(page.limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Every message of a thread, oldest first (what the model sees).
+    pub async fn all_messages(&self, thread_id: &str) -> StoreResult<Vec<MessageRow>> {
+        Ok(sqlx::query_as("SELECT * FROM messages WHERE thread_id = $1 ORDER BY id ASC")
+            .bind(thread_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Stores a user message and the run it starts in one transaction. Fails with
+    /// [`StoreError::ActiveRun`] (and stores nothing) when the thread has an active run.
+    pub async fn insert_message_and_run(&self, message: &MessageRow, run: &RunRow) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        insert_message(&mut tx, message).await?;
+        let inserted = sqlx::query(
+            "INSERT INTO runs (id, thread_id, message_id, created_at, status, model, instructions, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&run.id)
+        .bind(&run.thread_id)
+        .bind(&run.message_id)
+        .bind(run.created_at)
+        .bind(&run.status)
+        .bind(&run.model)
+        .bind(&run.instructions)
+        .bind(run.expires_at)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::ActiveRun);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn run(&self, thread_id: &str, run_id: &str) -> StoreResult<Option<RunRow>> {
+        Ok(sqlx::query_as("SELECT * FROM runs WHERE id = $1 AND thread_id = $2")
+            .bind(run_id)
+            .bind(thread_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn run_by_id(&self, run_id: &str) -> StoreResult<Option<RunRow>> {
+        Ok(sqlx::query_as("SELECT * FROM runs WHERE id = $1")
+            .bind(run_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Every run of a thread, oldest first.
+    pub async fn runs_of_thread(&self, thread_id: &str) -> StoreResult<Vec<RunRow>> {
+        Ok(sqlx::query_as("SELECT * FROM runs WHERE thread_id = $1 ORDER BY id ASC")
+            .bind(thread_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Runs that are not terminal, for recovery at start.
+    pub async fn active_runs(&self) -> StoreResult<Vec<RunRow>> {
+        let sql = format!("SELECT * FROM runs WHERE status IN {ACTIVE_STATUSES} ORDER BY id");
+        Ok(sqlx::query_as(AssertSqlSafe(sql)).fetch_all(&self.pool).await?)
+    }
+
+    /// Moves a run from one of `from` to `to`, setting the named timestamp column to now and
+    /// `last_error`/`required_action` as given. Returns whether the run was in `from`: a
+    /// transition that lost a race changes nothing.
+    pub async fn transition(&self, run_id: &str, from: &[&str], to: &str, change: Change<'_>) -> StoreResult<bool> {
+        let from_list = from.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
+        let mut sets = vec!["status = $1".to_string(), "required_action = $2".to_string()];
+        sets.push("last_error = COALESCE($3, last_error)".into());
+        sets.push("usage = COALESCE($4, usage)".into());
+        sets.push("lease_until = $5".into());
+        if let Some(column) = change.stamp {
+            // A number we made, not input: inlined so every bound parameter is referenced.
+            sets.push(format!("{column} = COALESCE({column}, {})", now_secs()));
+        }
+        let sql = format!(
+            "UPDATE runs SET {} WHERE id = $6 AND status IN ({from_list})",
+            sets.join(", ")
+        );
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(to)
+            .bind(change.required_action)
+            .bind(change.last_error)
+            .bind(change.usage)
+            .bind(change.lease_until)
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Extends the lease of a run this process executes.
+    pub async fn renew_lease(&self, run_id: &str, lease_until: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE runs SET lease_until = $1 WHERE id = $2")
+            .bind(lease_until)
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Completes a run: stores the answer and its step, then marks the run completed, all in
+    /// one transaction, and only if the run is still in progress.
+    pub async fn complete_run(
+        &self,
+        run_id: &str,
+        message: &MessageRow,
+        step: &StepRow,
+        usage: &str,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE runs SET status = 'completed', completed_at = $1, usage = $2, \
+             required_action = NULL, lease_until = NULL WHERE id = $3 AND status = 'in_progress'",
+        )
+        .bind(now_secs())
+        .bind(usage)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_message(&mut tx, message).await?;
+        insert_step(&mut *tx, step).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn insert_step(&self, step: &StepRow) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        insert_step(&mut *conn, step).await
+    }
+
+    /// Records a step's outcome: its status, details and usage.
+    pub async fn finish_step(&self, step: &StepRow) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE run_steps SET status = $1, step_details = $2, last_error = $3, \
+             completed_at = $4, failed_at = $5, usage = $6 WHERE id = $7",
+        )
+        .bind(&step.status)
+        .bind(&step.step_details)
+        .bind(&step.last_error)
+        .bind(step.completed_at)
+        .bind(step.failed_at)
+        .bind(&step.usage)
+        .bind(&step.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks the steps of a run that never finished with the run's terminal status.
+    pub async fn close_open_steps(&self, run_id: &str, status: &str) -> StoreResult<()> {
+        let column = match status {
+            "expired" => "expired_at",
+            "cancelled" => "cancelled_at",
+            _ => "failed_at",
+        };
+        let sql = format!(
+            "UPDATE run_steps SET status = $1, {column} = $2 WHERE run_id = $3 AND status = 'in_progress'"
+        );
+        sqlx::query(AssertSqlSafe(sql)).bind(status).bind(now_secs()).bind(run_id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn steps(&self, run_id: &str, page: &Page) -> StoreResult<Vec<StepRow>> {
+        let (cmp, order) = if page.descending { ("<", "DESC") } else { (">", "ASC") };
+        let sql = format!(
+            "SELECT * FROM run_steps WHERE run_id = $1 AND ($2 = '' OR id {cmp} $2) \
+             ORDER BY id {order} LIMIT $3"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(run_id)
+            .bind(page.after.clone().unwrap_or_default())
+            .bind(page.limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Counts rows, for tests and metrics.
+    pub async fn count(&self, table: &str) -> StoreResult<i64> {
+        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+        Ok(sqlx::query(AssertSqlSafe(sql)).fetch_one(&self.pool).await?.try_get::<i64, _>("n")?)
+    }
+}
+
+/// Optional parts of a run transition.
+#[derive(Default)]
+pub struct Change<'a> {
+    pub stamp: Option<&'static str>,
+    pub required_action: Option<&'a str>,
+    pub last_error: Option<&'a str>,
+    pub usage: Option<&'a str>,
+    pub lease_until: Option<i64>,
+}
+
+async fn insert_message(tx: &mut sqlx::Transaction<'_, sqlx::Any>, m: &MessageRow) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO messages (id, thread_id, created_at, role, content, run_id, metadata) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&m.id)
+    .bind(&m.thread_id)
+    .bind(m.created_at)
+    .bind(&m.role)
+    .bind(&m.content)
+    .bind(&m.run_id)
+    .bind(&m.metadata)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_step(conn: &mut sqlx::AnyConnection, s: &StepRow) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO run_steps (id, run_id, thread_id, created_at, type, status, step_details, \
+         last_error, completed_at, failed_at, usage) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&s.id)
+    .bind(&s.run_id)
+    .bind(&s.thread_id)
+    .bind(s.created_at)
+    .bind(&s.step_type)
+    .bind(&s.status)
+    .bind(&s.step_details)
+    .bind(&s.last_error)
+    .bind(s.completed_at)
+    .bind(s.failed_at)
+    .bind(&s.usage)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Makes a SQLite URL create its file (and folder) when missing.
+fn prepare_url(url: &str) -> StoreResult<String> {
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        return Ok(url.to_string());
+    };
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        return Ok(url.to_string());
+    }
+    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| StoreError::Setup(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    Ok(if url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prepare_url;
+
+    #[test]
+    fn sqlite_urls_create_their_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/sub/x.db", dir.path().display());
+        assert_eq!(prepare_url(&url).unwrap(), format!("{url}?mode=rwc"));
+        assert!(dir.path().join("sub").is_dir());
+        assert_eq!(prepare_url("postgres://h/db").unwrap(), "postgres://h/db");
+    }
+}

@@ -1,0 +1,175 @@
+//! `spawn_app`: the whole server on port 0 with a fresh SQLite database, and one client method
+//! per route.
+use std::{collections::HashMap, path::PathBuf, time::Duration};
+
+use reqwest::{Client, Response};
+use serde_json::{Value, json};
+use server::{config::Config, startup::Application};
+
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub assistant: server::service::Assistant,
+    _dir: tempfile::TempDir,
+}
+
+/// Options of a test server beyond the defaults.
+#[derive(Default)]
+pub struct Settings {
+    pub vars: Vec<(&'static str, String)>,
+}
+
+pub fn docs_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Settings::default()).await
+}
+
+pub async fn spawn_app_with(settings: Settings) -> TestApp {
+    server::telemetry::init("warn", std::io::sink);
+    let dir = tempfile::tempdir().unwrap();
+    let mut vars: HashMap<&str, String> = HashMap::new();
+    vars.insert("LEPTOS_SITE_ADDR", "127.0.0.1:0".into());
+    vars.insert("DATABASE_URL", format!("sqlite://{}/test.db", dir.path().display()));
+    vars.insert("DOCS_DIR", docs_dir().display().to_string());
+    vars.insert("SESSION_SECRET", "test-secret-test-secret-test-secret-0123".into());
+    for (k, v) in settings.vars {
+        vars.insert(k, v);
+    }
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
+    let options = server::startup::leptos_options().unwrap();
+    let app = Application::build(config, options).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let assistant = app.assistant.clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address, client: new_client(), assistant, _dir: dir }
+}
+
+/// A browser of its own: a new session.
+pub fn new_client() -> Client {
+    Client::builder().cookie_store(true).timeout(Duration::from_secs(30)).build().unwrap()
+}
+
+impl TestApp {
+    /// Another browser talking to the same server.
+    pub fn other_session(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            client: new_client(),
+            assistant: self.assistant.clone(),
+            _dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.unwrap()
+    }
+
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn create_thread(&self, body: &Value) -> Response {
+        self.post_json("/api/paste-assistant-thread", body).await
+    }
+
+    /// Creates a thread and returns its id.
+    pub async fn new_thread(&self) -> String {
+        let r = self.create_thread(&json!({})).await;
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn get_thread(&self, tid: &str) -> Response {
+        self.get(&format!("/api/paste-assistant-thread/{tid}")).await
+    }
+
+    pub async fn list_threads(&self, query: &str) -> Response {
+        self.get(&format!("/api/paste-assistant-threads{query}")).await
+    }
+
+    pub async fn put_thread(&self, tid: &str, body: &Value) -> Response {
+        self.client
+            .put(self.url(&format!("/api/paste-assistant-thread/{tid}")))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete_thread(&self, tid: &str) -> Response {
+        self.client.delete(self.url(&format!("/api/paste-assistant-thread/{tid}"))).send().await.unwrap()
+    }
+
+    pub async fn post_message(&self, tid: &str, message: &str) -> Response {
+        self.post_json("/api/paste-assistant-message", &json!({"threadId": tid, "message": message})).await
+    }
+
+    pub async fn list_messages(&self, tid: &str, query: &str) -> Response {
+        self.get(&format!("/api/paste-assistant-messages/{tid}{query}")).await
+    }
+
+    pub async fn get_run(&self, tid: &str, rid: &str) -> Response {
+        self.get(&format!("/api/paste-assistant-thread/{tid}/run/{rid}")).await
+    }
+
+    pub async fn run_steps(&self, tid: &str, rid: &str) -> Response {
+        self.get(&format!("/api/paste-assistant-thread/{tid}/run/{rid}/steps")).await
+    }
+
+    pub async fn simple_completion(&self, body: &Value) -> Response {
+        self.post_json("/api/paste-assistant-simple-completion", body).await
+    }
+
+    pub async fn docs_search(&self, query: &str) -> Response {
+        self.get(&format!("/api/docs-search{query}")).await
+    }
+
+    /// Polls the run every 100 ms until it is terminal (at most 20 s) and returns it.
+    pub async fn wait_for_run(&self, tid: &str, rid: &str) -> Value {
+        for _ in 0..200 {
+            let run: Value = self.get_run(tid, rid).await.json().await.unwrap();
+            if server::is_terminal(run["status"].as_str().unwrap()) {
+                return run;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("run {rid} did not end");
+    }
+
+    /// Asks a question on a new thread and waits for the run to end.
+    pub async fn ask(&self, question: &str) -> (String, Value) {
+        let tid = self.new_thread().await;
+        let r = self.post_message(&tid, question).await;
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        let rid = body["run"]["id"].as_str().unwrap().to_string();
+        (tid.clone(), self.wait_for_run(&tid, &rid).await)
+    }
+}
+
+/// Asserts the API.md error object and returns its message.
+pub async fn assert_error(r: Response, status: u16, kind: &str) -> String {
+    assert_eq!(r.status().as_u16(), status, "status");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["type"], kind, "{body}");
+    let message = body["error"]["message"].as_str().unwrap().to_string();
+    assert!(!message.is_empty());
+    message
+}

@@ -1,0 +1,102 @@
+use std::time::Duration;
+
+use serde_json::Value;
+use server::ids::{Kind, new_id, now_secs};
+use server::store::{MessageRow, RunRow};
+
+use crate::helpers::{Settings, assert_error, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn unknown_and_malformed_run_ids_are_refused() {
+    let app = spawn_app().await;
+    let tid = app.new_thread().await;
+    assert_error(app.get_run(&tid, "run_0000000000000000000000").await, 404, "not_found_error").await;
+    assert_error(app.get_run(&tid, "bogus").await, 400, "invalid_request_error").await;
+    assert_error(app.run_steps(&tid, "run_0000000000000000000000").await, 404, "not_found_error").await;
+    // A real run asked for under another thread of the same session is not found either.
+    let (_, run) = app.ask("What is a run?").await;
+    let rid = run["id"].as_str().unwrap();
+    assert_error(app.get_run(&tid, rid).await, 404, "not_found_error").await;
+}
+
+fn stranded_run(thread_id: &str, status: &str, expires_at: i64) -> (MessageRow, RunRow) {
+    let message = MessageRow {
+        id: new_id(Kind::Message),
+        thread_id: thread_id.into(),
+        created_at: now_secs(),
+        role: "user".into(),
+        content: "How do I deploy with Postgres?".into(),
+        run_id: None,
+        metadata: "{}".into(),
+    };
+    let run = RunRow {
+        id: new_id(Kind::Run),
+        thread_id: thread_id.into(),
+        message_id: message.id.clone(),
+        created_at: now_secs(),
+        status: status.into(),
+        model: "offline-docs-search".into(),
+        instructions: "Answer from the docs.".into(),
+        required_action: None,
+        last_error: None,
+        started_at: Some(now_secs()),
+        completed_at: None,
+        failed_at: None,
+        cancelled_at: None,
+        expires_at,
+        usage: None,
+        // A lease that has not run out: only a restart (SQLite: one instance) reclaims it now.
+        lease_until: Some(now_secs() + 30),
+    };
+    (message, run)
+}
+
+#[tokio::test]
+async fn runs_left_by_a_dead_process_are_resumed_or_expired_on_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/shared.db", dir.path().display());
+    let settings = || Settings { vars: vec![("DATABASE_URL", url.clone())] };
+    let first = spawn_app_with(settings()).await;
+    let store = first.assistant.store.clone();
+    let mut stranded = Vec::new();
+    for status in ["queued", "in_progress", "requires_action"] {
+        let tid = first.new_thread().await;
+        let (m, r) = stranded_run(&tid, status, now_secs() + 600);
+        store.insert_message_and_run(&m, &r).await.unwrap();
+        stranded.push(r.id);
+    }
+    let tid = first.new_thread().await;
+    let (m, overdue) = stranded_run(&tid, "in_progress", now_secs() - 1);
+    store.insert_message_and_run(&m, &overdue).await.unwrap();
+
+    // "Restart": a new process on the same database.
+    let second = spawn_app_with(settings()).await;
+    let store = second.assistant.store.clone();
+    for rid in &stranded {
+        let mut status = String::new();
+        for _ in 0..100 {
+            status = store.run_by_id(rid).await.unwrap().unwrap().status;
+            if server::is_terminal(&status) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(status, "completed", "run {rid} was resumed");
+    }
+    let run = store.run_by_id(&overdue.id).await.unwrap().unwrap();
+    assert_eq!(run.status, "expired");
+    let error: Value = serde_json::from_str(run.last_error.as_deref().unwrap()).unwrap();
+    assert!(error["message"].as_str().unwrap().contains("time limit"));
+    assert_eq!(store.count("messages").await.unwrap(), 4 + 3, "answers were added, nothing lost");
+}
+
+#[tokio::test]
+async fn every_run_reaches_a_terminal_status_and_the_thread_takes_the_next_message() {
+    let app = spawn_app().await;
+    let (tid, run) = app.ask("How do I embed the widget?").await;
+    assert_eq!(run["status"], "completed");
+    let r = app.post_message(&tid, "Thanks, and Slack?").await;
+    assert_eq!(r.status(), 200);
+    let rid = r.json::<Value>().await.unwrap()["run"]["id"].as_str().unwrap().to_string();
+    assert_eq!(app.wait_for_run(&tid, &rid).await["status"], "completed");
+}
