@@ -17,50 +17,67 @@ mod ssr {
             .map_err(|e| AppError::Server(format!("no session: {e}")))?;
         Ok((service, session))
     }
+
+    /// Gives a failed server function the status code its error deserves (API.md), not 500.
+    pub fn status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(e) = &result {
+            let code = match e {
+                AppError::BadRequest(_) => 400,
+                AppError::NotFound(_) => 404,
+                AppError::Conflict(_) => 409,
+                AppError::RateLimited(_) => 429,
+                AppError::Server(_) => 500,
+            };
+            if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+                options.set_status(axum::http::StatusCode::from_u16(code).unwrap_or_default());
+            }
+        }
+        result
+    }
 }
 
 #[server]
 pub async fn list_threads() -> Result<Vec<ThreadSummary>, AppError> {
     let (service, session) = ssr::context().await?;
-    service.list_threads(&session).await
+    ssr::status(service.list_threads(&session).await)
 }
 
 #[server]
 pub async fn get_thread_view(thread_id: String) -> Result<ThreadView, AppError> {
     let (service, session) = ssr::context().await?;
-    service.thread_view(&session, &thread_id).await
+    ssr::status(service.thread_view(&session, &thread_id).await)
 }
 
 #[server]
 pub async fn create_thread() -> Result<ThreadSummary, AppError> {
     let (service, session) = ssr::context().await?;
-    service.create_thread(&session).await
+    ssr::status(service.create_thread(&session).await)
 }
 
 #[server]
 pub async fn send_message(thread_id: String, text: String) -> Result<SentMessage, AppError> {
     let (service, session) = ssr::context().await?;
-    service.send_message(&session, &thread_id, &text).await
+    ssr::status(service.send_message(&session, &thread_id, &text).await)
 }
 
 #[server]
 pub async fn get_run_state(thread_id: String, run_id: String) -> Result<RunState, AppError> {
     let (service, session) = ssr::context().await?;
-    service.run_state(&session, &thread_id, &run_id).await
+    ssr::status(service.run_state(&session, &thread_id, &run_id).await)
 }
 
 /// Asks the model for a few-word title and saves it as the thread's `threadTitle`.
 #[server]
 pub async fn title_thread(thread_id: String, text: String) -> Result<ThreadSummary, AppError> {
     let (service, session) = ssr::context().await?;
-    let title = service.suggest_title(&session, &text).await?;
-    service.rename_thread(&session, &thread_id, &title).await
+    let title = ssr::status(service.suggest_title(&session, &text).await)?;
+    ssr::status(service.rename_thread(&session, &thread_id, &title).await)
 }
 
 #[server]
 pub async fn delete_thread(thread_id: String) -> Result<(), AppError> {
     let (service, session) = ssr::context().await?;
-    service.delete_thread(&session, &thread_id).await
+    ssr::status(service.delete_thread(&session, &thread_id).await)
 }
 
 #[server]

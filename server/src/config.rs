@@ -58,12 +58,15 @@ impl Config {
 
     /// Reads settings through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let addr = parse_or(&get, "LEPTOS_SITE_ADDR", "127.0.0.1:3000".parse().unwrap())?;
-        let database_url = get("DATABASE_URL")
-            .unwrap_or_else(|| "sqlite://data/paste-assistant.db".to_string());
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres"))
-        {
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/paste-assistant.db".to_string());
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
             return Err(ConfigError {
                 variable: "DATABASE_URL",
                 reason: format!(
@@ -80,25 +83,28 @@ impl Config {
             });
         }
         let docs_base_url = get("DOCS_BASE_URL").map(|u| u.trim_end_matches('/').to_string());
-        if let Some(url) = &docs_base_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(ConfigError {
-                    variable: "DOCS_BASE_URL",
-                    reason: "must start with http:// or https://".into(),
-                });
-            }
+        if let Some(url) = &docs_base_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError {
+                variable: "DOCS_BASE_URL",
+                reason: "must start with http:// or https://".into(),
+            });
         }
         let instructions_path = get("ASSISTANT_INSTRUCTIONS").map(PathBuf::from);
-        if let Some(path) = &instructions_path {
-            if !path.is_file() {
-                return Err(ConfigError {
-                    variable: "ASSISTANT_INSTRUCTIONS",
-                    reason: format!("{} is not a readable file", path.display()),
-                });
-            }
+        if let Some(path) = &instructions_path
+            && !path.is_file()
+        {
+            return Err(ConfigError {
+                variable: "ASSISTANT_INSTRUCTIONS",
+                reason: format!("{} is not a readable file", path.display()),
+            });
         }
         let session_secret = get("SESSION_SECRET").map(Secret::new);
-        if session_secret.as_ref().is_some_and(|s| s.expose().len() < 32) {
+        if session_secret
+            .as_ref()
+            .is_some_and(|s| s.expose().len() < 32)
+        {
             return Err(ConfigError {
                 variable: "SESSION_SECRET",
                 reason: "must be at least 32 characters".into(),
@@ -160,11 +166,15 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let docs = env!("CARGO_MANIFEST_DIR").to_string() + "/../docs";
         Config::from_lookup(move |k| {
-            map.get(k).cloned().or_else(|| (k == "DOCS_DIR").then(|| docs.clone()))
+            map.get(k)
+                .cloned()
+                .or_else(|| (k == "DOCS_DIR").then(|| docs.clone()))
         })
     }
 

@@ -34,12 +34,15 @@ impl Kind {
 pub fn new_id(kind: Kind) -> String {
     let now = now_millis();
     let ms = LAST_MS
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(now.max(last + 1)))
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+            Some(now.max(last + 1))
+        })
         .map(|last| now.max(last + 1))
         .unwrap_or(now);
     let mut rng = rand::rng();
-    let random: String =
-        (0..14).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+    let random: String = (0..14)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
     format!("{}{ms:012x}{random}", kind.prefix())
 }
 
@@ -48,7 +51,9 @@ pub fn is_valid(kind: Kind, id: &str) -> bool {
     id.strip_prefix(kind.prefix()).is_some_and(|rest| {
         !rest.is_empty()
             && rest.len() <= 64
-            && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     })
 }
 
@@ -76,6 +81,9 @@ mod tests {
         assert!(!is_valid(Kind::Run, &a));
         assert!(!is_valid(Kind::Thread, "thread_"));
         assert!(!is_valid(Kind::Thread, "thread_a'b"));
-        assert!(!is_valid(Kind::Thread, &format!("thread_{}", "a".repeat(65))));
+        assert!(!is_valid(
+            Kind::Thread,
+            &format!("thread_{}", "a".repeat(65))
+        ));
     }
 }

@@ -1,4 +1,8 @@
-use server::{config::Config, startup::{Application, leptos_options}, telemetry};
+use server::{
+    config::Config,
+    startup::{Application, leptos_options},
+    telemetry,
+};
 
 #[tokio::main]
 async fn main() {

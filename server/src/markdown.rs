@@ -13,12 +13,17 @@ pub fn render_page(markdown: &str) -> String {
 }
 
 fn render_with(markdown: &str, extra: Options) -> String {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | extra;
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | extra;
     let mut in_image = false;
     let events = Parser::new_ext(markdown, options).map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
-        Event::Start(Tag::Link { dest_url, title, .. }) => Event::Html(link_open(&dest_url, &title).into()),
-        Event::Start(Tag::Image { dest_url, title, .. }) => {
+        Event::Start(Tag::Link {
+            dest_url, title, ..
+        }) => Event::Html(link_open(&dest_url, &title).into()),
+        Event::Start(Tag::Image {
+            dest_url, title, ..
+        }) => {
             in_image = true;
             Event::Html(link_open(&dest_url, &title).into())
         }
@@ -42,12 +47,24 @@ pub fn render_plain(text: &str) -> String {
 
 fn link_open(dest: &str, title: &str) -> String {
     let href = if is_safe_url(dest) { dest } else { "#" };
-    let title = if title.is_empty() { String::new() } else { format!(" title=\"{}\"", escape(title)) };
-    format!("<a href=\"{}\"{title} target=\"_blank\" rel=\"noopener noreferrer\">", escape(href))
+    let title = if title.is_empty() {
+        String::new()
+    } else {
+        format!(" title=\"{}\"", escape(title))
+    };
+    format!(
+        "<a href=\"{}\"{title} target=\"_blank\" rel=\"noopener noreferrer\">",
+        escape(href)
+    )
 }
 
 fn is_safe_url(url: &str) -> bool {
-    let lower: String = url.trim().chars().filter(|c| !c.is_control() && !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    let lower: String = url
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control() && !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
     match lower.split_once(':') {
         // A colon before any `/`, `?` or `#` is a scheme.
         Some((scheme, _)) if !scheme.contains(['/', '?', '#']) => {
@@ -78,12 +95,16 @@ mod tests {
 
     #[test]
     fn renders_common_markdown() {
-        let html = render("# Title\n\n- a\n- b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n```rust\nfn main() {}\n```\n\n[docs](/docs/a.md#b)");
+        let html = render(
+            "# Title\n\n- a\n- b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n```rust\nfn main() {}\n```\n\n[docs](/docs/a.md#b)",
+        );
         assert!(html.contains("<h1>Title</h1>"));
         assert!(html.contains("<li>a</li>"));
         assert!(html.contains("<table>"));
         assert!(html.contains("<code class=\"language-rust\">"));
-        assert!(html.contains("<a href=\"/docs/a.md#b\" target=\"_blank\" rel=\"noopener noreferrer\">docs</a>"));
+        assert!(html.contains(
+            "<a href=\"/docs/a.md#b\" target=\"_blank\" rel=\"noopener noreferrer\">docs</a>"
+        ));
     }
 
     #[test]
@@ -106,18 +127,32 @@ mod tests {
             assert!(!lower.contains("<img"), "{payload} → {html}");
             assert!(!lower.contains("<svg"), "{payload} → {html}");
             assert!(!lower.contains("<iframe"), "{payload} → {html}");
-            assert!(!lower.contains("<a href=\"javascript"), "{payload} → {html}");
+            assert!(
+                !lower.contains("<a href=\"javascript"),
+                "{payload} → {html}"
+            );
             assert!(!lower.contains("<a href=\"data"), "{payload} → {html}");
             // Every tag that survives is one the renderer made.
             for tag in lower.split('<').skip(1) {
-                let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-                assert!(["p", "a", "em", "strong", "code", "pre", "ul", "li", "ol"].contains(&name.as_str()), "{payload} → {html}");
+                let name: String = tag
+                    .trim_start_matches('/')
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect();
+                assert!(
+                    ["p", "a", "em", "strong", "code", "pre", "ul", "li", "ol"]
+                        .contains(&name.as_str()),
+                    "{payload} → {html}"
+                );
             }
         }
     }
 
     #[test]
     fn plain_text_is_escaped() {
-        assert_eq!(render_plain("<b>&"), "<p class=\"plain\">&lt;b&gt;&amp;</p>");
+        assert_eq!(
+            render_plain("<b>&"),
+            "<p class=\"plain\">&lt;b&gt;&amp;</p>"
+        );
     }
 }

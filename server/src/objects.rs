@@ -9,7 +9,8 @@ use crate::store::{MessageRow, RunRow, StepRow, ThreadRow};
 pub const ASSISTANT_ID: &str = "asst_paste_assistant";
 
 fn parse(text: Option<&str>) -> Value {
-    text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or(Value::Null)
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(Value::Null)
 }
 
 fn metadata(text: &str) -> Value {

@@ -50,7 +50,11 @@ pub struct Assistant {
 }
 
 impl Assistant {
-    pub async fn create_thread(&self, session: &str, metadata: Option<Value>) -> ServiceResult<ThreadRow> {
+    pub async fn create_thread(
+        &self,
+        session: &str,
+        metadata: Option<Value>,
+    ) -> ServiceResult<ThreadRow> {
         let mut map = match metadata {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(m)) => m,
@@ -58,7 +62,8 @@ impl Assistant {
         };
         map.retain(|_, v| v.as_str() != Some(""));
         check_metadata(&map)?;
-        map.entry("threadTitle").or_insert_with(|| Value::String(DEFAULT_TITLE.into()));
+        map.entry("threadTitle")
+            .or_insert_with(|| Value::String(DEFAULT_TITLE.into()));
         check_metadata(&map)?;
         let row = ThreadRow {
             id: new_id(Kind::Thread),
@@ -74,12 +79,14 @@ impl Assistant {
     /// The caller's thread, or 404 (another session's thread is as missing as a deleted one).
     pub async fn thread(&self, session: &str, thread_id: &str) -> ServiceResult<ThreadRow> {
         if !is_valid(Kind::Thread, thread_id) {
-            return Err(bad(&format!("`{}` is not a valid thread id", shorten(thread_id))));
+            return Err(bad(&format!(
+                "`{}` is not a valid thread id",
+                shorten(thread_id)
+            )));
         }
-        self.store
-            .thread(session, thread_id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("No thread found with id '{thread_id}'.")))
+        self.store.thread(session, thread_id).await?.ok_or_else(|| {
+            ServiceError::NotFound(format!("No thread found with id '{thread_id}'."))
+        })
     }
 
     pub async fn list_threads(&self, session: &str, page: &Page) -> ServiceResult<Vec<ThreadRow>> {
@@ -88,17 +95,25 @@ impl Assistant {
     }
 
     /// Merges `metadata` into the thread's; a key set to `""` is removed.
-    pub async fn update_thread(&self, session: &str, thread_id: &str, metadata: Option<Value>) -> ServiceResult<ThreadRow> {
+    pub async fn update_thread(
+        &self,
+        session: &str,
+        thread_id: &str,
+        metadata: Option<Value>,
+    ) -> ServiceResult<ThreadRow> {
         let mut thread = self.thread(session, thread_id).await?;
         let patch = match metadata {
             Some(Value::Object(m)) => m,
             None | Some(Value::Null) => Map::new(),
             Some(_) => return Err(bad("`metadata` must be an object of string values")),
         };
-        let mut current: Map<String, Value> = serde_json::from_str(&thread.metadata).unwrap_or_default();
+        let mut current: Map<String, Value> =
+            serde_json::from_str(&thread.metadata).unwrap_or_default();
         for (key, value) in &patch {
             if key.chars().count() > METADATA_MAX_KEY {
-                return Err(bad(&format!("metadata keys are at most {METADATA_MAX_KEY} characters")));
+                return Err(bad(&format!(
+                    "metadata keys are at most {METADATA_MAX_KEY} characters"
+                )));
             }
             match value.as_str() {
                 Some("") => {
@@ -107,12 +122,19 @@ impl Assistant {
                 Some(_) => {
                     current.insert(key.clone(), value.clone());
                 }
-                None => return Err(bad(&format!("metadata value of `{}` must be a string", shorten(key)))),
+                None => {
+                    return Err(bad(&format!(
+                        "metadata value of `{}` must be a string",
+                        shorten(key)
+                    )));
+                }
             }
         }
         check_metadata(&current)?;
         thread.metadata = Value::Object(current).to_string();
-        self.store.set_thread_metadata(&thread.id, &thread.metadata).await?;
+        self.store
+            .set_thread_metadata(&thread.id, &thread.metadata)
+            .await?;
         Ok(thread)
     }
 
@@ -122,20 +144,32 @@ impl Assistant {
         Ok(())
     }
 
-    pub async fn list_messages(&self, session: &str, thread_id: &str, page: &Page) -> ServiceResult<Vec<MessageRow>> {
+    pub async fn list_messages(
+        &self,
+        session: &str,
+        thread_id: &str,
+        page: &Page,
+    ) -> ServiceResult<Vec<MessageRow>> {
         let thread = self.thread(session, thread_id).await?;
         check_cursor(Kind::Message, page)?;
         Ok(self.store.messages(&thread.id, page).await?)
     }
 
     /// Stores the user's message and starts a run on it; the run executes in the background.
-    pub async fn post_message(&self, session: &str, thread_id: &str, text: &str) -> ServiceResult<RunRow> {
+    pub async fn post_message(
+        &self,
+        session: &str,
+        thread_id: &str,
+        text: &str,
+    ) -> ServiceResult<RunRow> {
         if text.trim().is_empty() {
             return Err(bad("`message` must not be empty"));
         }
         let limit = self.config.max_message_chars;
         if text.chars().count() > limit {
-            return Err(bad(&format!("`message` is longer than the limit of {limit} characters")));
+            return Err(bad(&format!(
+                "`message` is longer than the limit of {limit} characters"
+            )));
         }
         let thread = self.thread(session, thread_id).await?;
         let now = now_secs();
@@ -190,20 +224,32 @@ impl Assistant {
             .ok_or_else(|| ServiceError::NotFound(format!("No run found with id '{run_id}'.")))
     }
 
-    pub async fn steps(&self, session: &str, thread_id: &str, run_id: &str, page: &Page) -> ServiceResult<Vec<StepRow>> {
+    pub async fn steps(
+        &self,
+        session: &str,
+        thread_id: &str,
+        run_id: &str,
+        page: &Page,
+    ) -> ServiceResult<Vec<StepRow>> {
         let run = self.run(session, thread_id, run_id).await?;
         check_cursor(Kind::Step, page)?;
         Ok(self.store.steps(&run.id, page).await?)
     }
 
     /// One model answer without tools or a thread (titles, summaries).
-    pub async fn simple_completion(&self, prompt: &str, context: Option<&str>) -> ServiceResult<SimpleCompletion> {
+    pub async fn simple_completion(
+        &self,
+        prompt: &str,
+        context: Option<&str>,
+    ) -> ServiceResult<SimpleCompletion> {
         if prompt.trim().is_empty() {
             return Err(bad("`prompt` must not be empty"));
         }
         let length = prompt.chars().count() + context.map(|c| c.chars().count()).unwrap_or(0);
         if length > COMPLETION_MAX_CHARS {
-            return Err(bad(&format!("`prompt` and `context` are longer than {COMPLETION_MAX_CHARS} characters")));
+            return Err(bad(&format!(
+                "`prompt` and `context` are longer than {COMPLETION_MAX_CHARS} characters"
+            )));
         }
         let mut messages = Vec::new();
         if let Some(context) = context.filter(|c| !c.trim().is_empty()) {
@@ -211,19 +257,28 @@ impl Assistant {
         }
         messages.push(ChatMessage::User(prompt.to_string()));
         let model = self.engine.model();
-        let Completion { reply, usage } = model.complete(&messages, &[]).await.map_err(|e| match e {
-            ModelError::Retryable(m) | ModelError::Fatal(m) => ServiceError::Upstream(m),
-        })?;
+        let Completion { reply, usage } =
+            model.complete(&messages, &[]).await.map_err(|e| match e {
+                ModelError::Retryable(m) | ModelError::Fatal(m) => ServiceError::Upstream(m),
+            })?;
         let content = match reply {
             Reply::Answer(text) => text,
-            Reply::ToolCalls(_) => return Err(ServiceError::Upstream("the model asked for a tool".into())),
+            Reply::ToolCalls(_) => {
+                return Err(ServiceError::Upstream("the model asked for a tool".into()));
+            }
         };
-        Ok(SimpleCompletion { content, model: model.name().to_string(), usage })
+        Ok(SimpleCompletion {
+            content,
+            model: model.name().to_string(),
+            usage,
+        })
     }
 
     /// A title of a few words for a conversation that starts with `text`.
     pub async fn suggest_title(&self, text: &str) -> ServiceResult<String> {
-        let completion = self.simple_completion(text, Some(TITLE_INSTRUCTIONS)).await?;
+        let completion = self
+            .simple_completion(text, Some(TITLE_INSTRUCTIONS))
+            .await?;
         Ok(clean_title(&completion.content))
     }
 
@@ -238,10 +293,20 @@ that starts with the user's message. Reply with the title only, without quotes o
 
 /// A model's title made fit for the sidebar: one line, no quotes, at most 60 characters.
 pub fn clean_title(raw: &str) -> String {
-    let line = raw.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-    let line = line.trim_matches(['"', '\'', '“', '”', '*', '#', ' ']).trim_end_matches('.');
+    let line = raw
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    let line = line
+        .trim_matches(['"', '\'', '“', '”', '*', '#', ' '])
+        .trim_end_matches('.');
     let title: String = line.chars().take(60).collect();
-    if title.trim().is_empty() { DEFAULT_TITLE.to_string() } else { title.trim().to_string() }
+    if title.trim().is_empty() {
+        DEFAULT_TITLE.to_string()
+    } else {
+        title.trim().to_string()
+    }
 }
 
 fn bad(message: &str) -> ServiceError {
@@ -250,29 +315,45 @@ fn bad(message: &str) -> ServiceError {
 
 fn shorten(text: &str) -> String {
     let t: String = text.chars().take(80).collect();
-    if t.len() < text.len() { format!("{t}…") } else { t }
+    if t.len() < text.len() {
+        format!("{t}…")
+    } else {
+        t
+    }
 }
 
 fn check_cursor(kind: Kind, page: &Page) -> ServiceResult<()> {
     match &page.after {
-        Some(after) if !is_valid(kind, after) => Err(bad(&format!("`after` is not a valid {} id", kind.prefix().trim_end_matches('_')))),
+        Some(after) if !is_valid(kind, after) => Err(bad(&format!(
+            "`after` is not a valid {} id",
+            kind.prefix().trim_end_matches('_')
+        ))),
         _ => Ok(()),
     }
 }
 
 fn check_metadata(map: &Map<String, Value>) -> ServiceResult<()> {
     if map.len() > METADATA_MAX_KEYS {
-        return Err(bad(&format!("metadata can have at most {METADATA_MAX_KEYS} keys")));
+        return Err(bad(&format!(
+            "metadata can have at most {METADATA_MAX_KEYS} keys"
+        )));
     }
     for (key, value) in map {
         if key.chars().count() > METADATA_MAX_KEY {
-            return Err(bad(&format!("metadata keys are at most {METADATA_MAX_KEY} characters")));
+            return Err(bad(&format!(
+                "metadata keys are at most {METADATA_MAX_KEY} characters"
+            )));
         }
         let Some(value) = value.as_str() else {
-            return Err(bad(&format!("metadata value of `{}` must be a string", shorten(key))));
+            return Err(bad(&format!(
+                "metadata value of `{}` must be a string",
+                shorten(key)
+            )));
         };
         if value.chars().count() > METADATA_MAX_VALUE {
-            return Err(bad(&format!("metadata values are at most {METADATA_MAX_VALUE} characters")));
+            return Err(bad(&format!(
+                "metadata values are at most {METADATA_MAX_VALUE} characters"
+            )));
         }
     }
     Ok(())
@@ -298,9 +379,13 @@ mod tests {
         assert!(check_metadata(&m).is_ok());
         m.insert("k16".into(), Value::String("v".into()));
         assert!(check_metadata(&m).is_err());
-        let m: Map<String, Value> = [("k".repeat(65), Value::String("v".into()))].into_iter().collect();
+        let m: Map<String, Value> = [("k".repeat(65), Value::String("v".into()))]
+            .into_iter()
+            .collect();
         assert!(check_metadata(&m).is_err());
-        let m: Map<String, Value> = [("k".into(), Value::String("v".repeat(513)))].into_iter().collect();
+        let m: Map<String, Value> = [("k".into(), Value::String("v".repeat(513)))]
+            .into_iter()
+            .collect();
         assert!(check_metadata(&m).is_err());
         let m: Map<String, Value> = [("k".into(), Value::Bool(true))].into_iter().collect();
         assert!(check_metadata(&m).is_err());

@@ -32,15 +32,26 @@ impl Application {
     pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
         let store = Store::connect(&config.database_url)
             .await
-            .with_context(|| format!("could not open the database (DATABASE_URL={})", redact(&config.database_url)))?;
+            .with_context(|| {
+                format!(
+                    "could not open the database (DATABASE_URL={})",
+                    redact(&config.database_url)
+                )
+            })?;
         let (dir, base) = (config.docs_dir.clone(), config.docs_base_url.clone());
         let docs = tokio::task::spawn_blocking(move || DocsIndex::build(&dir, base))
             .await?
             .with_context(|| format!("could not index DOCS_DIR={}", config.docs_dir.display()))?;
-        tracing::info!(pages = docs.stats.pages, sections = docs.stats.sections, ms = docs.stats.build_ms as u64, "docs indexed");
+        tracing::info!(
+            pages = docs.stats.pages,
+            sections = docs.stats.sections,
+            ms = docs.stats.build_ms as u64,
+            "docs indexed"
+        );
         let instructions = match &config.instructions_path {
-            Some(path) => std::fs::read_to_string(path)
-                .with_context(|| format!("could not read ASSISTANT_INSTRUCTIONS={}", path.display()))?,
+            Some(path) => std::fs::read_to_string(path).with_context(|| {
+                format!("could not read ASSISTANT_INSTRUCTIONS={}", path.display())
+            })?,
             None => DEFAULT_INSTRUCTIONS.to_string(),
         };
         if config.uses_remote_model() {
@@ -59,7 +70,10 @@ impl Application {
         );
         // SQLite is one instance by design: every run left active belongs to a dead process.
         let single_instance = config.database_url.starts_with("sqlite");
-        let resumed = engine.recover(single_instance).await.context("could not recover unfinished runs")?;
+        let resumed = engine
+            .recover(single_instance)
+            .await
+            .context("could not recover unfinished runs")?;
         if resumed > 0 {
             tracing::info!(resumed, "resumed runs left by a previous process");
         }
@@ -68,32 +82,54 @@ impl Application {
         let keys = match &config.session_secret {
             Some(secret) => session::SessionKeys::new(secret.expose().as_bytes()),
             None => {
-                tracing::warn!("SESSION_SECRET is not set: sessions are signed with a random key and end when the server restarts");
+                tracing::warn!(
+                    "SESSION_SECRET is not set: sessions are signed with a random key and end when the server restarts"
+                );
                 session::SessionKeys::random()
             }
         };
-        let limiter = limits::RateLimiter::new(config.rate_limit_session_per_min, config.rate_limit_addr_per_min);
+        let limiter = limits::RateLimiter::new(
+            config.rate_limit_session_per_min,
+            config.rate_limit_addr_per_min,
+        );
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("could not listen on LEPTOS_SITE_ADDR={}", config.addr))?;
-        let assistant = Assistant { store, engine, config: Arc::new(config) };
+        let assistant = Assistant {
+            store,
+            engine,
+            config: Arc::new(config),
+        };
 
         let service: SharedService = Arc::new(assistant.clone());
         let context = move || provide_context(service.clone());
         let pages = Router::new()
-            .leptos_routes_with_context(&leptos_options, generate_route_list(App), context.clone(), {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            })
-            .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+            .leptos_routes_with_context(
+                &leptos_options,
+                generate_route_list(App),
+                context.clone(),
+                {
+                    let options = leptos_options.clone();
+                    move || shell(options.clone())
+                },
+            )
+            .fallback(leptos_axum::file_and_error_handler_with_context(
+                context, shell,
+            ))
             .with_state(leptos_options);
-        let api = api_router().route("/api/{*rest}", any(api_not_found)).with_state(assistant.clone());
+        let api = api_router()
+            .route("/api/{*rest}", any(api_not_found))
+            .with_state(assistant.clone());
         let router = api
             .merge(pages)
             .layer(from_fn_with_state(limiter, limits::middleware))
             .layer(from_fn_with_state(keys, session::middleware))
             .layer(DefaultBodyLimit::max(BODY_LIMIT));
-        Ok(Self { listener, router, assistant })
+        Ok(Self {
+            listener,
+            router,
+            assistant,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -102,8 +138,12 @@ impl Application {
 
     /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown_signal()).await
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
     }
 }
 

@@ -1,5 +1,7 @@
 //! The pages' view of the service: `app`'s `AssistantService` implemented over [`Assistant`].
-use app::api::{AppError, ConversationItem, ItemKind, RunState, SentMessage, ThreadSummary, ThreadView};
+use app::api::{
+    AppError, ConversationItem, ItemKind, RunState, SentMessage, ThreadSummary, ThreadView,
+};
 use app::service::{AssistantService, ServiceFuture, SessionId};
 
 use crate::markdown;
@@ -12,7 +14,9 @@ impl From<ServiceError> for AppError {
             ServiceError::BadRequest(m) => AppError::BadRequest(m),
             ServiceError::NotFound(m) => AppError::NotFound(m),
             ServiceError::Conflict(m) => AppError::Conflict(m),
-            ServiceError::Upstream(m) => AppError::Server(format!("The model could not answer: {m}")),
+            ServiceError::Upstream(m) => {
+                AppError::Server(format!("The model could not answer: {m}"))
+            }
             ServiceError::Store(e) => {
                 tracing::error!(error = %e, "database error in a page request");
                 AppError::Server("The server could not complete the request; please retry.".into())
@@ -23,17 +27,32 @@ impl From<ServiceError> for AppError {
 
 fn summary(row: &ThreadRow) -> ThreadSummary {
     let metadata: serde_json::Value = serde_json::from_str(&row.metadata).unwrap_or_default();
-    let title = metadata.get("threadTitle").and_then(|t| t.as_str()).unwrap_or(DEFAULT_TITLE).to_string();
-    ThreadSummary { id: row.id.clone(), title, created_at: row.created_at }
+    let title = metadata
+        .get("threadTitle")
+        .and_then(|t| t.as_str())
+        .unwrap_or(DEFAULT_TITLE)
+        .to_string();
+    ThreadSummary {
+        id: row.id.clone(),
+        title,
+        created_at: row.created_at,
+    }
 }
 
 fn run_state(run: &RunRow) -> RunState {
-    RunState { id: run.id.clone(), status: run.status.clone(), error: last_error_message(run) }
+    RunState {
+        id: run.id.clone(),
+        status: run.status.clone(),
+        error: last_error_message(run),
+    }
 }
 
 fn last_error_message(run: &RunRow) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(run.last_error.as_deref()?).ok()?;
-    value.get("message").and_then(|m| m.as_str()).map(str::to_string)
+    value
+        .get("message")
+        .and_then(|m| m.as_str())
+        .map(str::to_string)
 }
 
 /// How a run that ended without an answer reads in the conversation.
@@ -54,7 +73,11 @@ impl AssistantService for Assistant {
     fn list_threads(&self, session: &SessionId) -> ServiceFuture<'_, Vec<ThreadSummary>> {
         let session = session.0.clone();
         Box::pin(async move {
-            let page = Page { limit: 100, after: None, descending: true };
+            let page = Page {
+                limit: 100,
+                after: None,
+                descending: true,
+            };
             let rows = Assistant::list_threads(self, &session, &page).await?;
             Ok(rows.iter().map(summary).collect())
         })
@@ -64,17 +87,37 @@ impl AssistantService for Assistant {
         let (session, thread_id) = (session.0.clone(), thread_id.to_string());
         Box::pin(async move {
             let thread = self.thread(&session, &thread_id).await?;
-            let messages = self.store.all_messages(&thread.id).await.map_err(ServiceError::from)?;
-            let runs = self.store.runs_of_thread(&thread.id).await.map_err(ServiceError::from)?;
+            let messages = self
+                .store
+                .all_messages(&thread.id)
+                .await
+                .map_err(ServiceError::from)?;
+            let runs = self
+                .store
+                .runs_of_thread(&thread.id)
+                .await
+                .map_err(ServiceError::from)?;
             let mut items = Vec::with_capacity(messages.len() + 1);
             for m in &messages {
                 if m.role == "assistant" {
-                    items.push(ConversationItem { id: m.id.clone(), kind: ItemKind::Assistant, html: markdown::render(&m.content) });
+                    items.push(ConversationItem {
+                        id: m.id.clone(),
+                        kind: ItemKind::Assistant,
+                        html: markdown::render(&m.content),
+                    });
                     continue;
                 }
-                items.push(ConversationItem { id: m.id.clone(), kind: ItemKind::User, html: markdown::render_plain(&m.content) });
+                items.push(ConversationItem {
+                    id: m.id.clone(),
+                    kind: ItemKind::User,
+                    html: markdown::render_plain(&m.content),
+                });
                 let ended = runs.iter().find(|r| {
-                    r.message_id == m.id && matches!(r.status.as_str(), "failed" | "expired" | "cancelled" | "incomplete")
+                    r.message_id == m.id
+                        && matches!(
+                            r.status.as_str(),
+                            "failed" | "expired" | "cancelled" | "incomplete"
+                        )
                 });
                 if let Some(run) = ended {
                     items.push(ConversationItem {
@@ -84,26 +127,53 @@ impl AssistantService for Assistant {
                     });
                 }
             }
-            let active_run = runs.iter().find(|r| !crate::is_terminal(&r.status)).map(|r| r.id.clone());
-            Ok(ThreadView { id: thread.id.clone(), title: summary(&thread).title, items, active_run })
+            let active_run = runs
+                .iter()
+                .find(|r| !crate::is_terminal(&r.status))
+                .map(|r| r.id.clone());
+            Ok(ThreadView {
+                id: thread.id.clone(),
+                title: summary(&thread).title,
+                items,
+                active_run,
+            })
         })
     }
 
     fn create_thread(&self, session: &SessionId) -> ServiceFuture<'_, ThreadSummary> {
         let session = session.0.clone();
-        Box::pin(async move { Ok(summary(&Assistant::create_thread(self, &session, None).await?)) })
-    }
-
-    fn send_message(&self, session: &SessionId, thread_id: &str, text: &str) -> ServiceFuture<'_, SentMessage> {
-        let (session, thread_id, text) = (session.0.clone(), thread_id.to_string(), text.to_string());
         Box::pin(async move {
-            let run = self.post_message(&session, &thread_id, &text).await?;
-            Ok(SentMessage { thread_id, run: run_state(&run) })
+            Ok(summary(
+                &Assistant::create_thread(self, &session, None).await?,
+            ))
         })
     }
 
-    fn run_state(&self, session: &SessionId, thread_id: &str, run_id: &str) -> ServiceFuture<'_, RunState> {
-        let (session, thread_id, run_id) = (session.0.clone(), thread_id.to_string(), run_id.to_string());
+    fn send_message(
+        &self,
+        session: &SessionId,
+        thread_id: &str,
+        text: &str,
+    ) -> ServiceFuture<'_, SentMessage> {
+        let (session, thread_id, text) =
+            (session.0.clone(), thread_id.to_string(), text.to_string());
+        Box::pin(async move {
+            let run = self.post_message(&session, &thread_id, &text).await?;
+            Ok(SentMessage {
+                thread_id,
+                run: run_state(&run),
+            })
+        })
+    }
+
+    fn run_state(
+        &self,
+        session: &SessionId,
+        thread_id: &str,
+        run_id: &str,
+    ) -> ServiceFuture<'_, RunState> {
+        let (session, thread_id, run_id) =
+            (session.0.clone(), thread_id.to_string(), run_id.to_string());
         Box::pin(async move { Ok(run_state(&self.run(&session, &thread_id, &run_id).await?)) })
     }
 
@@ -112,12 +182,21 @@ impl AssistantService for Assistant {
         Box::pin(async move { Ok(Assistant::suggest_title(self, &text).await?) })
     }
 
-    fn rename_thread(&self, session: &SessionId, thread_id: &str, title: &str) -> ServiceFuture<'_, ThreadSummary> {
+    fn rename_thread(
+        &self,
+        session: &SessionId,
+        thread_id: &str,
+        title: &str,
+    ) -> ServiceFuture<'_, ThreadSummary> {
         let (session, thread_id) = (session.0.clone(), thread_id.to_string());
         let title: String = title.chars().take(512).collect();
         Box::pin(async move {
             let patch = serde_json::json!({ "threadTitle": title });
-            Ok(summary(&self.update_thread(&session, &thread_id, Some(patch)).await?))
+            Ok(summary(
+                &self
+                    .update_thread(&session, &thread_id, Some(patch))
+                    .await?,
+            ))
         })
     }
 

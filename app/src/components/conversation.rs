@@ -8,7 +8,7 @@ use crate::components::{
     state::{escape_html, sleep_ms, use_chat_state},
 };
 use crate::server_fns::{
-    create_thread, get_run_state, get_thread_view, send_message, title_thread,
+    create_thread, delete_thread, get_run_state, get_thread_view, send_message, title_thread,
 };
 
 /// Questions offered on the empty state.
@@ -50,33 +50,36 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
             local.set(Vec::new());
             sending.set(false);
             active.set(None);
-            focus_composer();
         }
         id
     });
 
     // A thread that loads with a run still going (reload, navigation) is followed too.
     Effect::new(move |_| {
-        if let Some(Ok(Some(view))) = thread.get() {
-            if let Some(run) = view.active_run {
-                let next = Some((view.id.clone(), run));
-                if active.get_untracked() != next {
-                    active.set(next);
-                }
+        if let Some(Ok(Some(view))) = thread.get()
+            && let Some(run) = view.active_run
+        {
+            let next = Some((view.id.clone(), run));
+            if active.get_untracked() != next {
+                active.set(next);
             }
         }
     });
 
-    // Poll the active run once a second until it reaches a terminal status.
+    // Poll the active run once a second until it reaches a terminal status. The component may
+    // be gone by the time a poll returns (navigation), so signals are only tried.
     Effect::new(move |_| {
         let Some((tid, rid)) = active.get() else {
             return;
         };
         spawn_local(async move {
+            let following = |tid: &String, rid: &String| {
+                active.try_get_untracked().flatten().as_ref() == Some(&(tid.clone(), rid.clone()))
+            };
             let mut failures = 0;
             loop {
                 sleep_ms(1000).await;
-                if active.get_untracked().as_ref() != Some(&(tid.clone(), rid.clone())) {
+                if !following(&tid, &rid) {
                     return;
                 }
                 match get_run_state(tid.clone(), rid.clone()).await {
@@ -86,26 +89,41 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
                     Err(e) => {
                         failures += 1;
                         if failures >= 5 {
-                            local.update(|l| l.push(error_item(&e.to_string())));
+                            let _ = local.try_update(|l| l.push(error_item(&e.to_string())));
                             break;
                         }
                     }
                 }
             }
-            if active.get_untracked().as_ref() == Some(&(tid, rid)) {
-                active.set(None);
-                sending.set(false);
-                version.update(|v| *v += 1);
+            if following(&tid, &rid) {
+                let _ = active.try_set(None);
+                let _ = sending.try_set(false);
+                let _ = version.try_update(|v| *v += 1);
             }
         });
     });
 
+    // The newest message stays in view.
+    Effect::new(move |_| {
+        thread.track();
+        local.track();
+        busy_changed(active, sending);
+        scroll_log_to_end();
+    });
+
+    // Focus goes to the composer when the conversation opens or switches threads.
+    Effect::new(move |_| {
+        thread_id.track();
+        focus_composer();
+    });
+
     // The loaded view replaces the optimistic items once it includes them.
     Effect::new(move |_| {
-        if let Some(Ok(_)) = thread.get() {
-            if active.get_untracked().is_none() && !sending.get_untracked() {
-                local.update(|l| l.retain(|i| i.kind == ItemKind::Error));
-            }
+        if let Some(Ok(_)) = thread.get()
+            && active.get_untracked().is_none()
+            && !sending.get_untracked()
+        {
+            local.update(|l| l.retain(|i| i.kind == ItemKind::Error));
         }
     });
 
@@ -131,18 +149,19 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
         sending.set(true);
         let navigate = navigate.clone();
         spawn_local(async move {
+            let show_error = move |message: &str| {
+                let _ = local.try_update(|l| l.push(error_item(message)));
+                let _ = sending.try_set(false);
+            };
             let tid = match existing.clone() {
                 Some(id) => id,
                 None => match create_thread().await {
                     Ok(t) => t.id,
-                    Err(e) => {
-                        local.update(|l| l.push(error_item(e.message())));
-                        sending.set(false);
-                        return;
-                    }
+                    Err(e) => return show_error(e.message()),
                 },
             };
             if first_message {
+                // The title is asked for in parallel with the run.
                 let (tid, text) = (tid.clone(), text.clone());
                 spawn_local(async move {
                     if title_thread(tid, text).await.is_ok() {
@@ -154,22 +173,21 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
                 Ok(sent) => {
                     state.threads_changed();
                     if sent.run.is_terminal() {
-                        sending.set(false);
-                        version.update(|v| *v += 1);
+                        let _ = version.try_update(|v| *v += 1);
                     } else {
-                        active.set(Some((tid.clone(), sent.run.id)));
-                        sending.set(false);
+                        let _ = active.try_set(Some((tid.clone(), sent.run.id)));
                     }
+                    let _ = sending.try_set(false);
                     if existing.is_none() {
                         navigate(&format!("/t/{tid}"), Default::default());
                     }
                 }
                 Err(e) => {
-                    local.update(|l| l.push(error_item(e.message())));
-                    sending.set(false);
+                    show_error(e.message());
                     if existing.is_none() {
+                        // The thread made for this message stays empty: remove it again.
+                        let _ = delete_thread(tid).await;
                         state.threads_changed();
-                        navigate(&format!("/t/{tid}"), Default::default());
                     }
                 }
             }
@@ -223,6 +241,21 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
             <Composer busy on_send=send />
         </section>
     }
+}
+
+fn busy_changed(active: RwSignal<ActiveRun>, sending: RwSignal<bool>) {
+    active.track();
+    sending.track();
+}
+
+/// Scrolls the message log to its end on the next frame (after the DOM has the new items).
+fn scroll_log_to_end() {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(|| {
+        if let Some(log) = document().query_selector(".messages").ok().flatten() {
+            log.set_scroll_top(log.scroll_height());
+        }
+    });
 }
 
 fn error_item(message: &str) -> ConversationItem {

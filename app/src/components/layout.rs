@@ -46,15 +46,16 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
-/// Moves focus to the composer's textbox, if it is on the page.
+/// Moves focus to the composer's textbox on the next frame, once a route change has put the new
+/// view in the document.
 pub fn focus_composer() {
     #[cfg(feature = "hydrate")]
-    {
+    request_animation_frame(|| {
         use wasm_bindgen::JsCast;
         if let Some(el) = document().get_element_by_id("composer-input") {
             if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
                 let _ = el.focus();
             }
         }
-    }
+    });
 }

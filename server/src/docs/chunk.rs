@@ -32,7 +32,10 @@ pub fn parse_page(path: &str, source: &str) -> Page {
     let cleaned = strip_jsx(&prose);
     let cleaned = collapse_blank_lines(&cleaned);
     let mut sections = split_sections(&cleaned);
-    let first_h1 = sections.iter().find(|(level, _)| *level == 1).map(|(_, s)| s.heading.clone());
+    let first_h1 = sections
+        .iter()
+        .find(|(level, _)| *level == 1)
+        .map(|(_, s)| s.heading.clone());
     let title = meta
         .title
         .or(front_title)
@@ -52,7 +55,13 @@ pub fn parse_page(path: &str, source: &str) -> Page {
         .map(|(_, s)| s)
         .filter(|s| !s.text.trim().is_empty())
         .collect();
-    Page { path: path.to_string(), title, description: meta.description, sections, markdown: cleaned }
+    Page {
+        path: path.to_string(),
+        title,
+        description: meta.description,
+        sections,
+        markdown: cleaned,
+    }
 }
 
 /// `components/alert-dialog/index.mdx` → `Alert dialog`.
@@ -60,7 +69,11 @@ fn title_from_path(path: &str) -> String {
     let mut parts: Vec<&str> = path.split('/').collect();
     let file = parts.pop().unwrap_or("");
     let stem = file.rsplit_once('.').map(|(s, _)| s).unwrap_or(file);
-    let name = if stem == "index" { parts.pop().unwrap_or(stem) } else { stem };
+    let name = if stem == "index" {
+        parts.pop().unwrap_or(stem)
+    } else {
+        stem
+    };
     let words = name.replace(['-', '_'], " ");
     let mut chars = words.chars();
     match chars.next() {
@@ -71,13 +84,18 @@ fn title_from_path(path: &str) -> String {
 
 /// YAML front matter between `---` lines: returns its `title` and the rest.
 fn split_front_matter(source: &str) -> (Option<String>, &str) {
-    let Some(rest) = source.strip_prefix("---\n") else { return (None, source) };
-    let Some(end) = rest.find("\n---") else { return (None, source) };
+    let Some(rest) = source.strip_prefix("---\n") else {
+        return (None, source);
+    };
+    let Some(end) = rest.find("\n---") else {
+        return (None, source);
+    };
     let front = &rest[..end];
     let after = &rest[end + 4..];
     let body = after.split_once('\n').map(|(_, b)| b).unwrap_or("");
     let title = front.lines().find_map(|l| {
-        l.strip_prefix("title:").map(|v| v.trim().trim_matches(['"', '\'']).to_string())
+        l.strip_prefix("title:")
+            .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
     });
     (title.filter(|t| !t.is_empty()), body)
 }
@@ -138,7 +156,9 @@ fn remove_esm(body: &str) -> (Meta, String) {
 /// A statement is over when its brackets are balanced and the line does not ask for more.
 fn statement_ends(depth: i32, line: &str) -> bool {
     let t = line.trim_end();
-    depth <= 0 && !t.ends_with([',', '(', '{', '[', '=', '>', '+', '|', '&', '?', ':']) && !t.is_empty()
+    depth <= 0
+        && !t.ends_with([',', '(', '{', '[', '=', '>', '+', '|', '&', '?', ':'])
+        && !t.is_empty()
 }
 
 /// The change of bracket depth over a line, ignoring brackets inside string literals.
@@ -173,7 +193,10 @@ fn read_meta(statement: &str, meta: &mut Meta) {
         return;
     }
     meta.title = meta.title.take().or_else(|| js_string_property(s, "title"));
-    meta.description = meta.description.take().or_else(|| js_string_property(s, "description"));
+    meta.description = meta
+        .description
+        .take()
+        .or_else(|| js_string_property(s, "description"));
 }
 
 /// The string value of `key: '…'` (or "…", `…`) in a JavaScript object literal.
@@ -187,9 +210,17 @@ fn js_string_property(source: &str, key: &str) -> Option<String> {
             .next_back()
             .is_none_or(|c| c.is_whitespace() || c == '{' || c == ',');
         let rest = source[search..].trim_start();
-        let Some(rest) = rest.strip_prefix(':') else { continue };
+        let Some(rest) = rest.strip_prefix(':') else {
+            continue;
+        };
         let rest = rest.trim_start();
-        let Some(q) = rest.chars().next().filter(|c| matches!(c, '\'' | '"' | '`')) else { continue };
+        let Some(q) = rest
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '\'' | '"' | '`'))
+        else {
+            continue;
+        };
         if !before_ok {
             continue;
         }
@@ -226,9 +257,35 @@ fn fence_marker(line: &str) -> Option<String> {
 
 /// Attributes whose values are never prose.
 const NON_PROSE_ATTRIBUTES: &[&str] = &[
-    "classname", "class", "id", "src", "href", "storyid", "height", "width", "variant", "element",
-    "size", "as", "key", "name", "type", "target", "rel", "style", "color", "language", "icon",
-    "layout", "ref", "for", "htmlfor", "slug", "url", "to", "path",
+    "classname",
+    "class",
+    "id",
+    "src",
+    "href",
+    "storyid",
+    "height",
+    "width",
+    "variant",
+    "element",
+    "size",
+    "as",
+    "key",
+    "name",
+    "type",
+    "target",
+    "rel",
+    "style",
+    "color",
+    "language",
+    "icon",
+    "layout",
+    "ref",
+    "for",
+    "htmlfor",
+    "slug",
+    "url",
+    "to",
+    "path",
 ];
 
 /// Removes JSX/HTML tags, comments and `{…}` expressions from prose outside code fences and
@@ -280,7 +337,9 @@ fn strip_prose(text: &str) -> String {
             continue;
         }
         if c == '<' && chars.get(i + 1..i + 4) == Some(&['!', '-', '-']) {
-            i = find_str(&chars, i + 4, "-->").map(|e| e + 3).unwrap_or(chars.len());
+            i = find_str(&chars, i + 4, "-->")
+                .map(|e| e + 3)
+                .unwrap_or(chars.len());
             continue;
         }
         if c == '{' {
@@ -289,7 +348,11 @@ fn strip_prose(text: &str) -> String {
             out.push(' ');
             continue;
         }
-        if c == '<' && chars.get(i + 1).is_some_and(|n| n.is_ascii_alphabetic() || *n == '/' || *n == '>') {
+        if c == '<'
+            && chars
+                .get(i + 1)
+                .is_some_and(|n| n.is_ascii_alphabetic() || *n == '/' || *n == '>')
+        {
             let (end, kept) = parse_tag(&chars, i);
             for value in kept {
                 out.push('\n');
@@ -375,8 +438,13 @@ fn parse_tag(chars: &[char], start: usize) -> (usize, Vec<String>) {
                 continue;
             }
             '"' | '\'' => {
-                let end = chars[i + 1..].iter().position(|&x| x == c).map(|p| i + 1 + p);
-                let Some(end) = end else { return (chars.len(), kept) };
+                let end = chars[i + 1..]
+                    .iter()
+                    .position(|&x| x == c)
+                    .map(|p| i + 1 + p);
+                let Some(end) = end else {
+                    return (chars.len(), kept);
+                };
                 let value: String = chars[i + 1..end].iter().collect();
                 let attr = last_attr.to_ascii_lowercase();
                 let is_prose = value.trim().contains(' ')
@@ -434,7 +502,14 @@ fn collapse_blank_lines(text: &str) -> String {
 /// Splits cleaned Markdown at ATX headings outside code fences. Returns (level, section);
 /// level 0 is the text before the first heading.
 fn split_sections(text: &str) -> Vec<(u8, Section)> {
-    let mut sections = vec![(0u8, Section { heading: String::new(), slug: String::new(), text: String::new() })];
+    let mut sections = vec![(
+        0u8,
+        Section {
+            heading: String::new(),
+            slug: String::new(),
+            text: String::new(),
+        },
+    )];
     let mut used_slugs: Vec<String> = Vec::new();
     let mut fence: Option<String> = None;
     for line in text.lines() {
@@ -453,7 +528,14 @@ fn split_sections(text: &str) -> Vec<(u8, Section)> {
                 n += 1;
             }
             used_slugs.push(slug.clone());
-            sections.push((level, Section { heading, slug, text: String::new() }));
+            sections.push((
+                level,
+                Section {
+                    heading,
+                    slug,
+                    text: String::new(),
+                },
+            ));
             continue;
         }
         let text = &mut sections.last_mut().unwrap().1.text;
@@ -517,13 +599,16 @@ pub fn plain_inline(text: &str) -> String {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        if c == ']' && chars.get(i + 1) == Some(&'(') {
-            if let Some(close) = chars[i + 2..].iter().position(|&x| x == ')') {
-                i += close + 3;
-                continue;
-            }
+        if c == ']'
+            && chars.get(i + 1) == Some(&'(')
+            && let Some(close) = chars[i + 2..].iter().position(|&x| x == ')')
+        {
+            i += close + 3;
+            continue;
         }
-        if !matches!(c, '[' | ']' | '*' | '`' | '!') && !(c == '_' && chars.get(i + 1) == Some(&'_')) {
+        let markup = matches!(c, '[' | ']' | '*' | '`' | '!')
+            || (c == '_' && chars.get(i + 1) == Some(&'_'));
+        if !markup {
             out.push(c);
         }
         i += 1;
@@ -608,7 +693,10 @@ Again.
     fn mdx_pages_lose_code_scaffolding_and_keep_prose() {
         let page = parse_page("components/card/index.mdx", MDX);
         assert_eq!(page.title, "Card");
-        assert_eq!(page.description.as_deref(), Some("A container for related content"));
+        assert_eq!(
+            page.description.as_deref(),
+            Some("A container for related content")
+        );
         let all = page.markdown.clone();
         assert!(!all.contains("import {Box}"), "{all}");
         assert!(!all.contains("FillHeightExample"), "{all}");
@@ -620,18 +708,28 @@ Again.
         assert!(all.contains("Use one primary action per card."), "{all}");
         assert!(all.contains("Do not nest cards."), "{all}");
         // Code blocks and inline code are kept as written.
-        assert!(all.contains("import {Card} from '@twilio-paste/card';"), "{all}");
+        assert!(
+            all.contains("import {Card} from '@twilio-paste/card';"),
+            "{all}"
+        );
         assert!(all.contains("`<Card>`"), "{all}");
     }
 
     #[test]
     fn pages_split_at_headings_with_unique_slugs() {
         let page = parse_page("components/card/index.mdx", MDX);
-        let headings: Vec<(&str, &str)> =
-            page.sections.iter().map(|s| (s.heading.as_str(), s.slug.as_str())).collect();
+        let headings: Vec<(&str, &str)> = page
+            .sections
+            .iter()
+            .map(|s| (s.heading.as_str(), s.slug.as_str()))
+            .collect();
         assert_eq!(
             headings,
-            vec![("Card", ""), ("About Cards", "about-cards"), ("Guidelines", "guidelines-1")]
+            vec![
+                ("Card", ""),
+                ("About Cards", "about-cards"),
+                ("Guidelines", "guidelines-1")
+            ]
         );
         assert!(page.sections[1].text.contains("Use a [Heading]"));
         assert!(page.sections[1].text.contains("import {Card}"));
@@ -650,27 +748,39 @@ Again.
 
     #[test]
     fn headings_inside_code_blocks_are_not_sections() {
-        let p = parse_page("a.md", "# A\n\n```md\n## Not a heading\n```\n\n## Real\n\nx\n");
+        let p = parse_page(
+            "a.md",
+            "# A\n\n```md\n## Not a heading\n```\n\n## Real\n\nx\n",
+        );
         let headings: Vec<&str> = p.sections.iter().map(|s| s.heading.as_str()).collect();
         assert_eq!(headings, vec!["A", "Real"]);
     }
 
     #[test]
     fn every_page_of_the_paste_corpus_parses() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/paste-docs");
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/paste-docs");
         if !root.is_dir() {
             return;
         }
         let mut pages = 0;
         for path in crate::docs::walk(&root) {
             let source = std::fs::read_to_string(&path).unwrap();
-            let rel = path.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             let page = parse_page(&rel, &source);
             pages += 1;
             assert!(!page.title.is_empty());
             for s in &page.sections {
                 assert!(!s.text.contains("export const getStaticProps"), "{rel}");
-                assert!(!s.text.starts_with("import "), "{rel}: {}", &s.text[..s.text.len().min(200)]);
+                assert!(
+                    !s.text.starts_with("import "),
+                    "{rel}: {}",
+                    &s.text[..s.text.len().min(200)]
+                );
             }
         }
         assert!(pages > 250, "{pages}");

@@ -74,7 +74,11 @@ impl DocsIndex {
                     continue;
                 }
             };
-            let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
             pages.push(chunk::parse_page(&rel, &source));
         }
 
@@ -96,10 +100,10 @@ impl DocsIndex {
         for (p, page) in pages.iter().enumerate() {
             for (s, section) in page.sections.iter().enumerate() {
                 let mut body = chunk::plain_inline(&section.text);
-                if s == 0 {
-                    if let Some(d) = &page.description {
-                        body = format!("{d} {body}");
-                    }
+                if s == 0
+                    && let Some(d) = &page.description
+                {
+                    body = format!("{d} {body}");
                 }
                 writer.add_document(doc!(
                     fields.title => page.title.as_str(),
@@ -111,10 +115,24 @@ impl DocsIndex {
             }
         }
         writer.commit()?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let stats =
-            IndexStats { pages: pages.len(), sections: sections.len(), build_ms: started.elapsed().as_millis() };
-        Ok(Self { pages, sections, index, reader, fields, base_url, stats })
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let stats = IndexStats {
+            pages: pages.len(),
+            sections: sections.len(),
+            build_ms: started.elapsed().as_millis(),
+        };
+        Ok(Self {
+            pages,
+            sections,
+            index,
+            reader,
+            fields,
+            base_url,
+            stats,
+        })
     }
 
     /// The best sections for `query`, best first. Any text is a valid query: operators and
@@ -122,7 +140,13 @@ impl DocsIndex {
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
         let terms: String = query
             .chars()
-            .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { ' ' })
+            .map(|c| {
+                if c.is_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    ' '
+                }
+            })
             .collect();
         if terms.trim().is_empty() || limit == 0 {
             return Vec::new();
@@ -167,7 +191,11 @@ impl DocsIndex {
 
     /// Where a person reads a section: the configured docs site, or this app's `/docs/…`.
     pub fn url_for(&self, path: &str, slug: &str) -> String {
-        let anchor = if slug.is_empty() { String::new() } else { format!("#{slug}") };
+        let anchor = if slug.is_empty() {
+            String::new()
+        } else {
+            format!("#{slug}")
+        };
         match &self.base_url {
             Some(base) => {
                 let route = path
@@ -188,7 +216,10 @@ fn trim_to(text: &str, budget: usize) -> String {
         return text.to_string();
     }
     let cut: String = text.chars().take(budget).collect();
-    let cut = cut.rsplit_once(char::is_whitespace).map(|(a, _)| a).unwrap_or(&cut);
+    let cut = cut
+        .rsplit_once(char::is_whitespace)
+        .map(|(a, _)| a)
+        .unwrap_or(&cut);
     format!("{cut} …")
 }
 
@@ -197,7 +228,9 @@ pub fn walk(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().to_string();
@@ -229,17 +262,34 @@ mod tests {
         let Some(root) = corpus() else { return };
         let index = DocsIndex::build(&root, None).unwrap();
         assert!(index.stats.pages > 250);
-        let hits = index.search("How do I make a card stretch to the full height of its parent?", 5);
-        assert!(hits.iter().any(|h| h.path == "components/card/index.mdx"), "{hits:?}");
+        let hits = index.search(
+            "How do I make a card stretch to the full height of its parent?",
+            5,
+        );
+        assert!(
+            hits.iter().any(|h| h.path == "components/card/index.mdx"),
+            "{hits:?}"
+        );
         assert!(hits[0].url.starts_with("/docs/"));
     }
 
     #[test]
     fn any_text_is_a_valid_query() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.md"), "# Alpha\n\nThe alpha page about buttons.\n").unwrap();
+        std::fs::write(
+            dir.path().join("a.md"),
+            "# Alpha\n\nThe alpha page about buttons.\n",
+        )
+        .unwrap();
         let index = DocsIndex::build(dir.path(), Some("https://docs.example.com".into())).unwrap();
-        for q in ["", "   ", "title:x AND (", "\"unbalanced", "C++ <script>", "NOT OR AND"] {
+        for q in [
+            "",
+            "   ",
+            "title:x AND (",
+            "\"unbalanced",
+            "C++ <script>",
+            "NOT OR AND",
+        ] {
             let _ = index.search(q, 5);
         }
         let hits = index.search("buttons", 5);

@@ -37,7 +37,10 @@ enum Stop {
 impl From<StoreError> for Stop {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "database error during a run");
-        Stop::Failed { code: "server_error", message: "The server could not save the run's progress.".into() }
+        Stop::Failed {
+            code: "server_error",
+            message: "The server could not save the run's progress.".into(),
+        }
     }
 }
 
@@ -64,7 +67,16 @@ impl Engine {
         run_time_limit: Duration,
         max_rounds: u32,
     ) -> Self {
-        Self { inner: Arc::new(Inner { store, model, docs, instructions, run_time_limit, max_rounds }) }
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                model,
+                docs,
+                instructions,
+                run_time_limit,
+                max_rounds,
+            }),
+        }
     }
 
     pub fn model_name(&self) -> &str {
@@ -101,7 +113,11 @@ impl Engine {
                 run_id,
                 &["queued"],
                 "in_progress",
-                Change { stamp: Some("started_at"), lease_until: Some(now_secs() + LEASE_SECS), ..Default::default() },
+                Change {
+                    stamp: Some("started_at"),
+                    lease_until: Some(now_secs() + LEASE_SECS),
+                    ..Default::default()
+                },
             )
             .await;
         let run = match (claimed, store.run_by_id(run_id).await) {
@@ -127,8 +143,16 @@ impl Engine {
         match outcome {
             Ok(()) | Err(Stop::Superseded) => {}
             Err(Stop::Failed { code, message }) => {
-                let status = if code == "expired" { "expired" } else { "failed" };
-                let code = if code == "expired" { "server_error" } else { code };
+                let status = if code == "expired" {
+                    "expired"
+                } else {
+                    "failed"
+                };
+                let code = if code == "expired" {
+                    "server_error"
+                } else {
+                    code
+                };
                 self.end(run_id, status, code, &message).await;
             }
         }
@@ -138,7 +162,12 @@ impl Engine {
     async fn heartbeat(&self, run_id: &str) {
         loop {
             tokio::time::sleep(Duration::from_secs((LEASE_SECS / 3) as u64)).await;
-            if let Err(e) = self.inner.store.renew_lease(run_id, now_secs() + LEASE_SECS).await {
+            if let Err(e) = self
+                .inner
+                .store
+                .renew_lease(run_id, now_secs() + LEASE_SECS)
+                .await
+            {
                 tracing::warn!(run_id, error = %e, "could not renew a run's lease");
             }
         }
@@ -154,7 +183,11 @@ impl Engine {
         };
         let store = &self.inner.store;
         let active = ["queued", "in_progress", "requires_action", "cancelling"];
-        let change = Change { stamp, last_error: Some(&last_error), ..Default::default() };
+        let change = Change {
+            stamp,
+            last_error: Some(&last_error),
+            ..Default::default()
+        };
         match store.transition(run_id, &active, status, change).await {
             Ok(true) => {
                 tracing::info!(run_id, status, message, "run ended without an answer");
@@ -172,7 +205,10 @@ impl Engine {
         let mut conversation = vec![ChatMessage::System(run.instructions.clone())];
         for m in inner.store.all_messages(&run.thread_id).await? {
             conversation.push(match m.role.as_str() {
-                "assistant" => ChatMessage::Assistant { content: Some(m.content), tool_calls: vec![] },
+                "assistant" => ChatMessage::Assistant {
+                    content: Some(m.content),
+                    tool_calls: vec![],
+                },
                 _ => ChatMessage::User(m.content),
             });
         }
@@ -185,9 +221,15 @@ impl Engine {
                 Reply::Answer(text) => return self.finish(run, text, usage).await,
                 Reply::ToolCalls(calls) => {
                     let outputs = self.run_tools(run, &calls, completion.usage).await?;
-                    conversation.push(ChatMessage::Assistant { content: None, tool_calls: calls.clone() });
+                    conversation.push(ChatMessage::Assistant {
+                        content: None,
+                        tool_calls: calls.clone(),
+                    });
                     for (call, output) in calls.iter().zip(outputs) {
-                        conversation.push(ChatMessage::Tool { call_id: call.id.clone(), content: output });
+                        conversation.push(ChatMessage::Tool {
+                            call_id: call.id.clone(),
+                            content: output,
+                        });
                     }
                 }
             }
@@ -217,7 +259,10 @@ impl Engine {
                     tokio::time::sleep(Duration::from_millis(wait)).await;
                 }
                 Err(ModelError::Retryable(message) | ModelError::Fatal(message)) => {
-                    return Err(Stop::Failed { code: "server_error", message });
+                    return Err(Stop::Failed {
+                        code: "server_error",
+                        message,
+                    });
                 }
             }
         }
@@ -225,7 +270,12 @@ impl Engine {
 
     /// One tool round: the run waits in `requires_action` while the server executes the calls,
     /// then goes back to `in_progress`. The round is a `tool_calls` run step.
-    async fn run_tools(&self, run: &RunRow, calls: &[ToolCall], usage: Usage) -> Result<Vec<String>, Stop> {
+    async fn run_tools(
+        &self,
+        run: &RunRow,
+        calls: &[ToolCall],
+        usage: Usage,
+    ) -> Result<Vec<String>, Stop> {
         let store = &self.inner.store;
         let mut step = StepRow {
             id: new_id(Kind::Step),
@@ -250,24 +300,43 @@ impl Engine {
             })).collect::<Vec<_>>()}
         })
         .to_string();
-        let change = Change { required_action: Some(&required), lease_until: Some(now_secs() + LEASE_SECS), ..Default::default() };
-        if !store.transition(&run.id, &["in_progress"], "requires_action", change).await? {
+        let change = Change {
+            required_action: Some(&required),
+            lease_until: Some(now_secs() + LEASE_SECS),
+            ..Default::default()
+        };
+        if !store
+            .transition(&run.id, &["in_progress"], "requires_action", change)
+            .await?
+        {
             return Err(Stop::Superseded);
         }
         let docs = self.inner.docs.clone();
         let owned: Vec<ToolCall> = calls.to_vec();
         let outputs = tokio::task::spawn_blocking(move || {
-            owned.iter().map(|c| tools::execute(c, &docs)).collect::<Vec<_>>()
+            owned
+                .iter()
+                .map(|c| tools::execute(c, &docs))
+                .collect::<Vec<_>>()
         })
         .await
-        .map_err(|e| Stop::Failed { code: "server_error", message: format!("A tool crashed: {e}") })?;
+        .map_err(|e| Stop::Failed {
+            code: "server_error",
+            message: format!("A tool crashed: {e}"),
+        })?;
         step.status = "completed".into();
         step.completed_at = Some(now_secs());
         step.step_details = tool_step_details(calls, Some(&outputs));
         step.usage = Some(serde_json::to_string(&usage).unwrap_or_default());
         store.finish_step(&step).await?;
-        let change = Change { lease_until: Some(now_secs() + LEASE_SECS), ..Default::default() };
-        if !store.transition(&run.id, &["requires_action"], "in_progress", change).await? {
+        let change = Change {
+            lease_until: Some(now_secs() + LEASE_SECS),
+            ..Default::default()
+        };
+        if !store
+            .transition(&run.id, &["requires_action"], "in_progress", change)
+            .await?
+        {
             return Err(Stop::Superseded);
         }
         Ok(outputs)
@@ -291,7 +360,9 @@ impl Engine {
             created_at: now,
             step_type: "message_creation".into(),
             status: "completed".into(),
-            step_details: json!({"type": "message_creation", "message_creation": {"message_id": message.id}}).to_string(),
+            step_details:
+                json!({"type": "message_creation", "message_creation": {"message_id": message.id}})
+                    .to_string(),
             last_error: None,
             completed_at: Some(now),
             failed_at: None,
@@ -300,7 +371,12 @@ impl Engine {
             usage: None,
         };
         let usage = serde_json::to_string(&usage).unwrap_or_default();
-        if self.inner.store.complete_run(&run.id, &message, &step, &usage).await? {
+        if self
+            .inner
+            .store
+            .complete_run(&run.id, &message, &step, &usage)
+            .await?
+        {
             Ok(())
         } else {
             Err(Stop::Superseded)
@@ -316,7 +392,13 @@ impl Engine {
         let mut resumed = 0;
         for run in store.active_runs().await? {
             if run.expires_at <= now {
-                self.end(&run.id, "expired", "server_error", "The run did not finish within its time limit (the server restarted).").await;
+                self.end(
+                    &run.id,
+                    "expired",
+                    "server_error",
+                    "The run did not finish within its time limit (the server restarted).",
+                )
+                .await;
                 continue;
             }
             let lease_over = run.lease_until.is_none_or(|l| l < now);
@@ -324,11 +406,25 @@ impl Engine {
                 continue;
             }
             if run.status == "cancelling" {
-                self.end(&run.id, "cancelled", "server_error", "The run was cancelled.").await;
+                self.end(
+                    &run.id,
+                    "cancelled",
+                    "server_error",
+                    "The run was cancelled.",
+                )
+                .await;
                 continue;
             }
             let change = Change::default();
-            if store.transition(&run.id, &["queued", "in_progress", "requires_action"], "queued", change).await? {
+            if store
+                .transition(
+                    &run.id,
+                    &["queued", "in_progress", "requires_action"],
+                    "queued",
+                    change,
+                )
+                .await?
+            {
                 store.close_open_steps(&run.id, "failed").await?;
                 tracing::info!(run_id = %run.id, "resuming a run left by a previous process");
                 self.spawn(run.id.clone());

@@ -35,15 +35,23 @@ pub fn execute(call: &ToolCall, docs: &DocsIndex) -> String {
             let args: serde_json::Value = match serde_json::from_str(&call.arguments) {
                 Ok(v) => v,
                 Err(e) => {
-                    return error_output(&format!("the arguments are not valid JSON ({e}); send {{\"query\": \"…\"}}"));
+                    return error_output(&format!(
+                        "the arguments are not valid JSON ({e}); send {{\"query\": \"…\"}}"
+                    ));
                 }
             };
-            let Some(query) = args.get("query").and_then(|q| q.as_str()).filter(|q| !q.trim().is_empty()) else {
+            let Some(query) = args
+                .get("query")
+                .and_then(|q| q.as_str())
+                .filter(|q| !q.trim().is_empty())
+            else {
                 return error_output("missing the string argument `query`");
             };
             search_output(docs, query)
         }
-        other => error_output(&format!("unknown tool `{other}`; the only tool is `{GET_RELEVANT_DOCS}`")),
+        other => error_output(&format!(
+            "unknown tool `{other}`; the only tool is `{GET_RELEVANT_DOCS}`"
+        )),
     }
 }
 
@@ -104,7 +112,11 @@ mod tests {
     }
 
     fn call(name: &str, arguments: &str) -> ToolCall {
-        ToolCall { id: "c1".into(), name: name.into(), arguments: arguments.into() }
+        ToolCall {
+            id: "c1".into(),
+            name: name.into(),
+            arguments: arguments.into(),
+        }
     }
 
     #[test]
@@ -126,7 +138,8 @@ mod tests {
             (GET_RELEVANT_DOCS, "{}", "missing"),
             ("delete_everything", "{}", "unknown tool"),
         ] {
-            let out: serde_json::Value = serde_json::from_str(&execute(&call(name, args), &docs)).unwrap();
+            let out: serde_json::Value =
+                serde_json::from_str(&execute(&call(name, args), &docs)).unwrap();
             assert!(out["error"].as_str().unwrap().contains(expect), "{out}");
         }
     }

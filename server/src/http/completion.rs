@@ -15,9 +15,16 @@ struct CompletionBody {
     context: Option<String>,
 }
 
-async fn complete(State(a): State<Assistant>, ApiJson(body): ApiJson<CompletionBody>) -> Result<Json<Value>, ApiError> {
-    let prompt = body.prompt.ok_or_else(|| ApiError::BadRequest("`prompt` is required".into()))?;
-    let done = a.simple_completion(&prompt, body.context.as_deref()).await?;
+async fn complete(
+    State(a): State<Assistant>,
+    ApiJson(body): ApiJson<CompletionBody>,
+) -> Result<Json<Value>, ApiError> {
+    let prompt = body
+        .prompt
+        .ok_or_else(|| ApiError::BadRequest("`prompt` is required".into()))?;
+    let done = a
+        .simple_completion(&prompt, body.context.as_deref())
+        .await?;
     Ok(Json(json!({
         "id": crate::ids::new_id(crate::ids::Kind::Call).replacen("call_", "chatcmpl-", 1),
         "object": "chat.completion",

@@ -11,7 +11,9 @@ use super::{error::ApiError, extract::ApiQuery};
 use crate::{markdown, service::Assistant};
 
 pub fn router() -> Router<Assistant> {
-    Router::new().route("/api/docs-search", get(search)).route("/docs/{*path}", get(page))
+    Router::new()
+        .route("/api/docs-search", get(search))
+        .route("/docs/{*path}", get(page))
 }
 
 #[derive(Deserialize)]
@@ -20,19 +22,28 @@ struct SearchParams {
     limit: Option<String>,
 }
 
-async fn search(State(a): State<Assistant>, ApiQuery(p): ApiQuery<SearchParams>) -> Result<Json<Value>, ApiError> {
+async fn search(
+    State(a): State<Assistant>,
+    ApiQuery(p): ApiQuery<SearchParams>,
+) -> Result<Json<Value>, ApiError> {
     let q = p.q.unwrap_or_default();
     if q.trim().is_empty() {
         return Err(ApiError::BadRequest("`q` is required".into()));
     }
     if q.chars().count() > 1_000 {
-        return Err(ApiError::BadRequest("`q` is longer than 1000 characters".into()));
+        return Err(ApiError::BadRequest(
+            "`q` is longer than 1000 characters".into(),
+        ));
     }
     let limit = match p.limit.as_deref() {
         None | Some("") => 10,
         Some(raw) => match raw.parse::<usize>() {
             Ok(n) if (1..=50).contains(&n) => n,
-            _ => return Err(ApiError::BadRequest("`limit` must be a number from 1 to 50".into())),
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "`limit` must be a number from 1 to 50".into(),
+                ));
+            }
         },
     };
     let hits = tokio::task::spawn_blocking(move || a.search_docs(&q, limit))

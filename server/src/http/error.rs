@@ -24,7 +24,9 @@ pub enum ApiError {
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
-            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "invalid_request_error", m.clone()),
+            ApiError::BadRequest(m) => {
+                (StatusCode::BAD_REQUEST, "invalid_request_error", m.clone())
+            }
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found_error", m.clone()),
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -74,11 +76,15 @@ impl IntoResponse for ApiError {
             ApiError::RateLimited { .. } => json!("rate_limit_exceeded"),
             _ => json!(null),
         };
-        let mut response = (status, Json(json!({"error": {"message": message, "type": kind, "code": code}}))).into_response();
-        if let ApiError::RateLimited { retry_after_secs } = self {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        let mut response = (
+            status,
+            Json(json!({"error": {"message": message, "type": kind, "code": code}})),
+        )
+            .into_response();
+        if let ApiError::RateLimited { retry_after_secs } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response
     }

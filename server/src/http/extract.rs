@@ -16,17 +16,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::BadRequest(format!("could not read the request body: {}", e.body_text()))
-            }
-        })?;
-        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
-        serde_json::from_slice(text)
-            .map(ApiJson)
-            .map_err(|e| ApiError::BadRequest(format!("the request body is not valid JSON for this route: {e}")))
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e: BytesRejection| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::BadRequest(format!(
+                        "could not read the request body: {}",
+                        e.body_text()
+                    ))
+                }
+            })?;
+        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        serde_json::from_slice(text).map(ApiJson).map_err(|e| {
+            ApiError::BadRequest(format!(
+                "the request body is not valid JSON for this route: {e}"
+            ))
+        })
     }
 }
 
@@ -45,9 +56,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 }
 
 fn serde_urlencoded_from<T: DeserializeOwned>(query: &str) -> Result<T, String> {
-    axum::extract::Query::<T>::try_from_uri(&format!("http://x/?{query}").parse().map_err(|e| format!("{e}"))?)
-        .map(|q| q.0)
-        .map_err(|e| e.body_text())
+    axum::extract::Query::<T>::try_from_uri(
+        &format!("http://x/?{query}")
+            .parse()
+            .map_err(|e| format!("{e}"))?,
+    )
+    .map(|q| q.0)
+    .map_err(|e| e.body_text())
 }
 
 /// The caller's session (put there by the session middleware).

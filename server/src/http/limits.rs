@@ -28,7 +28,11 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(per_session: u32, per_addr: u32) -> Self {
-        Self { per_session, per_addr, windows: Default::default() }
+        Self {
+            per_session,
+            per_addr,
+            windows: Default::default(),
+        }
     }
 
     /// Counts one request for `key`; `Err(seconds)` when over `limit`.
@@ -59,7 +63,10 @@ pub async fn middleware(State(limiter): State<RateLimiter>, req: Request, next: 
         return next.run(req).await;
     }
     let session = req.extensions().get::<SessionId>().map(|s| s.0.clone());
-    let addr = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let addr = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
     let checks = [
         session.map(|s| (format!("s:{s}"), limiter.per_session)),
         addr.map(|a| (format!("a:{a}"), limiter.per_addr)),

@@ -6,7 +6,11 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ListParams, error::ApiError, extract::{ApiJson, ApiQuery, Session}};
+use super::{
+    ListParams,
+    error::ApiError,
+    extract::{ApiJson, ApiQuery, Session},
+};
 use crate::{objects, service::Assistant};
 
 pub fn router() -> Router<Assistant> {
@@ -14,7 +18,10 @@ pub fn router() -> Router<Assistant> {
         .route("/api/paste-assistant-messages/{tid}", get(list))
         .route("/api/paste-assistant-message", post(create))
         .route("/api/paste-assistant-thread/{tid}/run/{rid}", get(run))
-        .route("/api/paste-assistant-thread/{tid}/run/{rid}/steps", get(steps))
+        .route(
+            "/api/paste-assistant-thread/{tid}/run/{rid}/steps",
+            get(steps),
+        )
 }
 
 #[derive(Deserialize)]
@@ -29,8 +36,12 @@ async fn create(
     Session(s): Session,
     ApiJson(body): ApiJson<MessageBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let thread_id = body.thread_id.ok_or_else(|| ApiError::BadRequest("`threadId` is required".into()))?;
-    let message = body.message.ok_or_else(|| ApiError::BadRequest("`message` is required".into()))?;
+    let thread_id = body
+        .thread_id
+        .ok_or_else(|| ApiError::BadRequest("`threadId` is required".into()))?;
+    let message = body
+        .message
+        .ok_or_else(|| ApiError::BadRequest("`message` is required".into()))?;
     let run = a.post_message(&s, &thread_id, &message).await?;
     Ok(Json(json!({ "run": objects::run(&run) })))
 }
@@ -43,7 +54,10 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let (page, limit) = params.page(false)?;
     let rows = a.list_messages(&s, &tid, &page).await?;
-    Ok(Json(objects::list(rows.iter().map(objects::message).collect(), limit)))
+    Ok(Json(objects::list(
+        rows.iter().map(objects::message).collect(),
+        limit,
+    )))
 }
 
 async fn run(
@@ -62,5 +76,8 @@ async fn steps(
 ) -> Result<Json<Value>, ApiError> {
     let (page, limit) = params.page(false)?;
     let rows = a.steps(&s, &tid, &rid, &page).await?;
-    Ok(Json(objects::list(rows.iter().map(objects::step).collect(), limit)))
+    Ok(Json(objects::list(
+        rows.iter().map(objects::step).collect(),
+        limit,
+    )))
 }

@@ -62,16 +62,31 @@ impl ListParams {
             None | Some("") => 20,
             Some(raw) => match raw.parse::<usize>() {
                 Ok(n) if (1..=100).contains(&n) => n,
-                _ => return Err(ApiError::BadRequest("`limit` must be a number from 1 to 100".into())),
+                _ => {
+                    return Err(ApiError::BadRequest(
+                        "`limit` must be a number from 1 to 100".into(),
+                    ));
+                }
             },
         };
         let descending = match self.order.as_deref() {
             None | Some("") => default_descending,
             Some("asc") => false,
             Some("desc") => true,
-            Some(_) => return Err(ApiError::BadRequest("`order` must be `asc` or `desc`".into())),
+            Some(_) => {
+                return Err(ApiError::BadRequest(
+                    "`order` must be `asc` or `desc`".into(),
+                ));
+            }
         };
         let after = self.after.clone().filter(|a| !a.is_empty());
-        Ok((Page { limit: limit as i64 + 1, after, descending }, limit))
+        Ok((
+            Page {
+                limit: limit as i64 + 1,
+                after,
+                descending,
+            },
+            limit,
+        ))
     }
 }

@@ -23,7 +23,9 @@ pub struct SessionKeys {
 
 impl SessionKeys {
     pub fn new(secret: &[u8]) -> Self {
-        Self { key: Arc::new(secret.to_vec()) }
+        Self {
+            key: Arc::new(secret.to_vec()),
+        }
     }
 
     /// A random key, for servers started without `SESSION_SECRET`.
@@ -40,7 +42,10 @@ impl SessionKeys {
     pub fn sign(&self, session: &str) -> String {
         let mut mac = self.mac();
         mac.update(session.as_bytes());
-        format!("{session}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+        format!(
+            "{session}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        )
     }
 
     /// The session id of a cookie value whose signature is ours.

@@ -6,14 +6,21 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ListParams, error::ApiError, extract::{ApiJson, ApiQuery, Session}};
+use super::{
+    ListParams,
+    error::ApiError,
+    extract::{ApiJson, ApiQuery, Session},
+};
 use crate::{objects, service::Assistant};
 
 pub fn router() -> Router<Assistant> {
     Router::new()
         .route("/api/paste-assistant-thread", post(create))
         .route("/api/paste-assistant-threads", get(list))
-        .route("/api/paste-assistant-thread/{tid}", get(fetch).put(update).delete(remove))
+        .route(
+            "/api/paste-assistant-thread/{tid}",
+            get(fetch).put(update).delete(remove),
+        )
 }
 
 #[derive(Deserialize)]
@@ -26,7 +33,9 @@ async fn create(
     Session(s): Session,
     ApiJson(body): ApiJson<ThreadBody>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(objects::thread(&a.create_thread(&s, body.metadata).await?)))
+    Ok(Json(objects::thread(
+        &a.create_thread(&s, body.metadata).await?,
+    )))
 }
 
 async fn list(
@@ -36,10 +45,17 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let (page, limit) = params.page(true)?;
     let rows = a.list_threads(&s, &page).await?;
-    Ok(Json(objects::list(rows.iter().map(objects::thread).collect(), limit)))
+    Ok(Json(objects::list(
+        rows.iter().map(objects::thread).collect(),
+        limit,
+    )))
 }
 
-async fn fetch(State(a): State<Assistant>, Session(s): Session, Path(tid): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn fetch(
+    State(a): State<Assistant>,
+    Session(s): Session,
+    Path(tid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(objects::thread(&a.thread(&s, &tid).await?)))
 }
 
@@ -49,10 +65,18 @@ async fn update(
     Path(tid): Path<String>,
     ApiJson(body): ApiJson<ThreadBody>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(objects::thread(&a.update_thread(&s, &tid, body.metadata).await?)))
+    Ok(Json(objects::thread(
+        &a.update_thread(&s, &tid, body.metadata).await?,
+    )))
 }
 
-async fn remove(State(a): State<Assistant>, Session(s): Session, Path(tid): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn remove(
+    State(a): State<Assistant>,
+    Session(s): Session,
+    Path(tid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     a.delete_thread(&s, &tid).await?;
-    Ok(Json(json!({"id": tid, "object": "thread.deleted", "deleted": true})))
+    Ok(Json(
+        json!({"id": tid, "object": "thread.deleted", "deleted": true}),
+    ))
 }

@@ -19,8 +19,14 @@ pub struct ToolCall {
 pub enum ChatMessage {
     System(String),
     User(String),
-    Assistant { content: Option<String>, tool_calls: Vec<ToolCall> },
-    Tool { call_id: String, content: String },
+    Assistant {
+        content: Option<String>,
+        tool_calls: Vec<ToolCall>,
+    },
+    Tool {
+        call_id: String,
+        content: String,
+    },
 }
 
 /// A tool the model may call.
@@ -69,14 +75,19 @@ pub enum ModelError {
     Fatal(String),
 }
 
-pub type ModelFuture<'a> = Pin<Box<dyn Future<Output = Result<Completion, ModelError>> + Send + 'a>>;
+pub type ModelFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Completion, ModelError>> + Send + 'a>>;
 
 /// A chat model: the offline one, or (later) a remote OpenAI-compatible endpoint.
 pub trait ChatModel: Send + Sync {
     /// The model's name as runs record it.
     fn name(&self) -> &str;
     /// One round: the conversation so far and the tools on offer.
-    fn complete<'a>(&'a self, messages: &'a [ChatMessage], tools: &'a [ToolSpec]) -> ModelFuture<'a>;
+    fn complete<'a>(
+        &'a self,
+        messages: &'a [ChatMessage],
+        tools: &'a [ToolSpec],
+    ) -> ModelFuture<'a>;
 }
 
 /// A rough token count (4 characters a token) for models that report none.

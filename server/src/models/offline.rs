@@ -1,7 +1,10 @@
 //! The offline model: answers from docs search alone, deterministically, with no network and no
 //! key. It uses the same tool loop as a real model: first it calls `get_relevant_docs` with the
 //! question, then it writes a Markdown answer from the sections the tool returned.
-use super::{ChatMessage, ChatModel, Completion, ModelFuture, Reply, ToolCall, ToolSpec, Usage, estimate_tokens};
+use super::{
+    ChatMessage, ChatModel, Completion, ModelFuture, Reply, ToolCall, ToolSpec, Usage,
+    estimate_tokens,
+};
 
 pub const NAME: &str = "offline-docs-search";
 
@@ -17,17 +20,27 @@ impl ChatModel for OfflineModel {
         NAME
     }
 
-    fn complete<'a>(&'a self, messages: &'a [ChatMessage], tools: &'a [ToolSpec]) -> ModelFuture<'a> {
+    fn complete<'a>(
+        &'a self,
+        messages: &'a [ChatMessage],
+        tools: &'a [ToolSpec],
+    ) -> ModelFuture<'a> {
         Box::pin(async move {
             let reply = respond(messages, tools);
             let prompt: u64 = messages.iter().map(message_tokens).sum();
             let completion = match &reply {
                 Reply::Answer(text) => estimate_tokens(text),
-                Reply::ToolCalls(calls) => calls.iter().map(|c| estimate_tokens(&c.arguments)).sum(),
+                Reply::ToolCalls(calls) => {
+                    calls.iter().map(|c| estimate_tokens(&c.arguments)).sum()
+                }
             };
             Ok(Completion {
                 reply,
-                usage: Usage { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+                usage: Usage {
+                    prompt_tokens: prompt,
+                    completion_tokens: completion,
+                    total_tokens: prompt + completion,
+                },
             })
         })
     }
@@ -36,9 +49,15 @@ impl ChatModel for OfflineModel {
 fn message_tokens(m: &ChatMessage) -> u64 {
     match m {
         ChatMessage::System(t) | ChatMessage::User(t) => estimate_tokens(t),
-        ChatMessage::Assistant { content, tool_calls } => {
+        ChatMessage::Assistant {
+            content,
+            tool_calls,
+        } => {
             content.as_deref().map(estimate_tokens).unwrap_or(0)
-                + tool_calls.iter().map(|c| estimate_tokens(&c.arguments)).sum::<u64>()
+                + tool_calls
+                    .iter()
+                    .map(|c| estimate_tokens(&c.arguments))
+                    .sum::<u64>()
         }
         ChatMessage::Tool { content, .. } => estimate_tokens(content),
     }
@@ -53,7 +72,10 @@ fn respond(messages: &[ChatMessage], tools: &[ToolSpec]) -> Reply {
         return Reply::Answer("Ask me a question about the docs.".into());
     };
     // Tool outputs that came after the last user message answer it.
-    let last_user = messages.iter().rposition(|m| matches!(m, ChatMessage::User(_))).unwrap_or(0);
+    let last_user = messages
+        .iter()
+        .rposition(|m| matches!(m, ChatMessage::User(_)))
+        .unwrap_or(0);
     let outputs: Vec<&str> = messages[last_user..]
         .iter()
         .filter_map(|m| match m {
@@ -61,7 +83,9 @@ fn respond(messages: &[ChatMessage], tools: &[ToolSpec]) -> Reply {
             _ => None,
         })
         .collect();
-    let has_search = tools.iter().any(|t| t.name == crate::engine::tools::GET_RELEVANT_DOCS);
+    let has_search = tools
+        .iter()
+        .any(|t| t.name == crate::engine::tools::GET_RELEVANT_DOCS);
     if !has_search {
         // Without the docs tool (simple-completion: titles), the answer is a short summary.
         return Reply::Answer(title_for(question));
@@ -88,10 +112,14 @@ struct Found {
 fn compose_answer(question: &str, outputs: &[&str]) -> String {
     let mut found: Vec<Found> = Vec::new();
     for output in outputs {
-        if let Ok(results) = serde_json::from_str::<serde_json::Value>(output) {
-            if let Some(items) = results.get("results").and_then(|r| r.as_array()) {
-                found.extend(items.iter().filter_map(|i| serde_json::from_value(i.clone()).ok()));
-            }
+        if let Ok(results) = serde_json::from_str::<serde_json::Value>(output)
+            && let Some(items) = results.get("results").and_then(|r| r.as_array())
+        {
+            found.extend(
+                items
+                    .iter()
+                    .filter_map(|i| serde_json::from_value(i.clone()).ok()),
+            );
         }
     }
     if found.is_empty() {
@@ -103,17 +131,33 @@ fn compose_answer(question: &str, outputs: &[&str]) -> String {
     }
     let mut answer = String::from("Here is what the docs say:\n\n");
     for f in found.iter().take(QUOTED_SECTIONS) {
-        let label = if f.heading == f.title { f.title.clone() } else { format!("{} › {}", f.title, f.heading) };
+        let label = if f.heading == f.title {
+            f.title.clone()
+        } else {
+            format!("{} › {}", f.title, f.heading)
+        };
         answer.push_str(&format!("### [{}]({})\n\n", escape_brackets(&label), f.url));
         answer.push_str(&quote(&f.content));
         answer.push_str("\n\n");
     }
-    let more: Vec<String> = found
+    // Other pages that matched, once each, leaving out the pages already quoted.
+    let quoted: Vec<&str> = found
         .iter()
-        .skip(QUOTED_SECTIONS)
-        .take(3)
-        .map(|f| format!("[{}]({})", escape_brackets(&f.title), f.url))
+        .take(QUOTED_SECTIONS)
+        .map(|f| f.title.as_str())
         .collect();
+    let mut more: Vec<String> = Vec::new();
+    let mut listed: Vec<&str> = Vec::new();
+    for f in found.iter().skip(QUOTED_SECTIONS) {
+        if quoted.contains(&f.title.as_str())
+            || listed.contains(&f.title.as_str())
+            || more.len() == 3
+        {
+            continue;
+        }
+        listed.push(&f.title);
+        more.push(format!("[{}]({})", escape_brackets(&f.title), f.url));
+    }
     if !more.is_empty() {
         answer.push_str(&format!("See also: {}.\n\n", more.join(", ")));
     }
@@ -130,7 +174,10 @@ fn quote(content: &str) -> String {
     let mut in_code = false;
     for paragraph in content.split("\n\n") {
         let trimmed = paragraph.trim();
-        let fences = trimmed.lines().filter(|l| l.trim_start().starts_with("```")).count();
+        let fences = trimmed
+            .lines()
+            .filter(|l| l.trim_start().starts_with("```"))
+            .count();
         if in_code || trimmed.starts_with("```") {
             if fences % 2 == 1 {
                 in_code = !in_code;
@@ -160,7 +207,16 @@ fn quote(content: &str) -> String {
     } else {
         kept
     };
-    kept.lines().map(|l| if l.is_empty() { ">".to_string() } else { format!("> {l}") }).collect::<Vec<_>>().join("\n")
+    kept.lines()
+        .map(|l| {
+            if l.is_empty() {
+                ">".to_string()
+            } else {
+                format!("> {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn escape_brackets(text: &str) -> String {
@@ -169,7 +225,11 @@ fn escape_brackets(text: &str) -> String {
 
 fn one_line(text: &str) -> String {
     let t: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if t.chars().count() > 120 { t.chars().take(120).collect::<String>() + "…" } else { t }
+    if t.chars().count() > 120 {
+        t.chars().take(120).collect::<String>() + "…"
+    } else {
+        t
+    }
 }
 
 /// Filler that a title leaves out.
@@ -186,10 +246,21 @@ pub fn title_for(text: &str) -> String {
         .filter(|w| !w.is_empty())
         .map(str::to_string)
         .collect();
-    let keep: Vec<&String> =
-        words.iter().filter(|w| !FILLER.contains(&w.to_lowercase().as_str())).take(5).collect();
-    let chosen: Vec<&String> = if keep.is_empty() { words.iter().take(5).collect() } else { keep };
-    let title = chosen.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
+    let keep: Vec<&String> = words
+        .iter()
+        .filter(|w| !FILLER.contains(&w.to_lowercase().as_str()))
+        .take(5)
+        .collect();
+    let chosen: Vec<&String> = if keep.is_empty() {
+        words.iter().take(5).collect()
+    } else {
+        keep
+    };
+    let title = chosen
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut chars = title.chars();
     match chars.next() {
         Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
@@ -208,8 +279,13 @@ mod tests {
 
     #[test]
     fn first_round_searches_the_docs_with_the_question() {
-        let reply = run(&[ChatMessage::System("x".into()), ChatMessage::User("How do buttons work?".into())]);
-        let Reply::ToolCalls(calls) = reply else { panic!("expected a tool call") };
+        let reply = run(&[
+            ChatMessage::System("x".into()),
+            ChatMessage::User("How do buttons work?".into()),
+        ]);
+        let Reply::ToolCalls(calls) = reply else {
+            panic!("expected a tool call")
+        };
         assert_eq!(calls[0].name, "get_relevant_docs");
         let args: serde_json::Value = serde_json::from_str(&calls[0].arguments).unwrap();
         assert_eq!(args["query"], "How do buttons work?");
@@ -223,11 +299,22 @@ mod tests {
         .to_string();
         let reply = run(&[
             ChatMessage::User("How do buttons work?".into()),
-            ChatMessage::Assistant { content: None, tool_calls: vec![] },
-            ChatMessage::Tool { call_id: "c".into(), content: output },
+            ChatMessage::Assistant {
+                content: None,
+                tool_calls: vec![],
+            },
+            ChatMessage::Tool {
+                call_id: "c".into(),
+                content: output,
+            },
         ]);
-        let Reply::Answer(text) = reply else { panic!("expected an answer") };
-        assert!(text.contains("[Button › Usage](/docs/button.md#usage)"), "{text}");
+        let Reply::Answer(text) = reply else {
+            panic!("expected an answer")
+        };
+        assert!(
+            text.contains("[Button › Usage](/docs/button.md#usage)"),
+            "{text}"
+        );
         assert!(text.contains("> Use a button for actions."), "{text}");
         assert!(!text.contains("code"), "{text}");
         assert!(text.contains("> More text."), "{text}");
@@ -237,7 +324,10 @@ mod tests {
     fn says_so_when_nothing_matched() {
         let reply = run(&[
             ChatMessage::User("Quantum cheese?".into()),
-            ChatMessage::Tool { call_id: "c".into(), content: r#"{"results":[]}"#.into() },
+            ChatMessage::Tool {
+                call_id: "c".into(),
+                content: r#"{"results":[]}"#.into(),
+            },
         ]);
         let Reply::Answer(text) = reply else { panic!() };
         assert!(text.contains("could not find anything"), "{text}");
@@ -245,7 +335,10 @@ mod tests {
 
     #[test]
     fn titles_are_a_few_words() {
-        assert_eq!(title_for("How do I set up Paste Assistant on my machine?"), "Set up Paste Assistant machine");
+        assert_eq!(
+            title_for("How do I set up Paste Assistant on my machine?"),
+            "Set up Paste Assistant machine"
+        );
         assert_eq!(title_for("what is it?"), "What is it");
         assert_eq!(title_for("   "), "New thread");
     }

@@ -156,16 +156,22 @@ impl Store {
 
     /// The thread if it exists and belongs to `session`.
     pub async fn thread(&self, session: &str, id: &str) -> StoreResult<Option<ThreadRow>> {
-        Ok(sqlx::query_as("SELECT * FROM threads WHERE id = $1 AND session_id = $2")
-            .bind(id)
-            .bind(session)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT * FROM threads WHERE id = $1 AND session_id = $2")
+                .bind(id)
+                .bind(session)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// A session's threads, newest first.
     pub async fn threads(&self, session: &str, page: &Page) -> StoreResult<Vec<ThreadRow>> {
-        let (cmp, order) = if page.descending { ("<", "DESC") } else { (">", "ASC") };
+        let (cmp, order) = if page.descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
         let sql = format!(
             "SELECT * FROM threads WHERE session_id = $1 AND ($2 = '' OR id {cmp} $2) \
              ORDER BY id {order} LIMIT $3"
@@ -190,16 +196,32 @@ impl Store {
     /// Deletes a thread with its messages, runs and steps, all or nothing.
     pub async fn delete_thread(&self, id: &str) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM run_steps WHERE thread_id = $1").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM runs WHERE thread_id = $1").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM messages WHERE thread_id = $1").bind(id).execute(&mut *tx).await?;
-        let done = sqlx::query("DELETE FROM threads WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM run_steps WHERE thread_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM runs WHERE thread_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM messages WHERE thread_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM threads WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
     pub async fn messages(&self, thread_id: &str, page: &Page) -> StoreResult<Vec<MessageRow>> {
-        let (cmp, order) = if page.descending { ("<", "DESC") } else { (">", "ASC") };
+        let (cmp, order) = if page.descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
         let sql = format!(
             "SELECT * FROM messages WHERE thread_id = $1 AND ($2 = '' OR id {cmp} $2) \
              ORDER BY id {order} LIMIT $3"
@@ -214,15 +236,21 @@ impl Store {
 
     /// Every message of a thread, oldest first (what the model sees).
     pub async fn all_messages(&self, thread_id: &str) -> StoreResult<Vec<MessageRow>> {
-        Ok(sqlx::query_as("SELECT * FROM messages WHERE thread_id = $1 ORDER BY id ASC")
-            .bind(thread_id)
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT * FROM messages WHERE thread_id = $1 ORDER BY id ASC")
+                .bind(thread_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// Stores a user message and the run it starts in one transaction. Fails with
     /// [`StoreError::ActiveRun`] (and stores nothing) when the thread has an active run.
-    pub async fn insert_message_and_run(&self, message: &MessageRow, run: &RunRow) -> StoreResult<()> {
+    pub async fn insert_message_and_run(
+        &self,
+        message: &MessageRow,
+        run: &RunRow,
+    ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         insert_message(&mut tx, message).await?;
         let inserted = sqlx::query(
@@ -251,11 +279,13 @@ impl Store {
     }
 
     pub async fn run(&self, thread_id: &str, run_id: &str) -> StoreResult<Option<RunRow>> {
-        Ok(sqlx::query_as("SELECT * FROM runs WHERE id = $1 AND thread_id = $2")
-            .bind(run_id)
-            .bind(thread_id)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT * FROM runs WHERE id = $1 AND thread_id = $2")
+                .bind(run_id)
+                .bind(thread_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn run_by_id(&self, run_id: &str) -> StoreResult<Option<RunRow>> {
@@ -267,24 +297,41 @@ impl Store {
 
     /// Every run of a thread, oldest first.
     pub async fn runs_of_thread(&self, thread_id: &str) -> StoreResult<Vec<RunRow>> {
-        Ok(sqlx::query_as("SELECT * FROM runs WHERE thread_id = $1 ORDER BY id ASC")
-            .bind(thread_id)
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT * FROM runs WHERE thread_id = $1 ORDER BY id ASC")
+                .bind(thread_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// Runs that are not terminal, for recovery at start.
     pub async fn active_runs(&self) -> StoreResult<Vec<RunRow>> {
         let sql = format!("SELECT * FROM runs WHERE status IN {ACTIVE_STATUSES} ORDER BY id");
-        Ok(sqlx::query_as(AssertSqlSafe(sql)).fetch_all(&self.pool).await?)
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Moves a run from one of `from` to `to`, setting the named timestamp column to now and
     /// `last_error`/`required_action` as given. Returns whether the run was in `from`: a
     /// transition that lost a race changes nothing.
-    pub async fn transition(&self, run_id: &str, from: &[&str], to: &str, change: Change<'_>) -> StoreResult<bool> {
-        let from_list = from.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
-        let mut sets = vec!["status = $1".to_string(), "required_action = $2".to_string()];
+    pub async fn transition(
+        &self,
+        run_id: &str,
+        from: &[&str],
+        to: &str,
+        change: Change<'_>,
+    ) -> StoreResult<bool> {
+        let from_list = from
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut sets = vec![
+            "status = $1".to_string(),
+            "required_action = $2".to_string(),
+        ];
         sets.push("last_error = COALESCE($3, last_error)".into());
         sets.push("usage = COALESCE($4, usage)".into());
         sets.push("lease_until = $5".into());
@@ -342,14 +389,14 @@ impl Store {
             return Ok(false);
         }
         insert_message(&mut tx, message).await?;
-        insert_step(&mut *tx, step).await?;
+        insert_step(&mut tx, step).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     pub async fn insert_step(&self, step: &StepRow) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await?;
-        insert_step(&mut *conn, step).await
+        insert_step(&mut conn, step).await
     }
 
     /// Records a step's outcome: its status, details and usage.
@@ -380,12 +427,21 @@ impl Store {
         let sql = format!(
             "UPDATE run_steps SET status = $1, {column} = $2 WHERE run_id = $3 AND status = 'in_progress'"
         );
-        sqlx::query(AssertSqlSafe(sql)).bind(status).bind(now_secs()).bind(run_id).execute(&self.pool).await?;
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(status)
+            .bind(now_secs())
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     pub async fn steps(&self, run_id: &str, page: &Page) -> StoreResult<Vec<StepRow>> {
-        let (cmp, order) = if page.descending { ("<", "DESC") } else { (">", "ASC") };
+        let (cmp, order) = if page.descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
         let sql = format!(
             "SELECT * FROM run_steps WHERE run_id = $1 AND ($2 = '' OR id {cmp} $2) \
              ORDER BY id {order} LIMIT $3"
@@ -401,7 +457,10 @@ impl Store {
     /// Counts rows, for tests and metrics.
     pub async fn count(&self, table: &str) -> StoreResult<i64> {
         let sql = format!("SELECT COUNT(*) AS n FROM {table}");
-        Ok(sqlx::query(AssertSqlSafe(sql)).fetch_one(&self.pool).await?.try_get::<i64, _>("n")?)
+        Ok(sqlx::query(AssertSqlSafe(sql))
+            .fetch_one(&self.pool)
+            .await?
+            .try_get::<i64, _>("n")?)
     }
 }
 
@@ -415,7 +474,10 @@ pub struct Change<'a> {
     pub lease_until: Option<i64>,
 }
 
-async fn insert_message(tx: &mut sqlx::Transaction<'_, sqlx::Any>, m: &MessageRow) -> StoreResult<()> {
+async fn insert_message(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    m: &MessageRow,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO messages (id, thread_id, created_at, role, content, run_id, metadata) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -455,14 +517,20 @@ async fn insert_step(conn: &mut sqlx::AnyConnection, s: &StepRow) -> StoreResult
 
 /// Makes a SQLite URL create its file (and folder) when missing.
 fn prepare_url(url: &str) -> StoreResult<String> {
-    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
         return Ok(url.to_string());
     };
     let path = rest.split('?').next().unwrap_or("");
     if path.is_empty() || path == ":memory:" {
         return Ok(url.to_string());
     }
-    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent)
             .map_err(|e| StoreError::Setup(format!("cannot create {}: {e}", parent.display())))?;
     }

@@ -32,24 +32,41 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut vars: HashMap<&str, String> = HashMap::new();
     vars.insert("LEPTOS_SITE_ADDR", "127.0.0.1:0".into());
-    vars.insert("DATABASE_URL", format!("sqlite://{}/test.db", dir.path().display()));
+    vars.insert(
+        "DATABASE_URL",
+        format!("sqlite://{}/test.db", dir.path().display()),
+    );
     vars.insert("DOCS_DIR", docs_dir().display().to_string());
-    vars.insert("SESSION_SECRET", "test-secret-test-secret-test-secret-0123".into());
+    vars.insert(
+        "SESSION_SECRET",
+        "test-secret-test-secret-test-secret-0123".into(),
+    );
     for (k, v) in settings.vars {
         vars.insert(k, v);
     }
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
     let options = server::startup::leptos_options().unwrap();
-    let app = Application::build(config, options).await.expect("the app builds");
+    let app = Application::build(config, options)
+        .await
+        .expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let assistant = app.assistant.clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: new_client(), assistant, _dir: dir }
+    TestApp {
+        address,
+        client: new_client(),
+        assistant,
+        _dir: dir,
+    }
 }
 
 /// A browser of its own: a new session.
 pub fn new_client() -> Client {
-    Client::builder().cookie_store(true).timeout(Duration::from_secs(30)).build().unwrap()
+    Client::builder()
+        .cookie_store(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 impl TestApp {
@@ -68,7 +85,12 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).json(body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> Response {
@@ -93,15 +115,20 @@ impl TestApp {
     pub async fn new_thread(&self) -> String {
         let r = self.create_thread(&json!({})).await;
         assert_eq!(r.status(), 200);
-        r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+        r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     pub async fn get_thread(&self, tid: &str) -> Response {
-        self.get(&format!("/api/paste-assistant-thread/{tid}")).await
+        self.get(&format!("/api/paste-assistant-thread/{tid}"))
+            .await
     }
 
     pub async fn list_threads(&self, query: &str) -> Response {
-        self.get(&format!("/api/paste-assistant-threads{query}")).await
+        self.get(&format!("/api/paste-assistant-threads{query}"))
+            .await
     }
 
     pub async fn put_thread(&self, tid: &str, body: &Value) -> Response {
@@ -114,27 +141,41 @@ impl TestApp {
     }
 
     pub async fn delete_thread(&self, tid: &str) -> Response {
-        self.client.delete(self.url(&format!("/api/paste-assistant-thread/{tid}"))).send().await.unwrap()
+        self.client
+            .delete(self.url(&format!("/api/paste-assistant-thread/{tid}")))
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post_message(&self, tid: &str, message: &str) -> Response {
-        self.post_json("/api/paste-assistant-message", &json!({"threadId": tid, "message": message})).await
+        self.post_json(
+            "/api/paste-assistant-message",
+            &json!({"threadId": tid, "message": message}),
+        )
+        .await
     }
 
     pub async fn list_messages(&self, tid: &str, query: &str) -> Response {
-        self.get(&format!("/api/paste-assistant-messages/{tid}{query}")).await
+        self.get(&format!("/api/paste-assistant-messages/{tid}{query}"))
+            .await
     }
 
     pub async fn get_run(&self, tid: &str, rid: &str) -> Response {
-        self.get(&format!("/api/paste-assistant-thread/{tid}/run/{rid}")).await
+        self.get(&format!("/api/paste-assistant-thread/{tid}/run/{rid}"))
+            .await
     }
 
     pub async fn run_steps(&self, tid: &str, rid: &str) -> Response {
-        self.get(&format!("/api/paste-assistant-thread/{tid}/run/{rid}/steps")).await
+        self.get(&format!(
+            "/api/paste-assistant-thread/{tid}/run/{rid}/steps"
+        ))
+        .await
     }
 
     pub async fn simple_completion(&self, body: &Value) -> Response {
-        self.post_json("/api/paste-assistant-simple-completion", body).await
+        self.post_json("/api/paste-assistant-simple-completion", body)
+            .await
     }
 
     pub async fn docs_search(&self, query: &str) -> Response {

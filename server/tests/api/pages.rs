@@ -23,7 +23,10 @@ async fn a_thread_page_renders_its_conversation_and_the_sidebar_lists_it() {
     let app = spawn_app().await;
     let (tid, _) = app.ask("How do I use <Postgres> & SQLite?").await;
     let html = app.get(&format!("/t/{tid}")).await.text().await.unwrap();
-    assert!(html.contains("How do I use &lt;Postgres&gt; &amp; SQLite?"), "the question is escaped");
+    assert!(
+        html.contains("How do I use &lt;Postgres&gt; &amp; SQLite?"),
+        "the question is escaped"
+    );
     assert!(html.contains("Here is what the docs say"));
     assert!(html.contains(&format!("/t/{tid}")));
     assert!(html.contains("Delete thread"));

@@ -10,9 +10,24 @@ use crate::helpers::{Settings, assert_error, spawn_app, spawn_app_with};
 async fn unknown_and_malformed_run_ids_are_refused() {
     let app = spawn_app().await;
     let tid = app.new_thread().await;
-    assert_error(app.get_run(&tid, "run_0000000000000000000000").await, 404, "not_found_error").await;
-    assert_error(app.get_run(&tid, "bogus").await, 400, "invalid_request_error").await;
-    assert_error(app.run_steps(&tid, "run_0000000000000000000000").await, 404, "not_found_error").await;
+    assert_error(
+        app.get_run(&tid, "run_0000000000000000000000").await,
+        404,
+        "not_found_error",
+    )
+    .await;
+    assert_error(
+        app.get_run(&tid, "bogus").await,
+        400,
+        "invalid_request_error",
+    )
+    .await;
+    assert_error(
+        app.run_steps(&tid, "run_0000000000000000000000").await,
+        404,
+        "not_found_error",
+    )
+    .await;
     // A real run asked for under another thread of the same session is not found either.
     let (_, run) = app.ask("What is a run?").await;
     let rid = run["id"].as_str().unwrap();
@@ -55,7 +70,9 @@ fn stranded_run(thread_id: &str, status: &str, expires_at: i64) -> (MessageRow, 
 async fn runs_left_by_a_dead_process_are_resumed_or_expired_on_start() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/shared.db", dir.path().display());
-    let settings = || Settings { vars: vec![("DATABASE_URL", url.clone())] };
+    let settings = || Settings {
+        vars: vec![("DATABASE_URL", url.clone())],
+    };
     let first = spawn_app_with(settings()).await;
     let store = first.assistant.store.clone();
     let mut stranded = Vec::new();
@@ -87,7 +104,31 @@ async fn runs_left_by_a_dead_process_are_resumed_or_expired_on_start() {
     assert_eq!(run.status, "expired");
     let error: Value = serde_json::from_str(run.last_error.as_deref().unwrap()).unwrap();
     assert!(error["message"].as_str().unwrap().contains("time limit"));
-    assert_eq!(store.count("messages").await.unwrap(), 4 + 3, "answers were added, nothing lost");
+    assert_eq!(
+        store.count("messages").await.unwrap(),
+        4 + 3,
+        "answers were added, nothing lost"
+    );
+    // The conversation shows why the overdue run has no answer (same browser, new process).
+    let html = first
+        .client
+        .get(second.url(&format!("/t/{tid}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("took too long"), "{html}");
+    // And the thread takes the next message.
+    let r = first
+        .client
+        .post(second.url("/api/paste-assistant-message"))
+        .json(&serde_json::json!({"threadId": tid, "message": "Try again"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }
 
 #[tokio::test]
@@ -97,6 +138,9 @@ async fn every_run_reaches_a_terminal_status_and_the_thread_takes_the_next_messa
     assert_eq!(run["status"], "completed");
     let r = app.post_message(&tid, "Thanks, and Slack?").await;
     assert_eq!(r.status(), 200);
-    let rid = r.json::<Value>().await.unwrap()["run"]["id"].as_str().unwrap().to_string();
+    let rid = r.json::<Value>().await.unwrap()["run"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(app.wait_for_run(&tid, &rid).await["status"], "completed");
 }

@@ -18,9 +18,19 @@ async fn creating_a_thread_returns_a_thread_object_titled_new_thread() {
 #[tokio::test]
 async fn a_thread_can_be_created_without_a_body_or_with_metadata() {
     let app = spawn_app().await;
-    let r = app.client.post(app.url("/api/paste-assistant-thread")).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/paste-assistant-thread"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let t: Value = app.create_thread(&json!({"metadata": {"threadTitle": "Mine", "k": "v"}})).await.json().await.unwrap();
+    let t: Value = app
+        .create_thread(&json!({"metadata": {"threadTitle": "Mine", "k": "v"}}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(t["metadata"], json!({"threadTitle": "Mine", "k": "v"}));
 }
 
@@ -28,14 +38,19 @@ async fn a_thread_can_be_created_without_a_body_or_with_metadata() {
 async fn the_paste_docsite_thread_flow_works_unchanged() {
     let app = spawn_app().await;
     let tid = app.new_thread().await;
-    let r = app.put_thread(&tid, &json!({"metadata": {"testKey": "testValue"}})).await;
+    let r = app
+        .put_thread(&tid, &json!({"metadata": {"testKey": "testValue"}}))
+        .await;
     assert_eq!(r.status(), 200);
     let t: Value = app.get_thread(&tid).await.json().await.unwrap();
     assert_eq!(t["metadata"]["testKey"], "testValue");
     let r = app.delete_thread(&tid).await;
     assert_eq!(r.status(), 200);
     let d: Value = r.json().await.unwrap();
-    assert_eq!(d, json!({"id": tid, "object": "thread.deleted", "deleted": true}));
+    assert_eq!(
+        d,
+        json!({"id": tid, "object": "thread.deleted", "deleted": true})
+    );
     assert_error(app.get_thread(&tid).await, 404, "not_found_error").await;
 }
 
@@ -43,16 +58,26 @@ async fn the_paste_docsite_thread_flow_works_unchanged() {
 async fn put_merges_metadata_and_an_empty_string_removes_a_key() {
     let app = spawn_app().await;
     let tid = app.new_thread().await;
-    app.put_thread(&tid, &json!({"metadata": {"a": "1", "b": "2"}})).await;
-    let t: Value = app.put_thread(&tid, &json!({"metadata": {"a": "", "c": "3"}})).await.json().await.unwrap();
-    assert_eq!(t["metadata"], json!({"threadTitle": "New thread", "b": "2", "c": "3"}));
+    app.put_thread(&tid, &json!({"metadata": {"a": "1", "b": "2"}}))
+        .await;
+    let t: Value = app
+        .put_thread(&tid, &json!({"metadata": {"a": "", "c": "3"}}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        t["metadata"],
+        json!({"threadTitle": "New thread", "b": "2", "c": "3"})
+    );
 }
 
 #[tokio::test]
 async fn metadata_over_openais_limits_is_refused() {
     let app = spawn_app().await;
     let tid = app.new_thread().await;
-    let many: serde_json::Map<String, Value> = (0..16).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let many: serde_json::Map<String, Value> =
+        (0..16).map(|i| (format!("k{i}"), json!("v"))).collect();
     for metadata in [
         Value::Object(many),
         json!({ "k".repeat(65): "v" }),
@@ -60,8 +85,18 @@ async fn metadata_over_openais_limits_is_refused() {
         json!({ "k": 5 }),
         json!(["not", "an", "object"]),
     ] {
-        assert_error(app.put_thread(&tid, &json!({ "metadata": metadata })).await, 400, "invalid_request_error").await;
-        assert_error(app.create_thread(&json!({ "metadata": metadata })).await, 400, "invalid_request_error").await;
+        assert_error(
+            app.put_thread(&tid, &json!({ "metadata": metadata })).await,
+            400,
+            "invalid_request_error",
+        )
+        .await;
+        assert_error(
+            app.create_thread(&json!({ "metadata": metadata })).await,
+            400,
+            "invalid_request_error",
+        )
+        .await;
     }
     // Nothing was changed by the refused requests.
     let t: Value = app.get_thread(&tid).await.json().await.unwrap();
@@ -78,7 +113,12 @@ async fn threads_are_listed_newest_first_and_paged() {
     ids.reverse();
     let l: Value = app.list_threads("").await.json().await.unwrap();
     assert_eq!(l["object"], "list");
-    let got: Vec<&str> = l["data"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let got: Vec<&str> = l["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
     assert_eq!(got, ids);
     assert_eq!(l["has_more"], false);
     let p1: Value = app.list_threads("?limit=2").await.json().await.unwrap();
@@ -86,10 +126,26 @@ async fn threads_are_listed_newest_first_and_paged() {
     assert_eq!(p1["first_id"], ids[0].as_str());
     assert_eq!(p1["last_id"], ids[1].as_str());
     let after = p1["last_id"].as_str().unwrap();
-    let p2: Value = app.list_threads(&format!("?limit=2&after={after}")).await.json().await.unwrap();
-    let got: Vec<&str> = p2["data"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let p2: Value = app
+        .list_threads(&format!("?limit=2&after={after}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let got: Vec<&str> = p2["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
     assert_eq!(got, ids[2..4].to_vec());
-    for bad in ["?limit=0", "?limit=101", "?limit=x", "?after=nope", "?order=sideways"] {
+    for bad in [
+        "?limit=0",
+        "?limit=101",
+        "?limit=x",
+        "?after=nope",
+        "?order=sideways",
+    ] {
         assert_error(app.list_threads(bad).await, 400, "invalid_request_error").await;
     }
 }
@@ -103,10 +159,22 @@ async fn another_sessions_thread_is_as_missing_as_a_deleted_one() {
     let run_tid = run["thread_id"].as_str().unwrap();
     let other = app.other_session();
     assert_error(other.get_thread(&tid).await, 404, "not_found_error").await;
-    assert_error(other.put_thread(&tid, &json!({"metadata": {"x": "y"}})).await, 404, "not_found_error").await;
+    assert_error(
+        other
+            .put_thread(&tid, &json!({"metadata": {"x": "y"}}))
+            .await,
+        404,
+        "not_found_error",
+    )
+    .await;
     assert_error(other.delete_thread(&tid).await, 404, "not_found_error").await;
     assert_error(other.list_messages(&tid, "").await, 404, "not_found_error").await;
-    assert_error(other.post_message(&tid, "hello").await, 404, "not_found_error").await;
+    assert_error(
+        other.post_message(&tid, "hello").await,
+        404,
+        "not_found_error",
+    )
+    .await;
     assert_error(other.get_run(run_tid, rid).await, 404, "not_found_error").await;
     assert_error(other.run_steps(run_tid, rid).await, 404, "not_found_error").await;
     let l: Value = other.list_threads("").await.json().await.unwrap();
@@ -119,7 +187,22 @@ async fn another_sessions_thread_is_as_missing_as_a_deleted_one() {
 async fn malformed_and_unknown_thread_ids_are_told_apart() {
     let app = spawn_app().await;
     assert_error(app.get_thread("nope").await, 400, "invalid_request_error").await;
-    assert_error(app.get_thread("thread_has%20space").await, 400, "invalid_request_error").await;
-    assert_error(app.get_thread("thread_0000000000000000000000").await, 404, "not_found_error").await;
-    assert_error(app.delete_thread("thread_0000000000000000000000").await, 404, "not_found_error").await;
+    assert_error(
+        app.get_thread("thread_has%20space").await,
+        400,
+        "invalid_request_error",
+    )
+    .await;
+    assert_error(
+        app.get_thread("thread_0000000000000000000000").await,
+        404,
+        "not_found_error",
+    )
+    .await;
+    assert_error(
+        app.delete_thread("thread_0000000000000000000000").await,
+        404,
+        "not_found_error",
+    )
+    .await;
 }

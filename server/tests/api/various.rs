@@ -18,8 +18,18 @@ async fn simple_completion_answers_like_chat_completions() {
     assert!(title.contains("Paste Assistant"), "{title}");
     assert!(title.split_whitespace().count() <= 5, "{title}");
     assert!(c["usage"]["total_tokens"].as_u64().is_some());
-    assert_error(app.simple_completion(&json!({})).await, 400, "invalid_request_error").await;
-    assert_error(app.simple_completion(&json!({"prompt": " "})).await, 400, "invalid_request_error").await;
+    assert_error(
+        app.simple_completion(&json!({})).await,
+        400,
+        "invalid_request_error",
+    )
+    .await;
+    assert_error(
+        app.simple_completion(&json!({"prompt": " "})).await,
+        400,
+        "invalid_request_error",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -54,7 +64,10 @@ async fn docs_pages_that_answers_link_to_are_served() {
     let html = r.text().await.unwrap();
     let slug = hit["slug"].as_str().unwrap();
     if !slug.is_empty() {
-        assert!(html.contains(&format!("id=\"{slug}\"")), "anchor {slug} exists");
+        assert!(
+            html.contains(&format!("id=\"{slug}\"")),
+            "anchor {slug} exists"
+        );
     }
     assert_error(app.get("/docs/nope.md").await, 404, "not_found_error").await;
 }
@@ -62,12 +75,36 @@ async fn docs_pages_that_answers_link_to_are_served() {
 #[tokio::test]
 async fn malformed_bodies_unknown_routes_and_wrong_methods_get_error_objects() {
     let app = spawn_app().await;
-    assert_error(app.post_raw("/api/paste-assistant-thread", "{not json").await, 400, "invalid_request_error").await;
-    assert_error(app.post_raw("/api/paste-assistant-message", "[1,2]").await, 400, "invalid_request_error").await;
-    let big = format!("{{\"threadId\":\"x\",\"message\":\"{}\"}}", "a".repeat(1024 * 1024 + 10));
-    assert_error(app.post_raw("/api/paste-assistant-message", big).await, 413, "invalid_request_error").await;
+    assert_error(
+        app.post_raw("/api/paste-assistant-thread", "{not json")
+            .await,
+        400,
+        "invalid_request_error",
+    )
+    .await;
+    assert_error(
+        app.post_raw("/api/paste-assistant-message", "[1,2]").await,
+        400,
+        "invalid_request_error",
+    )
+    .await;
+    let big = format!(
+        "{{\"threadId\":\"x\",\"message\":\"{}\"}}",
+        "a".repeat(1024 * 1024 + 10)
+    );
+    assert_error(
+        app.post_raw("/api/paste-assistant-message", big).await,
+        413,
+        "invalid_request_error",
+    )
+    .await;
     assert_error(app.get("/api/no-such-route").await, 404, "not_found_error").await;
-    let r = app.client.delete(app.url("/api/paste-assistant-threads")).send().await.unwrap();
+    let r = app
+        .client
+        .delete(app.url("/api/paste-assistant-threads"))
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 405, "invalid_request_error").await;
 }
 
@@ -80,25 +117,46 @@ async fn health_answers_when_the_database_does() {
 
 #[tokio::test]
 async fn too_many_requests_from_one_session_get_429_with_retry_after() {
-    let app = spawn_app_with(Settings { vars: vec![("RATE_LIMIT_SESSION_PER_MIN", "3".into())] }).await;
+    let app = spawn_app_with(Settings {
+        vars: vec![("RATE_LIMIT_SESSION_PER_MIN", "3".into())],
+    })
+    .await;
     for _ in 0..3 {
         assert_eq!(app.create_thread(&json!({})).await.status(), 200);
     }
     let r = app.create_thread(&json!({})).await;
-    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry));
     assert_error(r, 429, "rate_limit_error").await;
     // Reading is not limited, and another session has its own budget.
     assert_eq!(app.list_threads("").await.status(), 200);
-    assert_eq!(app.other_session().create_thread(&json!({})).await.status(), 200);
+    assert_eq!(
+        app.other_session().create_thread(&json!({})).await.status(),
+        200
+    );
 }
 
 #[tokio::test]
 async fn too_many_requests_from_one_address_get_429() {
-    let app = spawn_app_with(Settings { vars: vec![("RATE_LIMIT_ADDR_PER_MIN", "2".into())] }).await;
+    let app = spawn_app_with(Settings {
+        vars: vec![("RATE_LIMIT_ADDR_PER_MIN", "2".into())],
+    })
+    .await;
     assert_eq!(app.create_thread(&json!({})).await.status(), 200);
-    assert_eq!(app.other_session().create_thread(&json!({})).await.status(), 200);
-    assert_error(app.other_session().create_thread(&json!({})).await, 429, "rate_limit_error").await;
+    assert_eq!(
+        app.other_session().create_thread(&json!({})).await.status(),
+        200
+    );
+    assert_error(
+        app.other_session().create_thread(&json!({})).await,
+        429,
+        "rate_limit_error",
+    )
+    .await;
 }
 
 /// The fields OpenAI's schema marks required (reference/openai-assistants-openapi.yaml).
@@ -108,12 +166,87 @@ async fn objects_carry_every_field_openais_schema_requires() {
     let (tid, run) = app.ask("What is a thread?").await;
     let thread: Value = app.get_thread(&tid).await.json().await.unwrap();
     let messages: Value = app.list_messages(&tid, "").await.json().await.unwrap();
-    let steps: Value = app.run_steps(&tid, run["id"].as_str().unwrap()).await.json().await.unwrap();
+    let steps: Value = app
+        .run_steps(&tid, run["id"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
     let required: [(&Value, &[&str]); 4] = [
-        (&thread, &["id", "object", "created_at", "tool_resources", "metadata"]),
-        (&messages["data"][1], &["id", "object", "created_at", "thread_id", "status", "incomplete_details", "completed_at", "incomplete_at", "role", "content", "assistant_id", "run_id", "attachments", "metadata"]),
-        (&run, &["id", "object", "created_at", "thread_id", "assistant_id", "status", "required_action", "last_error", "expires_at", "started_at", "cancelled_at", "failed_at", "completed_at", "model", "instructions", "tools", "metadata", "usage", "incomplete_details", "max_prompt_tokens", "max_completion_tokens", "truncation_strategy", "tool_choice", "parallel_tool_calls", "response_format"]),
-        (&steps["data"][0], &["id", "object", "created_at", "assistant_id", "thread_id", "run_id", "type", "status", "step_details", "last_error", "expired_at", "cancelled_at", "failed_at", "completed_at", "metadata", "usage"]),
+        (
+            &thread,
+            &["id", "object", "created_at", "tool_resources", "metadata"],
+        ),
+        (
+            &messages["data"][1],
+            &[
+                "id",
+                "object",
+                "created_at",
+                "thread_id",
+                "status",
+                "incomplete_details",
+                "completed_at",
+                "incomplete_at",
+                "role",
+                "content",
+                "assistant_id",
+                "run_id",
+                "attachments",
+                "metadata",
+            ],
+        ),
+        (
+            &run,
+            &[
+                "id",
+                "object",
+                "created_at",
+                "thread_id",
+                "assistant_id",
+                "status",
+                "required_action",
+                "last_error",
+                "expires_at",
+                "started_at",
+                "cancelled_at",
+                "failed_at",
+                "completed_at",
+                "model",
+                "instructions",
+                "tools",
+                "metadata",
+                "usage",
+                "incomplete_details",
+                "max_prompt_tokens",
+                "max_completion_tokens",
+                "truncation_strategy",
+                "tool_choice",
+                "parallel_tool_calls",
+                "response_format",
+            ],
+        ),
+        (
+            &steps["data"][0],
+            &[
+                "id",
+                "object",
+                "created_at",
+                "assistant_id",
+                "thread_id",
+                "run_id",
+                "type",
+                "status",
+                "step_details",
+                "last_error",
+                "expired_at",
+                "cancelled_at",
+                "failed_at",
+                "completed_at",
+                "metadata",
+                "usage",
+            ],
+        ),
     ];
     for (object, keys) in required {
         for key in keys {

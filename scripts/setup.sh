@@ -1,0 +1,47 @@
+# Installs what building and testing need, when it is missing; safe to run again.
+# Sourced by ./scripts/serve and ./scripts/test (it extends PATH). Pass --with-browser to also
+# install the Playwright packages and Debian's Chromium.
+# Versions: ../shared/TOOLCHAIN.md — cargo-leptos 0.3.10 (0.3.11 needs a newer rustc),
+# wasm-bindgen 0.2.130 (must equal the crate pinned in Cargo.toml), binaryen 132 from npm
+# (Debian's wasm-opt 108 silently breaks the wasm).
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$root/.tools/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  step "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo-leptos --version 2>/dev/null | grep -q '0\.3\.10'; then
+  step "installing cargo-leptos 0.3.10 (about 25 minutes on 2 cores)"
+  cargo install cargo-leptos --version 0.3.10 --locked
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q '0\.2\.130'; then
+  step "installing wasm-bindgen-cli 0.2.130"
+  # Without --locked: its lock file names a dependency version that crates.io no longer has.
+  cargo install wasm-bindgen-cli --version 0.2.130
+fi
+
+if ! "$root/.tools/node_modules/.bin/wasm-opt" --version >/dev/null 2>&1; then
+  step "installing wasm-opt (npm binaryen@132) into .tools/"
+  mkdir -p "$root/.tools"
+  npm install --no-audit --no-fund --prefix "$root/.tools" binaryen@132 >&2
+fi
+
+if [ "${1:-}" = "--with-browser" ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    step "installing Debian's chromium"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >&2
+  fi
+  if [ ! -x "$root/end2end/node_modules/.bin/playwright" ]; then
+    step "installing Playwright (without its own browser download)"
+    (cd "$root/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)
+  fi
+fi
