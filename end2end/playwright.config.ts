@@ -3,6 +3,9 @@ import { defineConfig } from "@playwright/test";
 // The release server on its own port with a fresh SQLite database and the offline model.
 const port = Number(process.env.E2E_PORT ?? 3210);
 const baseURL = `http://127.0.0.1:${port}`;
+// A second server whose answers come from a slow fake model (end2end/fake-model.js).
+export const slowPort = port + 1;
+const fakeModelPort = port + 2;
 
 export default defineConfig({
   testDir: "./tests",
@@ -29,23 +32,52 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: "rm -rf target/e2e && mkdir -p target/e2e && exec target/release/server",
-    cwd: "..",
-    url: `${baseURL}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "ignore",
-    stderr: "pipe",
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: "target/site",
-      LEPTOS_OUTPUT_NAME: "paste-assistant",
-      DATABASE_URL: "sqlite://target/e2e/e2e.db",
-      DOCS_DIR: "docs",
-      SESSION_SECRET: "end-to-end-secret-end-to-end-secret-0123",
-      MAX_MESSAGE_CHARS: "2000",
-      RUST_LOG: "warn",
+  webServer: [
+    {
+      command: "rm -rf target/e2e && mkdir -p target/e2e && exec target/release/server",
+      cwd: "..",
+      url: `${baseURL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+        LEPTOS_SITE_ROOT: "target/site",
+        LEPTOS_OUTPUT_NAME: "paste-assistant",
+        DATABASE_URL: "sqlite://target/e2e/e2e.db",
+        DOCS_DIR: "docs",
+        SESSION_SECRET: "end-to-end-secret-end-to-end-secret-0123",
+        MAX_MESSAGE_CHARS: "2000",
+        RUST_LOG: "warn",
+      },
     },
-  },
+    {
+      command: "node fake-model.js",
+      url: `http://127.0.0.1:${fakeModelPort}/`,
+      reuseExistingServer: false,
+      env: { FAKE_MODEL_PORT: String(fakeModelPort), FAKE_MODEL_DELAY_MS: "4000" },
+    },
+    {
+      command: "rm -rf target/e2e-slow && mkdir -p target/e2e-slow && exec target/release/server",
+      cwd: "..",
+      url: `http://127.0.0.1:${slowPort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${slowPort}`,
+        LEPTOS_SITE_ROOT: "target/site",
+        LEPTOS_OUTPUT_NAME: "paste-assistant",
+        DATABASE_URL: "sqlite://target/e2e-slow/e2e.db",
+        DOCS_DIR: "docs",
+        SESSION_SECRET: "end-to-end-secret-end-to-end-secret-0123",
+        OPENAI_BASE_URL: `http://127.0.0.1:${fakeModelPort}/v1`,
+        OPENAI_MODEL: "fake-slow-model",
+        OPENAI_MAX_RETRIES: "0",
+        RUST_LOG: "warn",
+      },
+    },
+  ],
 });

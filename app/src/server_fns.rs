@@ -66,6 +66,12 @@ pub async fn get_run_state(thread_id: String, run_id: String) -> Result<RunState
     ssr::status(service.run_state(&session, &thread_id, &run_id).await)
 }
 
+#[server]
+pub async fn cancel_run(thread_id: String, run_id: String) -> Result<RunState, AppError> {
+    let (service, session) = ssr::context().await?;
+    ssr::status(service.cancel_run(&session, &thread_id, &run_id).await)
+}
+
 /// Asks the model for a few-word title and saves it as the thread's `threadTitle`.
 #[server]
 pub async fn title_thread(thread_id: String, text: String) -> Result<ThreadSummary, AppError> {

@@ -27,6 +27,12 @@ pub trait AssistantService: Send + Sync {
         thread_id: &str,
         run_id: &str,
     ) -> ServiceFuture<'_, RunState>;
+    fn cancel_run(
+        &self,
+        session: &SessionId,
+        thread_id: &str,
+        run_id: &str,
+    ) -> ServiceFuture<'_, RunState>;
     fn suggest_title(&self, session: &SessionId, text: &str) -> ServiceFuture<'_, String>;
     fn rename_thread(
         &self,

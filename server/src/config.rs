@@ -39,6 +39,10 @@ pub struct Config {
     pub openai_base_url: Option<String>,
     pub openai_model: String,
     pub openai_title_model: String,
+    /// Longest wait for one model API request (connect, answer and body).
+    pub openai_timeout: Duration,
+    /// Retries of a model call after a retryable failure (429, 5xx, timeout).
+    pub openai_max_retries: u32,
     pub instructions_path: Option<PathBuf>,
     /// `None` means a random key per process (sessions end on restart).
     pub session_secret: Option<Secret>,
@@ -110,11 +114,17 @@ impl Config {
                 reason: "must be at least 32 characters".into(),
             });
         }
-        let run_secs: u64 = parse_or(&get, "RUN_TIME_LIMIT_SECS", 600)?;
-        if run_secs == 0 {
+        let run_secs = positive(
+            parse_or(&get, "RUN_TIME_LIMIT_SECS", 600)?,
+            "RUN_TIME_LIMIT_SECS",
+        )?;
+        let openai_base_url = get("OPENAI_BASE_URL").map(|u| u.trim_end_matches('/').to_string());
+        if let Some(url) = &openai_base_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
             return Err(ConfigError {
-                variable: "RUN_TIME_LIMIT_SECS",
-                reason: "must be at least 1".into(),
+                variable: "OPENAI_BASE_URL",
+                reason: "must start with http:// or https://".into(),
             });
         }
         let model = get("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_string());
@@ -124,9 +134,14 @@ impl Config {
             docs_dir,
             docs_base_url,
             openai_api_key: get("OPENAI_API_KEY").map(Secret::new),
-            openai_base_url: get("OPENAI_BASE_URL"),
+            openai_base_url,
             openai_title_model: get("OPENAI_TITLE_MODEL").unwrap_or_else(|| model.clone()),
             openai_model: model,
+            openai_timeout: Duration::from_secs(positive(
+                parse_or(&get, "OPENAI_TIMEOUT_SECS", 60)?,
+                "OPENAI_TIMEOUT_SECS",
+            )?),
+            openai_max_retries: parse_or(&get, "OPENAI_MAX_RETRIES", 3)?,
             instructions_path,
             session_secret,
             run_time_limit: Duration::from_secs(run_secs),
@@ -137,10 +152,32 @@ impl Config {
         })
     }
 
+    /// The chat completions API root when a remote model is configured.
+    pub fn remote_base_url(&self) -> Option<&str> {
+        if !self.uses_remote_model() {
+            return None;
+        }
+        Some(
+            self.openai_base_url
+                .as_deref()
+                .unwrap_or("https://api.openai.com/v1"),
+        )
+    }
+
     /// Whether runs use a remote chat model rather than the offline one.
     pub fn uses_remote_model(&self) -> bool {
         self.openai_api_key.is_some() || self.openai_base_url.is_some()
     }
+}
+
+fn positive(value: u64, variable: &'static str) -> Result<u64, ConfigError> {
+    if value == 0 {
+        return Err(ConfigError {
+            variable,
+            reason: "must be at least 1".into(),
+        });
+    }
+    Ok(value)
 }
 
 fn parse_or<T: std::str::FromStr>(
@@ -199,6 +236,10 @@ mod tests {
         assert_eq!(e.variable, "DOCS_DIR");
         let e = config(&[("LEPTOS_SITE_ADDR", "nowhere")]).unwrap_err();
         assert_eq!(e.variable, "LEPTOS_SITE_ADDR");
+        let e = config(&[("OPENAI_BASE_URL", "localhost:11434")]).unwrap_err();
+        assert_eq!(e.variable, "OPENAI_BASE_URL");
+        let e = config(&[("OPENAI_TIMEOUT_SECS", "0")]).unwrap_err();
+        assert_eq!(e.variable, "OPENAI_TIMEOUT_SECS");
         let e = config(&[("SESSION_SECRET", "short")]).unwrap_err();
         assert_eq!(e.variable, "SESSION_SECRET");
     }

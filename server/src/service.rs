@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::docs::Hit;
 use crate::engine::Engine;
 use crate::ids::{Kind, is_valid, new_id, now_secs};
-use crate::models::{ChatMessage, Completion, ModelError, Reply, Usage};
+use crate::models::{ChatMessage, ChatModel, Completion, Reply, Usage};
 use crate::store::{MessageRow, Page, RunRow, StepRow, Store, StoreError, ThreadRow};
 
 pub const DEFAULT_TITLE: &str = app::api::DEFAULT_TITLE;
@@ -224,6 +224,42 @@ impl Assistant {
             .ok_or_else(|| ServiceError::NotFound(format!("No run found with id '{run_id}'.")))
     }
 
+    /// Cancels an active run: in-flight model calls are dropped and the run ends `cancelled`.
+    pub async fn cancel_run(
+        &self,
+        session: &str,
+        thread_id: &str,
+        run_id: &str,
+    ) -> ServiceResult<RunRow> {
+        let run = self.run(session, thread_id, run_id).await?;
+        if crate::is_terminal(&run.status) {
+            return Err(ServiceError::Conflict(format!(
+                "The run has already ended with status '{}' and cannot be cancelled.",
+                run.status
+            )));
+        }
+        let active = ["queued", "in_progress", "requires_action"];
+        let moved = self
+            .store
+            .transition(&run.id, &active, "cancelling", Default::default())
+            .await?;
+        if moved && !self.engine.signal_cancel(&run.id) {
+            // Nobody here executes it: end it now (another executor's next step will find
+            // the run no longer in progress and stop).
+            self.engine.end(&run.id, "cancelled", None).await;
+        } else if moved {
+            // Give the executor a moment to drop its model call, so the answer is final.
+            for _ in 0..20 {
+                let now = self.store.run_by_id(&run.id).await?;
+                if now.as_ref().is_some_and(|r| crate::is_terminal(&r.status)) {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+        }
+        self.run(session, thread_id, run_id).await
+    }
+
     pub async fn steps(
         &self,
         session: &str,
@@ -256,11 +292,11 @@ impl Assistant {
             messages.push(ChatMessage::System(context.to_string()));
         }
         messages.push(ChatMessage::User(prompt.to_string()));
-        let model = self.engine.model();
-        let Completion { reply, usage } =
-            model.complete(&messages, &[]).await.map_err(|e| match e {
-                ModelError::Retryable(m) | ModelError::Fatal(m) => ServiceError::Upstream(m),
-            })?;
+        let model: &dyn ChatModel = self.engine.title_model();
+        let Completion { reply, usage } = model
+            .complete(&messages, &[])
+            .await
+            .map_err(|e| ServiceError::Upstream(e.message().to_string()))?;
         let content = match reply {
             Reply::Answer(text) => text,
             Reply::ToolCalls(_) => {

@@ -11,9 +11,9 @@ use app::{App, service::SharedService, shell};
 
 use crate::config::Config;
 use crate::docs::DocsIndex;
-use crate::engine::{DEFAULT_INSTRUCTIONS, Engine};
+use crate::engine::{DEFAULT_INSTRUCTIONS, Engine, EngineSettings};
 use crate::http::{api_not_found, api_router, limits, session};
-use crate::models::{ChatModel, offline::OfflineModel};
+use crate::models::{ChatModel, offline::OfflineModel, openai::OpenAiModel};
 use crate::service::Assistant;
 use crate::store::Store;
 
@@ -54,20 +54,39 @@ impl Application {
             })?,
             None => DEFAULT_INSTRUCTIONS.to_string(),
         };
-        if config.uses_remote_model() {
-            tracing::warn!(
-                "OPENAI_API_KEY/OPENAI_BASE_URL are set, but this version answers with the offline model only"
-            );
-        }
-        let model: Arc<dyn ChatModel> = Arc::new(OfflineModel);
-        let engine = Engine::new(
-            store.clone(),
-            model,
-            Arc::new(docs),
+        let (model, title_model): (Arc<dyn ChatModel>, Arc<dyn ChatModel>) = match config
+            .remote_base_url()
+        {
+            Some(base) => {
+                let make = |name: &str| -> anyhow::Result<Arc<dyn ChatModel>> {
+                    let key = config.openai_api_key.clone();
+                    Ok(Arc::new(OpenAiModel::new(
+                        base,
+                        name,
+                        key,
+                        config.openai_timeout,
+                    )?))
+                };
+                tracing::info!(base_url = base, model = %config.openai_model, "answers come from a remote chat model");
+                (
+                    make(&config.openai_model)?,
+                    make(&config.openai_title_model)?,
+                )
+            }
+            None => {
+                tracing::info!(
+                    "no OPENAI_API_KEY or OPENAI_BASE_URL: answers come from the offline model"
+                );
+                (Arc::new(OfflineModel), Arc::new(OfflineModel))
+            }
+        };
+        let settings = EngineSettings {
             instructions,
-            config.run_time_limit,
-            config.max_tool_rounds,
-        );
+            run_time_limit: config.run_time_limit,
+            max_rounds: config.max_tool_rounds,
+            max_retries: config.openai_max_retries,
+        };
+        let engine = Engine::new(store.clone(), model, title_model, Arc::new(docs), settings);
         // SQLite is one instance by design: every run left active belongs to a dead process.
         let single_instance = config.database_url.starts_with("sqlite");
         let resumed = engine

@@ -177,9 +177,35 @@ impl AssistantService for Assistant {
         Box::pin(async move { Ok(run_state(&self.run(&session, &thread_id, &run_id).await?)) })
     }
 
+    fn cancel_run(
+        &self,
+        session: &SessionId,
+        thread_id: &str,
+        run_id: &str,
+    ) -> ServiceFuture<'_, RunState> {
+        let (session, thread_id, run_id) =
+            (session.0.clone(), thread_id.to_string(), run_id.to_string());
+        Box::pin(async move {
+            Ok(run_state(
+                &Assistant::cancel_run(self, &session, &thread_id, &run_id).await?,
+            ))
+        })
+    }
+
     fn suggest_title(&self, _session: &SessionId, text: &str) -> ServiceFuture<'_, String> {
         let text = text.to_string();
-        Box::pin(async move { Ok(Assistant::suggest_title(self, &text).await?) })
+        Box::pin(async move {
+            match Assistant::suggest_title(self, &text).await {
+                Ok(title) => Ok(title),
+                // A title is cosmetic: when the model cannot write one, the thread keeps the
+                // default and the person is not shown an error about it.
+                Err(ServiceError::Upstream(reason)) => {
+                    tracing::warn!(%reason, "no title from the model");
+                    Ok(DEFAULT_TITLE.to_string())
+                }
+                Err(e) => Err(e.into()),
+            }
+        })
     }
 
     fn rename_thread(

@@ -8,7 +8,8 @@ use crate::components::{
     state::{escape_html, sleep_ms, use_chat_state},
 };
 use crate::server_fns::{
-    create_thread, delete_thread, get_run_state, get_thread_view, send_message, title_thread,
+    cancel_run, create_thread, delete_thread, get_run_state, get_thread_view, send_message,
+    title_thread,
 };
 
 /// Questions offered on the empty state.
@@ -237,6 +238,26 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
                 thread_id.get().is_none() && local.with(|l| l.is_empty()) && !busy.get()
             }>
                 <EmptyState on_pick=send />
+            </Show>
+            <Show when=move || active.get().is_some()>
+                <button
+                    type="button"
+                    class="stop"
+                    on:click=move |_| {
+                        if let Some((tid, rid)) = active.get_untracked() {
+                            spawn_local(async move {
+                                if cancel_run(tid.clone(), rid.clone()).await.is_ok()
+                                    && active.try_get_untracked().flatten() == Some((tid, rid))
+                                {
+                                    let _ = active.try_set(None);
+                                    let _ = version.try_update(|v| *v += 1);
+                                }
+                            });
+                        }
+                    }
+                >
+                    "Stop"
+                </button>
             </Show>
             <Composer busy on_send=send />
         </section>

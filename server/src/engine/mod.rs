@@ -2,7 +2,13 @@
 //! after round of model calls and tool executions, and makes sure every run ends.
 pub mod tools;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use tokio::sync::Notify;
 
 use serde_json::json;
 
@@ -13,8 +19,8 @@ use crate::store::{Change, MessageRow, RunRow, StepRow, Store, StoreError};
 
 /// How long a claimed run stays ours without a heartbeat.
 const LEASE_SECS: i64 = 30;
-/// Model calls retried after a retryable failure.
-const MODEL_RETRIES: u32 = 2;
+/// First wait before retrying a model call; it doubles each time, with jitter.
+const BACKOFF_BASE_MS: u64 = 500;
 
 /// Built-in instructions for a docs assistant (replaced by `ASSISTANT_INSTRUCTIONS`).
 pub const DEFAULT_INSTRUCTIONS: &str = "You are the documentation assistant of this site. \
@@ -32,6 +38,8 @@ enum Stop {
     Failed { code: &'static str, message: String },
     /// Someone else moved the run on (expired, deleted): nothing more to do.
     Superseded,
+    /// Cancelled through the API.
+    Cancelled,
 }
 
 impl From<StoreError> for Stop {
@@ -49,33 +57,45 @@ pub struct Engine {
     inner: Arc<Inner>,
 }
 
+/// How runs are driven.
+pub struct EngineSettings {
+    pub instructions: String,
+    pub run_time_limit: Duration,
+    /// Tool rounds before a run fails.
+    pub max_rounds: u32,
+    /// Retries of a model call after a retryable failure.
+    pub max_retries: u32,
+}
+
 struct Inner {
     store: Store,
     model: Arc<dyn ChatModel>,
+    title_model: Arc<dyn ChatModel>,
     docs: Arc<DocsIndex>,
-    instructions: String,
-    run_time_limit: Duration,
-    max_rounds: u32,
+    settings: EngineSettings,
+    /// Runs this process is executing, with the signal that cancels each.
+    running: Mutex<HashMap<String, Arc<Notify>>>,
 }
 
 impl Engine {
     pub fn new(
         store: Store,
         model: Arc<dyn ChatModel>,
+        title_model: Arc<dyn ChatModel>,
         docs: Arc<DocsIndex>,
-        instructions: String,
-        run_time_limit: Duration,
-        max_rounds: u32,
+        settings: EngineSettings,
     ) -> Self {
+        let running = Mutex::new(HashMap::new());
+        let inner = Inner {
+            store,
+            model,
+            title_model,
+            docs,
+            settings,
+            running,
+        };
         Self {
-            inner: Arc::new(Inner {
-                store,
-                model,
-                docs,
-                instructions,
-                run_time_limit,
-                max_rounds,
-            }),
+            inner: Arc::new(inner),
         }
     }
 
@@ -83,12 +103,30 @@ impl Engine {
         self.inner.model.name()
     }
 
+    /// The model that writes titles and simple completions.
+    pub fn title_model(&self) -> &dyn ChatModel {
+        self.inner.title_model.as_ref()
+    }
+
+    /// Asks the process executing `run_id` to stop it. Returns false when no executor of this
+    /// process has it (queued, or run by another instance).
+    pub fn signal_cancel(&self, run_id: &str) -> bool {
+        let running = self.inner.running.lock().unwrap_or_else(|e| e.into_inner());
+        match running.get(run_id) {
+            Some(cancel) => {
+                cancel.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn instructions(&self) -> &str {
-        &self.inner.instructions
+        &self.inner.settings.instructions
     }
 
     pub fn run_time_limit(&self) -> Duration {
-        self.inner.run_time_limit
+        self.inner.settings.run_time_limit
     }
 
     pub fn docs(&self) -> &DocsIndex {
@@ -129,31 +167,39 @@ impl Engine {
             }
         };
         let left = Duration::from_secs((run.expires_at - now_secs()).max(0) as u64);
+        let cancel = Arc::new(Notify::new());
+        self.inner
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(run_id.to_string(), cancel.clone());
+        // Dropping `drive` (time limit, cancel) drops its in-flight model call too.
         let outcome = tokio::select! {
             outcome = self.drive(&run) => outcome,
             _ = tokio::time::sleep(left) => Err(Stop::Failed {
                 code: "expired",
                 message: format!(
                     "The run did not finish within the time limit of {} seconds.",
-                    self.inner.run_time_limit.as_secs()
+                    self.inner.settings.run_time_limit.as_secs()
                 ),
             }),
+            _ = cancel.notified() => Err(Stop::Cancelled),
             _ = self.heartbeat(run_id) => Err(Stop::Superseded),
         };
+        self.inner
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(run_id);
         match outcome {
             Ok(()) | Err(Stop::Superseded) => {}
+            Err(Stop::Cancelled) => self.end(run_id, "cancelled", None).await,
             Err(Stop::Failed { code, message }) => {
-                let status = if code == "expired" {
-                    "expired"
-                } else {
-                    "failed"
+                let (status, code) = match code {
+                    "expired" => ("expired", "server_error"),
+                    other => ("failed", other),
                 };
-                let code = if code == "expired" {
-                    "server_error"
-                } else {
-                    code
-                };
-                self.end(run_id, status, code, &message).await;
+                self.end(run_id, status, Some((code, &message))).await;
             }
         }
     }
@@ -173,9 +219,10 @@ impl Engine {
         }
     }
 
-    /// Ends a run that is not terminal yet with `status` and a `last_error`.
-    pub async fn end(&self, run_id: &str, status: &str, code: &str, message: &str) {
-        let last_error = json!({ "code": code, "message": message }).to_string();
+    /// Ends a run that is not terminal yet with `status` and, unless cancelled, a `last_error`.
+    pub async fn end(&self, run_id: &str, status: &str, error: Option<(&str, &str)>) {
+        let last_error =
+            error.map(|(code, message)| json!({ "code": code, "message": message }).to_string());
         let stamp = match status {
             "failed" => Some("failed_at"),
             "cancelled" => Some("cancelled_at"),
@@ -185,12 +232,13 @@ impl Engine {
         let active = ["queued", "in_progress", "requires_action", "cancelling"];
         let change = Change {
             stamp,
-            last_error: Some(&last_error),
+            last_error: last_error.as_deref(),
             ..Default::default()
         };
         match store.transition(run_id, &active, status, change).await {
             Ok(true) => {
-                tracing::info!(run_id, status, message, "run ended without an answer");
+                let reason = error.map(|e| e.1);
+                tracing::info!(run_id, status, reason, "run ended without an answer");
                 if let Err(e) = store.close_open_steps(run_id, status).await {
                     tracing::warn!(run_id, error = %e, "could not close a run's steps");
                 }
@@ -214,7 +262,7 @@ impl Engine {
         }
         let specs = tools::tool_specs();
         let mut usage = Usage::default();
-        for _round in 0..inner.max_rounds {
+        for _round in 0..inner.settings.max_rounds {
             let completion = self.call_model(&conversation, &specs).await?;
             usage.add(completion.usage);
             match completion.reply {
@@ -238,7 +286,7 @@ impl Engine {
             code: "server_error",
             message: format!(
                 "The model kept asking for tools ({} rounds) without answering, so the run was stopped.",
-                inner.max_rounds
+                inner.settings.max_rounds
             ),
         })
     }
@@ -252,13 +300,26 @@ impl Engine {
         loop {
             match self.inner.model.complete(conversation, specs).await {
                 Ok(c) => return Ok(c),
-                Err(ModelError::Retryable(message)) if attempt < MODEL_RETRIES => {
+                Err(ModelError::Retryable {
+                    message,
+                    retry_after,
+                }) if attempt < self.inner.settings.max_retries => {
                     attempt += 1;
-                    let wait = 500 * 2u64.pow(attempt) + rand::random_range(0..250);
-                    tracing::warn!(attempt, wait_ms = wait, %message, "model call failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(wait)).await;
+                    let backoff = BACKOFF_BASE_MS * 2u64.pow(attempt - 1);
+                    let jitter = rand::random_range(0..=backoff / 2);
+                    let wait = retry_after.unwrap_or(Duration::from_millis(backoff / 2 + jitter));
+                    tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, %message, "model call failed; retrying");
+                    tokio::time::sleep(wait).await;
                 }
-                Err(ModelError::Retryable(message) | ModelError::Fatal(message)) => {
+                Err(e @ ModelError::Retryable { .. }) => {
+                    let message =
+                        format!("{} (gave up after {} attempts)", e.message(), attempt + 1);
+                    return Err(Stop::Failed {
+                        code: "server_error",
+                        message,
+                    });
+                }
+                Err(ModelError::Fatal(message)) => {
                     return Err(Stop::Failed {
                         code: "server_error",
                         message,
@@ -392,13 +453,10 @@ impl Engine {
         let mut resumed = 0;
         for run in store.active_runs().await? {
             if run.expires_at <= now {
-                self.end(
-                    &run.id,
-                    "expired",
-                    "server_error",
-                    "The run did not finish within its time limit (the server restarted).",
-                )
-                .await;
+                let message =
+                    "The run did not finish within its time limit (the server restarted).";
+                self.end(&run.id, "expired", Some(("server_error", message)))
+                    .await;
                 continue;
             }
             let lease_over = run.lease_until.is_none_or(|l| l < now);
@@ -406,13 +464,7 @@ impl Engine {
                 continue;
             }
             if run.status == "cancelling" {
-                self.end(
-                    &run.id,
-                    "cancelled",
-                    "server_error",
-                    "The run was cancelled.",
-                )
-                .await;
+                self.end(&run.id, "cancelled", None).await;
                 continue;
             }
             let change = Change::default();

@@ -22,6 +22,10 @@ pub fn router() -> Router<Assistant> {
             "/api/paste-assistant-thread/{tid}/run/{rid}/steps",
             get(steps),
         )
+        .route(
+            "/api/paste-assistant-thread/{tid}/run/{rid}/cancel",
+            post(cancel),
+        )
 }
 
 #[derive(Deserialize)]
@@ -66,6 +70,14 @@ async fn run(
     Path((tid, rid)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(objects::run(&a.run(&s, &tid, &rid).await?)))
+}
+
+async fn cancel(
+    State(a): State<Assistant>,
+    Session(s): Session,
+    Path((tid, rid)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(objects::run(&a.cancel_run(&s, &tid, &rid).await?)))
 }
 
 async fn steps(

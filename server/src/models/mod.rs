@@ -1,5 +1,7 @@
-//! Chat models: one trait for every provider, and the built-in offline model.
+//! Chat models: one trait for every provider, the OpenAI-compatible client and the built-in
+//! offline model.
 pub mod offline;
+pub mod openai;
 
 use std::{future::Future, pin::Pin};
 
@@ -69,16 +71,30 @@ pub struct Completion {
 /// Why a model call failed, sorted into what a retry may fix and what it cannot.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("{0}")]
-    Retryable(String),
+    /// Worth another try (429, 5xx, timeouts, broken connections), after `retry_after` when the
+    /// server said how long to wait.
+    #[error("{message}")]
+    Retryable {
+        message: String,
+        retry_after: Option<std::time::Duration>,
+    },
+    /// Another try would fail the same way (bad key, unknown model, malformed answer).
     #[error("{0}")]
     Fatal(String),
+}
+
+impl ModelError {
+    pub fn message(&self) -> &str {
+        match self {
+            ModelError::Retryable { message, .. } | ModelError::Fatal(message) => message,
+        }
+    }
 }
 
 pub type ModelFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Completion, ModelError>> + Send + 'a>>;
 
-/// A chat model: the offline one, or (later) a remote OpenAI-compatible endpoint.
+/// A chat model: the offline one, or a remote OpenAI-compatible endpoint.
 pub trait ChatModel: Send + Sync {
     /// The model's name as runs record it.
     fn name(&self) -> &str;

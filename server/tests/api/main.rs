@@ -1,7 +1,10 @@
 //! API tests: every route of API.md against the real server on port 0 with a fresh database.
+mod fake_model;
 mod helpers;
 mod messages;
+mod models;
 mod pages;
+mod restart;
 mod runs;
 mod threads;
 mod various;

@@ -2,7 +2,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Settings, assert_error, spawn_app, spawn_app_with};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_posted_message_is_the_first_message_of_the_thread() {
     let app = spawn_app().await;
     let tid = app.new_thread().await;
@@ -22,7 +22,7 @@ async fn a_posted_message_is_the_first_message_of_the_thread() {
     assert_eq!(l["data"][0]["thread_id"], tid.as_str());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_question_runs_to_completed_with_an_answer_from_the_docs() {
     let app = spawn_app().await;
     let (tid, run) = app.ask("How do I set DATABASE_URL to use Postgres?").await;
@@ -65,7 +65,7 @@ async fn a_question_runs_to_completed_with_an_answer_from_the_docs() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_question_the_docs_do_not_cover_gets_an_honest_answer() {
     let app = spawn_app().await;
     let (tid, run) = app.ask("zzqx wvvy").await;
@@ -77,7 +77,7 @@ async fn a_question_the_docs_do_not_cover_gets_an_honest_answer() {
     assert!(answer.contains("could not find anything"), "{answer}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_messages_are_refused_and_nothing_is_stored() {
     let app = spawn_app_with(Settings {
         vars: vec![("MAX_MESSAGE_CHARS", "100".into())],
@@ -127,7 +127,7 @@ async fn bad_messages_are_refused_and_nothing_is_stored() {
     assert_eq!(app.post_message(&tid, &"y".repeat(100)).await.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_while_a_run_is_active_is_a_conflict_and_is_not_stored() {
     let app = spawn_app().await;
     let tid = app.new_thread().await;
@@ -174,7 +174,7 @@ async fn a_message_while_a_run_is_active_is_a_conflict_and_is_not_stored() {
     assert_eq!(l["data"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_are_listed_oldest_first_and_can_be_reversed_and_paged() {
     let app = spawn_app().await;
     let (tid, _) = app.ask("What is the offline model?").await;

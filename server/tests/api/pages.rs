@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_is_server_rendered_with_a_session_cookie() {
     let app = spawn_app().await;
     let r = app.get("/").await;
@@ -18,7 +18,7 @@ async fn the_page_is_server_rendered_with_a_session_cookie() {
     assert!(html.contains("Ask the docs"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thread_page_renders_its_conversation_and_the_sidebar_lists_it() {
     let app = spawn_app().await;
     let (tid, _) = app.ask("How do I use <Postgres> & SQLite?").await;

@@ -6,7 +6,7 @@ use server::store::{MessageRow, RunRow};
 
 use crate::helpers::{Settings, assert_error, spawn_app, spawn_app_with};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_and_malformed_run_ids_are_refused() {
     let app = spawn_app().await;
     let tid = app.new_thread().await;
@@ -66,7 +66,7 @@ fn stranded_run(thread_id: &str, status: &str, expires_at: i64) -> (MessageRow, 
     (message, run)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_left_by_a_dead_process_are_resumed_or_expired_on_start() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/shared.db", dir.path().display());
@@ -131,7 +131,7 @@ async fn runs_left_by_a_dead_process_are_resumed_or_expired_on_start() {
     assert_eq!(r.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_run_reaches_a_terminal_status_and_the_thread_takes_the_next_message() {
     let app = spawn_app().await;
     let (tid, run) = app.ask("How do I embed the widget?").await;

@@ -2,7 +2,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{assert_error, spawn_app};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creating_a_thread_returns_a_thread_object_titled_new_thread() {
     let app = spawn_app().await;
     let r = app.create_thread(&json!({})).await;
@@ -15,7 +15,7 @@ async fn creating_a_thread_returns_a_thread_object_titled_new_thread() {
     assert!(t.get("tool_resources").is_some());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thread_can_be_created_without_a_body_or_with_metadata() {
     let app = spawn_app().await;
     let r = app
@@ -34,7 +34,7 @@ async fn a_thread_can_be_created_without_a_body_or_with_metadata() {
     assert_eq!(t["metadata"], json!({"threadTitle": "Mine", "k": "v"}));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_paste_docsite_thread_flow_works_unchanged() {
     let app = spawn_app().await;
     let tid = app.new_thread().await;
@@ -54,7 +54,7 @@ async fn the_paste_docsite_thread_flow_works_unchanged() {
     assert_error(app.get_thread(&tid).await, 404, "not_found_error").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_merges_metadata_and_an_empty_string_removes_a_key() {
     let app = spawn_app().await;
     let tid = app.new_thread().await;
@@ -72,7 +72,7 @@ async fn put_merges_metadata_and_an_empty_string_removes_a_key() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metadata_over_openais_limits_is_refused() {
     let app = spawn_app().await;
     let tid = app.new_thread().await;
@@ -103,7 +103,7 @@ async fn metadata_over_openais_limits_is_refused() {
     assert_eq!(t["metadata"], json!({"threadTitle": "New thread"}));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn threads_are_listed_newest_first_and_paged() {
     let app = spawn_app().await;
     let mut ids = Vec::new();
@@ -150,7 +150,7 @@ async fn threads_are_listed_newest_first_and_paged() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_sessions_thread_is_as_missing_as_a_deleted_one() {
     let app = spawn_app().await;
     let tid = app.new_thread().await;
@@ -183,7 +183,7 @@ async fn another_sessions_thread_is_as_missing_as_a_deleted_one() {
     assert_eq!(app.get_thread(&tid).await.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_and_unknown_thread_ids_are_told_apart() {
     let app = spawn_app().await;
     assert_error(app.get_thread("nope").await, 400, "invalid_request_error").await;

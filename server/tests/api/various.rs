@@ -2,7 +2,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Settings, assert_error, spawn_app, spawn_app_with};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simple_completion_answers_like_chat_completions() {
     let app = spawn_app().await;
     let r = app
@@ -32,7 +32,7 @@ async fn simple_completion_answers_like_chat_completions() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn docs_search_returns_sections_best_first() {
     let app = spawn_app().await;
     let r = app.docs_search("?q=postgres%20deployment&limit=3").await;
@@ -53,7 +53,7 @@ async fn docs_search_returns_sections_best_first() {
     assert!(few["data"].as_array().unwrap().len() <= 10);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn docs_pages_that_answers_link_to_are_served() {
     let app = spawn_app().await;
     let body: Value = app.docs_search("?q=widget").await.json().await.unwrap();
@@ -72,7 +72,7 @@ async fn docs_pages_that_answers_link_to_are_served() {
     assert_error(app.get("/docs/nope.md").await, 404, "not_found_error").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_bodies_unknown_routes_and_wrong_methods_get_error_objects() {
     let app = spawn_app().await;
     assert_error(
@@ -108,14 +108,14 @@ async fn malformed_bodies_unknown_routes_and_wrong_methods_get_error_objects() {
     assert_error(r, 405, "invalid_request_error").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_answers_when_the_database_does() {
     let app = spawn_app().await;
     let r = app.get("/healthz").await;
     assert_eq!(r.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_requests_from_one_session_get_429_with_retry_after() {
     let app = spawn_app_with(Settings {
         vars: vec![("RATE_LIMIT_SESSION_PER_MIN", "3".into())],
@@ -140,7 +140,7 @@ async fn too_many_requests_from_one_session_get_429_with_retry_after() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_requests_from_one_address_get_429() {
     let app = spawn_app_with(Settings {
         vars: vec![("RATE_LIMIT_ADDR_PER_MIN", "2".into())],
@@ -160,7 +160,7 @@ async fn too_many_requests_from_one_address_get_429() {
 }
 
 /// The fields OpenAI's schema marks required (reference/openai-assistants-openapi.yaml).
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn objects_carry_every_field_openais_schema_requires() {
     let app = spawn_app().await;
     let (tid, run) = app.ask("What is a thread?").await;

@@ -1,0 +1,486 @@
+//! An OpenAI-compatible chat completions client (OpenAI, Ollama, vLLM, llama.cpp, LM Studio).
+//!
+//! Hand-written with `reqwest` and `serde_json::Value` rather than a typed client crate: the
+//! self-hosted servers differ from OpenAI in exactly the places typed crates are strict (tool
+//! call ids missing or numeric, `arguments` as an object, `content` absent or `""`, errors as a
+//! string, error bodies on HTTP 200), so the response is read field by field with the
+//! tolerant-client rules of `shared/reference/openai-compatible-shapes.md`.
+use std::time::Duration;
+
+use reqwest::{Client, StatusCode, header::HeaderMap};
+use serde_json::{Value, json};
+
+use super::{
+    ChatMessage, ChatModel, Completion, ModelError, ModelFuture, Reply, ToolCall, ToolSpec, Usage,
+};
+use crate::config::Secret;
+
+pub struct OpenAiModel {
+    client: Client,
+    endpoint: String,
+    model: String,
+    api_key: Option<Secret>,
+}
+
+impl OpenAiModel {
+    /// `base_url` is the API root (`https://api.openai.com/v1`, `http://localhost:11434/v1`).
+    pub fn new(
+        base_url: &str,
+        model: &str,
+        api_key: Option<Secret>,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let client = Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .build()?;
+        Ok(Self {
+            client,
+            endpoint: format!("{}/chat/completions", base_url.trim_end_matches('/')),
+            model: model.to_string(),
+            api_key,
+        })
+    }
+
+    async fn call(
+        &self,
+        messages: &[ChatMessage],
+        tools: &[ToolSpec],
+    ) -> Result<Completion, ModelError> {
+        let mut body = json!({ "model": self.model, "messages": messages.iter().map(wire_message).collect::<Vec<_>>() });
+        if !tools.is_empty() {
+            body["tools"] = tools
+                .iter()
+                .map(|t| json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}))
+                .collect();
+            body["tool_choice"] = json!("auto");
+        }
+        let mut request = self.client.post(&self.endpoint).json(&body);
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(key.expose());
+        }
+        let response = request.send().await.map_err(|e| transport_error(&e))?;
+        let status = response.status();
+        let retry_after = retry_after(response.headers());
+        let text = response.text().await.map_err(|e| transport_error(&e))?;
+        if !status.is_success() {
+            return Err(status_error(status, &text, retry_after));
+        }
+        parse_completion(&text)
+    }
+}
+
+impl ChatModel for OpenAiModel {
+    fn name(&self) -> &str {
+        &self.model
+    }
+
+    fn complete<'a>(
+        &'a self,
+        messages: &'a [ChatMessage],
+        tools: &'a [ToolSpec],
+    ) -> ModelFuture<'a> {
+        Box::pin(self.call(messages, tools))
+    }
+}
+
+fn wire_message(m: &ChatMessage) -> Value {
+    match m {
+        ChatMessage::System(t) => json!({"role": "system", "content": t}),
+        ChatMessage::User(t) => json!({"role": "user", "content": t}),
+        ChatMessage::Assistant {
+            content,
+            tool_calls,
+        } if tool_calls.is_empty() => {
+            json!({"role": "assistant", "content": content.clone().unwrap_or_default()})
+        }
+        ChatMessage::Assistant {
+            content,
+            tool_calls,
+        } => json!({
+            "role": "assistant",
+            "content": content,
+            "tool_calls": tool_calls.iter().map(|c| json!({
+                "id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}
+            })).collect::<Vec<_>>(),
+        }),
+        ChatMessage::Tool { call_id, content } => {
+            json!({"role": "tool", "tool_call_id": call_id, "content": content})
+        }
+    }
+}
+
+/// Reads a 200 answer. Fails (not retryable) on an error body or a shape with no message.
+pub fn parse_completion(text: &str) -> Result<Completion, ModelError> {
+    let body: Value = serde_json::from_str(text).map_err(|_| {
+        ModelError::Fatal(format!(
+            "The model API answered with something that is not JSON ({}); check OPENAI_BASE_URL.",
+            snippet(text)
+        ))
+    })?;
+    if let Some(error) = body.get("error").filter(|e| !e.is_null()) {
+        return Err(ModelError::Fatal(format!(
+            "The model API reported an error: {}",
+            error_message(error)
+        )));
+    }
+    let message = body
+        .get("choices")
+        .and_then(|c| c.get(0))
+        .and_then(|c| c.get("message"))
+        .filter(|m| m.is_object())
+        .ok_or_else(|| {
+            ModelError::Fatal(format!(
+                "The model API's answer has no choices[0].message ({}); check OPENAI_BASE_URL.",
+                snippet(text)
+            ))
+        })?;
+    let usage = body.get("usage").map(read_usage).unwrap_or_default();
+    let calls = message
+        .get("tool_calls")
+        .and_then(|c| c.as_array())
+        .cloned()
+        .unwrap_or_default();
+    if !calls.is_empty() {
+        let mut tool_calls: Vec<ToolCall> = Vec::with_capacity(calls.len());
+        for (i, call) in calls.iter().enumerate() {
+            // Ollama's native shape nests `index` in `function`; some servers omit `type`.
+            let function = call.get("function").unwrap_or(call);
+            let name = function
+                .get("name")
+                .and_then(|n| n.as_str())
+                .unwrap_or("")
+                .to_string();
+            let arguments = match function.get("arguments") {
+                None | Some(Value::Null) => "{}".to_string(),
+                Some(Value::String(s)) if s.trim().is_empty() => "{}".to_string(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            };
+            let id = match call.get("id") {
+                Some(Value::String(s)) if !s.is_empty() => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => String::new(),
+            };
+            // Missing, empty or repeated ids are replaced: tool outputs are matched by id.
+            let id = if id.is_empty() || tool_calls.iter().any(|c| c.id == id) {
+                format!("call_{i}_{}", tool_calls.len())
+            } else {
+                id
+            };
+            tool_calls.push(ToolCall {
+                id,
+                name,
+                arguments,
+            });
+        }
+        return Ok(Completion {
+            reply: Reply::ToolCalls(tool_calls),
+            usage,
+        });
+    }
+    let content = match message.get("content") {
+        Some(Value::String(s)) => s.clone(),
+        // Some servers send content as a list of parts.
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(|t| t.as_str()))
+            .collect::<Vec<_>>()
+            .join(""),
+        _ => String::new(),
+    };
+    if content.trim().is_empty() {
+        let reason = body["choices"][0]["finish_reason"]
+            .as_str()
+            .unwrap_or("none");
+        return Err(ModelError::Fatal(format!(
+            "The model returned an empty answer (finish_reason: {reason})."
+        )));
+    }
+    Ok(Completion {
+        reply: Reply::Answer(content),
+        usage,
+    })
+}
+
+fn read_usage(u: &Value) -> Usage {
+    let n = |k: &str| u.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+    let (prompt, completion) = (n("prompt_tokens"), n("completion_tokens"));
+    let total = u
+        .get("total_tokens")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(prompt + completion);
+    Usage {
+        prompt_tokens: prompt,
+        completion_tokens: completion,
+        total_tokens: total,
+    }
+}
+
+fn error_message(error: &Value) -> String {
+    match error {
+        Value::String(s) => s.clone(),
+        other => other
+            .get("message")
+            .and_then(|m| m.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| other.to_string()),
+    }
+}
+
+fn status_error(status: StatusCode, text: &str, retry_after: Option<Duration>) -> ModelError {
+    let detail = serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|b| b.get("error").map(error_message))
+        .unwrap_or_else(|| snippet(text));
+    let code = serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|b| b["error"]["code"].as_str().map(str::to_string));
+    match status.as_u16() {
+        401 | 403 => ModelError::Fatal(format!(
+            "The model API refused the credentials ({status}): check OPENAI_API_KEY. {detail}"
+        )),
+        404 => ModelError::Fatal(format!(
+            "The model API does not know this model or route ({status}): check OPENAI_MODEL and OPENAI_BASE_URL. {detail}"
+        )),
+        429 if code.as_deref() == Some("insufficient_quota") => ModelError::Fatal(format!(
+            "The model API account has no quota left ({status}): {detail}"
+        )),
+        429 | 408 | 409 | 500..=599 => ModelError::Retryable {
+            message: format!("The model API is unavailable ({status}): {detail}"),
+            retry_after,
+        },
+        _ => ModelError::Fatal(format!(
+            "The model API refused the request ({status}): {detail}"
+        )),
+    }
+}
+
+fn transport_error(e: &reqwest::Error) -> ModelError {
+    let what = if e.is_timeout() {
+        "did not answer in time"
+    } else if e.is_connect() {
+        "could not be reached"
+    } else {
+        "broke off the connection"
+    };
+    ModelError::Retryable {
+        message: format!("The model API {what} (check OPENAI_BASE_URL)."),
+        retry_after: None,
+    }
+}
+
+/// `retry-after-ms`, then `retry-after` in seconds, honoured when at most 60 s.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let get = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::trim);
+    let wait = get("retry-after-ms")
+        .and_then(|v| v.parse::<f64>().ok())
+        .map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+        .or_else(|| {
+            get("retry-after")
+                .and_then(|v| v.parse::<f64>().ok())
+                .map(|s| Duration::from_secs_f64(s.max(0.0)))
+        })?;
+    (wait <= Duration::from_secs(60)).then_some(wait)
+}
+
+fn snippet(text: &str) -> String {
+    let t: String = text.chars().take(120).collect();
+    if t.is_empty() {
+        "an empty body".into()
+    } else {
+        format!("began {t:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool_calls_of(text: &str) -> Vec<ToolCall> {
+        match parse_completion(text).unwrap().reply {
+            Reply::ToolCalls(c) => c,
+            other => panic!("expected tool calls, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_openais_tool_calls_and_usage() {
+        let c = parse_completion(r#"{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_abc123","type":"function","function":{"name":"get_relevant_docs","arguments":"{\n\"query\": \"buttons\"\n}"}}],"refusal":null},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":82,"completion_tokens":17,"total_tokens":99}}"#).unwrap();
+        assert_eq!(
+            c.usage,
+            Usage {
+                prompt_tokens: 82,
+                completion_tokens: 17,
+                total_tokens: 99
+            }
+        );
+        let Reply::ToolCalls(calls) = c.reply else {
+            panic!()
+        };
+        assert_eq!(calls[0].id, "call_abc123");
+        let args: Value = serde_json::from_str(&calls[0].arguments).unwrap();
+        assert_eq!(args["query"], "buttons");
+    }
+
+    #[test]
+    fn reads_ollamas_parallel_calls_with_empty_content() {
+        let calls = tool_calls_of(
+            r#"{"id":"chatcmpl-417","choices":[{"index":0,"message":{"role":"assistant","content":"","tool_calls":[{"id":"call_lyywui55","index":0,"type":"function","function":{"name":"get_relevant_docs","arguments":"{\"query\":\"a\"}"}},{"id":"call_0scw2dos","index":1,"type":"function","function":{"name":"get_relevant_docs","arguments":"{\"query\":\"b\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":180,"completion_tokens":40,"total_tokens":220}}"#,
+        );
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[1].id, "call_0scw2dos");
+    }
+
+    #[test]
+    fn reads_ollamas_native_shape_without_ids_and_with_object_arguments() {
+        let calls = tool_calls_of(
+            r#"{"choices":[{"message":{"role":"assistant","tool_calls":[{"function":{"index":0,"name":"get_relevant_docs","arguments":{"query":"Paris"}}},{"function":{"index":1,"name":"get_relevant_docs","arguments":{"query":"London"}}}]}}]}"#,
+        );
+        assert_eq!(calls.len(), 2);
+        assert!(!calls[0].id.is_empty() && calls[0].id != calls[1].id);
+        let args: Value = serde_json::from_str(&calls[0].arguments).unwrap();
+        assert_eq!(args["query"], "Paris");
+    }
+
+    #[test]
+    fn reads_vllm_llama_cpp_and_lm_studio_shapes() {
+        let vllm = tool_calls_of(
+            r#"{"choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":null,"tool_calls":[{"id":"chatcmpl-tool-ba26764988bf8aa9","type":"function","function":{"name":"get_relevant_docs","arguments":"{\"query\": \"Paris\"}"}}],"reasoning":null},"finish_reason":"tool_calls","stop_reason":null}],"usage":{"prompt_tokens":210,"total_tokens":232,"completion_tokens":22,"prompt_tokens_details":null}}"#,
+        );
+        assert_eq!(vllm[0].id, "chatcmpl-tool-ba26764988bf8aa9");
+        let llama = tool_calls_of(
+            r#"{"choices":[{"finish_reason":"tool_calls","index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"type":"function","function":{"name":"get_relevant_docs","arguments":"{\"query\":\"Paris\"}"},"id":"Kq3vO8mZ1rT5yWb7nD2fH9jL4pS6uX0c"}]}}],"timings":{"prompt_n":180}}"#,
+        );
+        assert_eq!(llama[0].id, "Kq3vO8mZ1rT5yWb7nD2fH9jL4pS6uX0c");
+        let lm = tool_calls_of(
+            r#"{"choices":[{"index":0,"finish_reason":"tool_calls","message":{"role":"assistant","tool_calls":[{"id":"365174485","type":"function","function":{"name":"get_relevant_docs","arguments":""}}]}}],"stats":{}}"#,
+        );
+        assert_eq!(lm[0].id, "365174485");
+        assert_eq!(lm[0].arguments, "{}");
+        let dup = tool_calls_of(
+            r#"{"choices":[{"message":{"tool_calls":[{"id":"x","function":{"name":"a","arguments":"{}"}},{"id":"x","function":{"name":"b","arguments":"{}"}}]}}]}"#,
+        );
+        assert_ne!(dup[0].id, dup[1].id);
+    }
+
+    #[test]
+    fn plain_answers_with_empty_tool_call_lists_are_answers_without_usage_too() {
+        for body in [
+            r#"{"choices":[{"message":{"role":"assistant","content":"Hello","tool_calls":[]},"finish_reason":"stop"}]}"#,
+            r#"{"choices":[{"message":{"role":"assistant","content":"Hello","tool_calls":null}}]}"#,
+            r#"{"choices":[{"message":{"role":"assistant","content":[{"type":"text","text":"Hello"}]}}]}"#,
+        ] {
+            let c = parse_completion(body).unwrap();
+            assert_eq!(c.reply, Reply::Answer("Hello".into()));
+            assert_eq!(c.usage, Usage::default());
+        }
+    }
+
+    #[test]
+    fn malformed_or_error_bodies_fail_with_a_clear_message() {
+        for (body, expect) in [
+            ("not json", "not JSON"),
+            ("", "not JSON"),
+            (
+                r#"{"error":"Unexpected endpoint or method. (POST /chat/completions)"}"#,
+                "Unexpected endpoint",
+            ),
+            (r#"{"choices":[]}"#, "no choices[0].message"),
+            (
+                r#"{"choices":[{"message":"text"}]}"#,
+                "no choices[0].message",
+            ),
+            (
+                r#"{"choices":[{"message":{"content":""},"finish_reason":"length"}]}"#,
+                "empty answer",
+            ),
+        ] {
+            match parse_completion(body) {
+                Err(ModelError::Fatal(m)) => assert!(m.contains(expect), "{body}: {m}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn statuses_sort_into_retryable_and_fatal() {
+        let e = status_error(
+            StatusCode::UNAUTHORIZED,
+            r#"{"error":{"code":401,"message":"Invalid API Key","type":"authentication_error"}}"#,
+            None,
+        );
+        assert!(
+            matches!(&e, ModelError::Fatal(m) if m.contains("OPENAI_API_KEY") && m.contains("Invalid API Key"))
+        );
+        assert!(matches!(
+            status_error(
+                StatusCode::UNAUTHORIZED,
+                r#"{"error":"Unauthorized"}"#,
+                None
+            ),
+            ModelError::Fatal(_)
+        ));
+        assert!(
+            matches!(status_error(StatusCode::NOT_FOUND, "{}", None), ModelError::Fatal(m) if m.contains("OPENAI_MODEL"))
+        );
+        let quota = r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#;
+        assert!(matches!(
+            status_error(StatusCode::TOO_MANY_REQUESTS, quota, None),
+            ModelError::Fatal(_)
+        ));
+        let wait = Some(Duration::from_secs(2));
+        assert!(
+            matches!(status_error(StatusCode::TOO_MANY_REQUESTS, "{}", wait), ModelError::Retryable { retry_after, .. } if retry_after == wait)
+        );
+        for s in [500, 502, 503] {
+            assert!(matches!(
+                status_error(StatusCode::from_u16(s).unwrap(), "busy", None),
+                ModelError::Retryable { .. }
+            ));
+        }
+        assert!(matches!(
+            status_error(StatusCode::BAD_REQUEST, "{}", None),
+            ModelError::Fatal(_)
+        ));
+    }
+
+    #[test]
+    fn retry_after_headers_are_read_in_seconds_or_milliseconds() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "2".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert("retry-after-ms", "150".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(150)));
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "3600".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
+        h.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn requests_carry_the_conversation_and_tools_in_openais_shape() {
+        let m = wire_message(&ChatMessage::Assistant {
+            content: None,
+            tool_calls: vec![ToolCall {
+                id: "c1".into(),
+                name: "get_relevant_docs".into(),
+                arguments: "{}".into(),
+            }],
+        });
+        assert_eq!(m["tool_calls"][0]["function"]["name"], "get_relevant_docs");
+        assert_eq!(m["content"], Value::Null);
+        let t = wire_message(&ChatMessage::Tool {
+            call_id: "c1".into(),
+            content: "{}".into(),
+        });
+        assert_eq!(
+            t,
+            json!({"role": "tool", "tool_call_id": "c1", "content": "{}"})
+        );
+    }
+}

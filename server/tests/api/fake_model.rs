@@ -1,0 +1,237 @@
+//! A local OpenAI-compatible chat completions server whose answers a test scripts: replies,
+//! error statuses, delays, malformed bodies and slowly dripped bytes. It records every request.
+use std::{
+    collections::VecDeque,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Json, Router,
+    body::Body,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use serde_json::{Value, json};
+
+/// One scripted answer.
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// Searches the docs for the user's question, then answers from the tool output.
+    Auto,
+    Json {
+        status: u16,
+        body: Value,
+        headers: Vec<(&'static str, String)>,
+    },
+    Raw {
+        status: u16,
+        body: String,
+    },
+    Delay(Duration, Box<Step>),
+    /// A 200 whose body arrives a few bytes at a time.
+    Drip {
+        interval: Duration,
+    },
+}
+
+pub fn answer(text: &str) -> Step {
+    Step::Json {
+        status: 200,
+        body: completion(json!({"role": "assistant", "content": text}), "stop"),
+        headers: vec![],
+    }
+}
+
+/// Tool calls in OpenAI's shape: (id, name, arguments).
+pub fn tool_calls(calls: &[(&str, &str, &str)]) -> Step {
+    let calls: Vec<Value> = calls
+        .iter()
+        .map(|(id, name, args)| json!({"id": id, "type": "function", "function": {"name": name, "arguments": args}}))
+        .collect();
+    Step::Json {
+        status: 200,
+        body: completion(
+            json!({"role": "assistant", "content": null, "tool_calls": calls}),
+            "tool_calls",
+        ),
+        headers: vec![],
+    }
+}
+
+pub fn status(status: u16, body: Value) -> Step {
+    Step::Json {
+        status,
+        body,
+        headers: vec![],
+    }
+}
+
+fn completion(message: Value, finish: &str) -> Value {
+    json!({
+        "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_760_000_000, "model": "fake-model",
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    })
+}
+
+#[derive(Default)]
+struct Shared {
+    script: Mutex<VecDeque<Step>>,
+    fallback: Mutex<Option<Step>>,
+    requests: Mutex<Vec<Recorded>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub at: Instant,
+    pub body: Value,
+    pub authorization: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct FakeModel {
+    /// The API root to use as `OPENAI_BASE_URL`.
+    pub base_url: String,
+    shared: Arc<Shared>,
+}
+
+impl FakeModel {
+    /// A server that answers every request with `Step::Auto` unless scripted otherwise.
+    pub async fn start() -> Self {
+        let shared = Arc::new(Shared::default());
+        let app = Router::new()
+            .route("/v1/chat/completions", post(handle))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { base_url, shared }
+    }
+
+    /// Answers the next requests with these steps, in order.
+    pub fn script(&self, steps: impl IntoIterator<Item = Step>) {
+        self.shared.script.lock().unwrap().extend(steps);
+    }
+
+    /// What to answer once the script is used up (default `Step::Auto`).
+    pub fn set_fallback(&self, step: Step) {
+        *self.shared.fallback.lock().unwrap() = Some(step);
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let authorization = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    shared.requests.lock().unwrap().push(Recorded {
+        at: Instant::now(),
+        body: body.clone(),
+        authorization,
+    });
+    let step = shared
+        .script
+        .lock()
+        .unwrap()
+        .pop_front()
+        .or_else(|| shared.fallback.lock().unwrap().clone())
+        .unwrap_or(Step::Auto);
+    respond(step, &body).await
+}
+
+fn respond(
+    step: Step,
+    request: &Value,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send + '_>> {
+    Box::pin(async move {
+        match step {
+            Step::Auto => respond(auto(request), request).await,
+            Step::Json {
+                status,
+                body,
+                headers,
+            } => {
+                let mut r = (StatusCode::from_u16(status).unwrap(), Json(body)).into_response();
+                for (k, v) in headers {
+                    r.headers_mut().insert(k, v.parse().unwrap());
+                }
+                r
+            }
+            Step::Raw { status, body } => {
+                (StatusCode::from_u16(status).unwrap(), body).into_response()
+            }
+            Step::Delay(d, next) => {
+                tokio::time::sleep(d).await;
+                respond(*next, request).await
+            }
+            Step::Drip { interval } => {
+                let text =
+                    completion(json!({"role": "assistant", "content": "slow"}), "stop").to_string();
+                let chunks: Vec<Result<String, std::io::Error>> = text
+                    .as_bytes()
+                    .chunks(4)
+                    .map(|c| Ok(String::from_utf8_lossy(c).to_string()))
+                    .collect();
+                let stream = futures_util::stream::iter(chunks).then(move |c| async move {
+                    tokio::time::sleep(interval).await;
+                    c
+                });
+                Response::builder()
+                    .header("content-type", "application/json")
+                    .body(Body::from_stream(stream))
+                    .unwrap()
+            }
+        }
+    })
+}
+
+use futures_util::StreamExt;
+
+/// A model that searches first and then answers from what the tool returned.
+fn auto(request: &Value) -> Step {
+    let messages = request["messages"].as_array().cloned().unwrap_or_default();
+    let last = messages.last().cloned().unwrap_or_default();
+    let has_tools = request.get("tools").is_some();
+    if !has_tools {
+        return answer("Fake title");
+    }
+    if last["role"] == "tool" {
+        let output: Value =
+            serde_json::from_str(last["content"].as_str().unwrap_or("{}")).unwrap_or_default();
+        let url = output["results"][0]["url"]
+            .as_str()
+            .unwrap_or("/docs/none")
+            .to_string();
+        return answer(&format!("From the docs: see [the page]({url})."));
+    }
+    let question = last["content"].as_str().unwrap_or("").to_string();
+    let n = messages.len();
+    tool_calls(&[(
+        &format!("call_auto{n}"),
+        "get_relevant_docs",
+        &json!({"query": question}).to_string(),
+    )])
+}
+
+/// A server that accepts connections and closes them at once (a connection reset).
+pub async fn resetting_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            drop(socket);
+        }
+    });
+    url
+}

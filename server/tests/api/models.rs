@@ -1,0 +1,409 @@
+//! Remote chat models against a local fake server: the tool loop, the shapes self-hosted servers
+//! send, and every upstream fault of issue 3. In each failure the user's message is kept, the run
+//! ends well within its time limit, and the next message on the thread works.
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::fake_model::{FakeModel, Step, answer, resetting_server, status, tool_calls};
+use crate::helpers::{Settings, TestApp, spawn_app_with};
+
+const RUN_LIMIT_SECS: u64 = 30;
+
+async fn app_with(base_url: &str, extra: &[(&'static str, &str)]) -> TestApp {
+    let mut vars = vec![
+        ("OPENAI_BASE_URL", base_url.to_string()),
+        ("OPENAI_API_KEY", "sk-test-key".to_string()),
+        ("OPENAI_MODEL", "fake-model".to_string()),
+        ("OPENAI_TITLE_MODEL", "fake-title-model".to_string()),
+        ("OPENAI_TIMEOUT_SECS", "2".to_string()),
+        ("OPENAI_MAX_RETRIES", "2".to_string()),
+        ("RUN_TIME_LIMIT_SECS", RUN_LIMIT_SECS.to_string()),
+    ];
+    for (k, v) in extra {
+        vars.retain(|(key, _)| key != k);
+        vars.push((k, v.to_string()));
+    }
+    spawn_app_with(Settings { vars }).await
+}
+
+/// Asks on a new thread; returns the thread, the ended run and how long it took.
+async fn ask_timed(app: &TestApp, question: &str) -> (String, Value, Duration) {
+    let started = Instant::now();
+    let (tid, run) = app.ask(question).await;
+    (tid, run, started.elapsed())
+}
+
+fn last_error(run: &Value) -> String {
+    run["last_error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// After a failure: the question is stored and the thread takes the next message.
+async fn thread_still_works(app: &TestApp, fake: &FakeModel, tid: &str, question: &str) {
+    fake.set_fallback(Step::Auto);
+    let l: Value = app.list_messages(tid, "").await.json().await.unwrap();
+    assert_eq!(
+        l["data"][0]["content"][0]["text"]["value"], question,
+        "the question is kept"
+    );
+    let r = app.post_message(tid, "Another try").await;
+    assert_eq!(r.status(), 200);
+    let rid = r.json::<Value>().await.unwrap()["run"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.wait_for_run(tid, &rid).await["status"], "completed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_model_answers_through_the_tool_loop() {
+    let fake = FakeModel::start().await;
+    let app = app_with(&fake.base_url, &[]).await;
+    let (tid, run, _) = ask_timed(&app, "How do I deploy with Postgres?").await;
+    assert_eq!(run["status"], "completed", "{run}");
+    assert_eq!(run["model"], "fake-model");
+    assert_eq!(
+        run["usage"],
+        json!({"prompt_tokens": 20, "completion_tokens": 10, "total_tokens": 30})
+    );
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    let first = &requests[0].body;
+    assert_eq!(
+        requests[0].authorization.as_deref(),
+        Some("Bearer sk-test-key")
+    );
+    assert_eq!(first["model"], "fake-model");
+    assert_eq!(first["tools"][0]["function"]["name"], "get_relevant_docs");
+    assert_eq!(first["messages"][0]["role"], "system");
+    assert!(
+        first["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("not instructions")
+    );
+    assert_eq!(
+        first["messages"][1],
+        json!({"role": "user", "content": "How do I deploy with Postgres?"})
+    );
+    let second = &requests[1].body["messages"];
+    let n = second.as_array().unwrap().len();
+    assert_eq!(
+        second[n - 2]["tool_calls"][0]["id"],
+        second[n - 1]["tool_call_id"]
+    );
+    assert!(
+        second[n - 1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Deploying with Postgres")
+    );
+    let l: Value = app.list_messages(&tid, "").await.json().await.unwrap();
+    assert!(
+        l["data"][1]["content"][0]["text"]["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("From the docs")
+    );
+    // The page says which model answers.
+    let html = app.get("/").await.text().await.unwrap();
+    assert!(html.contains("fake-model"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_tool_calls_in_a_round_and_several_rounds_are_run_and_recorded() {
+    let fake = FakeModel::start().await;
+    // Round 1 in Ollama's native shape: no ids, arguments as objects; round 2 in llama.cpp's.
+    fake.script([
+        status(200, json!({"choices": [{"message": {"role": "assistant", "tool_calls": [
+            {"function": {"index": 0, "name": "get_relevant_docs", "arguments": {"query": "postgres"}}},
+            {"function": {"index": 1, "name": "get_relevant_docs", "arguments": {"query": "sessions"}}}
+        ]}}]})),
+        status(200, json!({"choices": [{"finish_reason": "tool_calls", "index": 0, "message": {"role": "assistant", "content": null,
+            "tool_calls": [{"type": "function", "function": {"name": "get_relevant_docs", "arguments": "{\"query\":\"widget\"}"}, "id": "Kq3vO8mZ1rT5yWb7nD2fH9jL4pS6uX0c"}]}}]})),
+        answer("Done."),
+    ]);
+    let app = app_with(&fake.base_url, &[]).await;
+    let (tid, run, _) = ask_timed(&app, "Tell me everything").await;
+    assert_eq!(run["status"], "completed", "{run}");
+    let steps: Value = app
+        .run_steps(&tid, run["id"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let steps = steps["data"].as_array().unwrap();
+    assert_eq!(steps.len(), 3);
+    let first = steps[0]["step_details"]["tool_calls"].as_array().unwrap();
+    assert_eq!(first.len(), 2);
+    assert_ne!(first[0]["id"], first[1]["id"]);
+    for call in first {
+        assert!(
+            call["function"]["output"]
+                .as_str()
+                .unwrap()
+                .contains("\"results\"")
+        );
+    }
+    assert_eq!(
+        steps[1]["step_details"]["tool_calls"][0]["id"],
+        "Kq3vO8mZ1rT5yWb7nD2fH9jL4pS6uX0c"
+    );
+    assert_eq!(steps[2]["type"], "message_creation");
+    // Round 3's request carries both earlier rounds, each output under its call's id.
+    let messages = fake.requests()[2].body["messages"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let tools: Vec<&Value> = messages.iter().filter(|m| m["role"] == "tool").collect();
+    assert_eq!(tools.len(), 3);
+    assert_eq!(run["usage"]["total_tokens"], 15);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_with_retry_after_is_waited_out_and_retried() {
+    let fake = FakeModel::start().await;
+    fake.script([Step::Json {
+        status: 429,
+        body: json!({"error": {"message": "Rate limit reached", "type": "tokens", "code": "rate_limit_exceeded"}}),
+        headers: vec![("retry-after", "1".into())],
+    }]);
+    let app = app_with(&fake.base_url, &[]).await;
+    let (_, run, _) = ask_timed(&app, "What is a run?").await;
+    assert_eq!(run["status"], "completed", "{run}");
+    let r = fake.requests();
+    assert_eq!(r.len(), 3);
+    let waited = r[1].at - r[0].at;
+    assert!(
+        waited >= Duration::from_millis(950),
+        "waited {waited:?} as told"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_server_errors_fail_the_run_after_bounded_retries() {
+    let fake = FakeModel::start().await;
+    fake.script([
+        status(500, json!({"error": {"message": "boom"}})),
+        status(502, json!({"error": "bad gateway"})),
+        status(
+            503,
+            json!({"error": {"message": "server busy, please try again.", "type": "api_error"}}),
+        ),
+    ]);
+    let app = app_with(&fake.base_url, &[]).await;
+    let (tid, run, took) = ask_timed(&app, "What is a thread?").await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(last_error(&run).contains("unavailable (503"), "{run}");
+    assert!(last_error(&run).contains("3 attempts"), "{run}");
+    assert_eq!(fake.requests().len(), 3, "1 try + 2 retries");
+    assert!(took < Duration::from_secs(RUN_LIMIT_SECS / 2));
+    thread_still_works(&app, &fake, &tid, "What is a thread?").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_that_never_answers_times_out_per_request_and_fails() {
+    let fake = FakeModel::start().await;
+    fake.set_fallback(Step::Delay(Duration::from_secs(20), Box::new(Step::Auto)));
+    let app = app_with(
+        &fake.base_url,
+        &[("OPENAI_TIMEOUT_SECS", "1"), ("OPENAI_MAX_RETRIES", "1")],
+    )
+    .await;
+    let (tid, run, took) = ask_timed(&app, "Hello?").await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(last_error(&run).contains("did not answer in time"), "{run}");
+    assert_eq!(fake.requests().len(), 2);
+    assert!(took < Duration::from_secs(8), "{took:?}");
+    thread_still_works(&app, &fake, &tid, "Hello?").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_drip_of_bytes_times_out_and_fails() {
+    let fake = FakeModel::start().await;
+    fake.set_fallback(Step::Drip {
+        interval: Duration::from_millis(300),
+    });
+    let app = app_with(
+        &fake.base_url,
+        &[("OPENAI_TIMEOUT_SECS", "1"), ("OPENAI_MAX_RETRIES", "1")],
+    )
+    .await;
+    let (tid, run, took) = ask_timed(&app, "Drip?").await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(last_error(&run).contains("OPENAI_BASE_URL"), "{run}");
+    assert!(took < Duration::from_secs(8), "{took:?}");
+    thread_still_works(&app, &fake, &tid, "Drip?").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_resets_are_retried_then_fail() {
+    let url = resetting_server().await;
+    let app = app_with(&url, &[("OPENAI_MAX_RETRIES", "2")]).await;
+    let (tid, run, took) = ask_timed(&app, "Reset?").await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(last_error(&run).contains("3 attempts"), "{run}");
+    assert!(took < Duration::from_secs(10));
+    let l: Value = app.list_messages(&tid, "").await.json().await.unwrap();
+    assert_eq!(l["data"][0]["content"][0]["text"]["value"], "Reset?");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_json_and_unexpected_shapes_fail_with_a_clear_error() {
+    let fake = FakeModel::start().await;
+    let app = app_with(&fake.base_url, &[]).await;
+    for (step, expect) in [
+        (
+            Step::Raw {
+                status: 200,
+                body: "{\"choices\": [".into(),
+            },
+            "not JSON",
+        ),
+        (
+            status(200, json!({"object": "list", "data": []})),
+            "no choices[0].message",
+        ),
+        (
+            status(
+                200,
+                json!({"error": "Unexpected endpoint or method. (POST /chat/completions)"}),
+            ),
+            "Unexpected endpoint",
+        ),
+    ] {
+        let before = fake.requests().len();
+        fake.script([step]);
+        let (tid, run, _) = ask_timed(&app, "Shape?").await;
+        assert_eq!(run["status"], "failed", "{run}");
+        assert!(last_error(&run).contains(expect), "{run}");
+        assert_eq!(
+            fake.requests().len(),
+            before + 1,
+            "no retries for a malformed answer"
+        );
+        thread_still_works(&app, &fake, &tid, "Shape?").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_tool_calls_get_error_outputs_and_the_run_goes_on() {
+    let fake = FakeModel::start().await;
+    fake.script([tool_calls(&[
+        ("c1", "get_relevant_docs", "{oops"),
+        ("c2", "drop_tables", "{}"),
+    ])]);
+    let app = app_with(&fake.base_url, &[]).await;
+    let (_, run, _) = ask_timed(&app, "Break it").await;
+    assert_eq!(run["status"], "completed", "{run}");
+    let messages = fake.requests()[1].body["messages"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let outputs: Vec<String> = messages
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap().to_string())
+        .collect();
+    assert!(outputs[0].contains("not valid JSON"), "{outputs:?}");
+    assert!(outputs[1].contains("unknown tool"), "{outputs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_that_calls_tools_forever_is_stopped_at_the_round_limit() {
+    let fake = FakeModel::start().await;
+    fake.set_fallback(tool_calls(&[(
+        "c",
+        "get_relevant_docs",
+        "{\"query\":\"again\"}",
+    )]));
+    let app = app_with(&fake.base_url, &[("MAX_TOOL_ROUNDS", "3")]).await;
+    let (tid, run, _) = ask_timed(&app, "Loop").await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(last_error(&run).contains("3 rounds"), "{run}");
+    assert_eq!(fake.requests().len(), 3);
+    thread_still_works(&app, &fake, &tid, "Loop").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_key_fails_at_once_and_names_the_setting() {
+    let fake = FakeModel::start().await;
+    fake.script([status(401, json!({"error": {"message": "Incorrect API key provided: sk-te***key.", "type": "invalid_request_error", "code": "invalid_api_key"}}))]);
+    let app = app_with(&fake.base_url, &[]).await;
+    let (tid, run, _) = ask_timed(&app, "Key?").await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(last_error(&run).contains("OPENAI_API_KEY"), "{run}");
+    assert!(
+        !last_error(&run).contains("sk-test-key"),
+        "the key itself is never shown"
+    );
+    assert_eq!(fake.requests().len(), 1, "no retries");
+    thread_still_works(&app, &fake, &tid, "Key?").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_drops_the_upstream_call_and_ends_the_run_cancelled() {
+    let fake = FakeModel::start().await;
+    fake.set_fallback(Step::Delay(Duration::from_secs(20), Box::new(Step::Auto)));
+    let app = app_with(&fake.base_url, &[("OPENAI_TIMEOUT_SECS", "30")]).await;
+    let tid = app.new_thread().await;
+    let r: Value = app
+        .post_message(&tid, "Slow question")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rid = r["run"]["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let url = format!("/api/paste-assistant-thread/{tid}/run/{rid}/cancel");
+    let r = app.post_json(&url, &json!({})).await;
+    assert_eq!(r.status(), 200);
+    let cancelled: Value = r.json().await.unwrap();
+    assert!(["cancelling", "cancelled"].contains(&cancelled["status"].as_str().unwrap()));
+    let run = app.wait_for_run(&tid, &rid).await;
+    assert_eq!(run["status"], "cancelled");
+    assert!(run["cancelled_at"].as_i64().is_some());
+    assert_eq!(run["last_error"], Value::Null);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "cancelled without waiting for the model"
+    );
+    // Cancelling again is a conflict; the thread goes on.
+    crate::helpers::assert_error(app.post_json(&url, &json!({})).await, 409, "conflict_error")
+        .await;
+    thread_still_works(&app, &fake, &tid, "Slow question").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn titles_come_from_the_title_model_without_tools() {
+    let fake = FakeModel::start().await;
+    fake.script([answer("\"Deploying with Postgres.\"")]);
+    let app = app_with(&fake.base_url, &[]).await;
+    let r = app
+        .simple_completion(
+            &json!({"prompt": "How do I deploy with Postgres?", "context": "Title it."}),
+        )
+        .await;
+    let c: Value = r.json().await.unwrap();
+    assert_eq!(c["model"], "fake-title-model");
+    assert_eq!(
+        c["choices"][0]["message"]["content"],
+        "\"Deploying with Postgres.\""
+    );
+    let request = &fake.requests()[0].body;
+    assert_eq!(request["model"], "fake-title-model");
+    assert!(request.get("tools").is_none());
+    assert_eq!(
+        request["messages"][0],
+        json!({"role": "system", "content": "Title it."})
+    );
+    // Upstream trouble in simple-completion is a 502 with the error object.
+    fake.script([status(401, json!({"error": "Unauthorized"}))]);
+    let r = app.simple_completion(&json!({"prompt": "x"})).await;
+    let message = crate::helpers::assert_error(r, 502, "upstream_error").await;
+    assert!(message.contains("OPENAI_API_KEY"));
+}

@@ -1,0 +1,133 @@
+//! Kill the server (SIGKILL) while runs wait on a slow model, start it again: every run ends,
+//! nothing acknowledged is lost.
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+use crate::fake_model::{FakeModel, Step};
+use crate::helpers::new_client;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_server(port: u16, db: &str, model_url: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", db)
+        .env("DOCS_DIR", crate::helpers::docs_dir())
+        .env("SESSION_SECRET", "restart-secret-restart-secret-restart-01")
+        .env("OPENAI_BASE_URL", model_url)
+        .env("OPENAI_MODEL", "fake-model")
+        .env("OPENAI_TIMEOUT_SECS", "30")
+        .env("RUN_TIME_LIMIT_SECS", "60")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server binary starts")
+}
+
+async fn wait_healthy(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not become healthy");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_survive_a_sigkill_of_the_server() {
+    let fake = FakeModel::start().await;
+    fake.set_fallback(Step::Delay(Duration::from_secs(30), Box::new(Step::Auto)));
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/restart.db", dir.path().display());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = new_client();
+
+    let mut server = start_server(port, &db, &fake.base_url);
+    wait_healthy(&client, &base).await;
+    let mut runs = Vec::new();
+    for i in 0..5 {
+        let t: Value = client
+            .post(format!("{base}/api/paste-assistant-thread"))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let tid = t["id"].as_str().unwrap().to_string();
+        let r = client
+            .post(format!("{base}/api/paste-assistant-message"))
+            .json(&serde_json::json!({"threadId": tid, "message": format!("Question {i}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let rid = r.json::<Value>().await.unwrap()["run"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        runs.push((tid, rid));
+    }
+    // Every run is now waiting on the slow model.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.kill().unwrap(); // SIGKILL
+    server.wait().unwrap();
+
+    fake.set_fallback(Step::Auto);
+    let mut server = start_server(port, &db, &fake.base_url);
+    wait_healthy(&client, &base).await;
+    for (i, (tid, rid)) in runs.iter().enumerate() {
+        let mut run = Value::Null;
+        for _ in 0..200 {
+            run = client
+                .get(format!("{base}/api/paste-assistant-thread/{tid}/run/{rid}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if server::is_terminal(run["status"].as_str().unwrap()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            run["status"], "completed",
+            "run {rid} resumed after the restart: {run}"
+        );
+        let l: Value = client
+            .get(format!("{base}/api/paste-assistant-messages/{tid}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            l["data"][0]["content"][0]["text"]["value"],
+            format!("Question {i}"),
+            "the question was kept"
+        );
+        assert_eq!(l["data"].as_array().unwrap().len(), 2, "exactly one answer");
+    }
+    server.kill().unwrap();
+    let _ = server.wait();
+}
