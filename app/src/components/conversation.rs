@@ -34,8 +34,12 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
     let sending = RwSignal::new(false);
     let active = RwSignal::new(ActiveRun::None);
 
+    // The thread this view made for its first message (the empty state has none). The view
+    // follows it even before (or without) the route change to `/t/{id}`.
+    let created = RwSignal::new(None::<String>);
+    let current_id = Signal::derive(move || thread_id.get().or_else(|| created.get()));
     let thread = Resource::new(
-        move || (thread_id.get(), version.get()),
+        move || (current_id.get(), version.get()),
         |(id, _)| async move {
             match id {
                 Some(id) => get_thread_view(id).await.map(Some),
@@ -44,10 +48,14 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
         },
     );
 
-    // Switching threads drops what belonged to the previous one.
+    // Switching from one thread to another drops what belonged to the previous one. A route
+    // param that only now arrives (None → Some) is no switch: resetting then would stop
+    // following a run the new view has just picked up.
     Effect::new(move |prev: Option<Option<String>>| {
         let id = thread_id.get();
-        if prev.is_some_and(|p| p != id) {
+        if let Some(Some(previous)) = prev
+            && Some(&previous) != id.as_ref()
+        {
             local.set(Vec::new());
             sending.set(false);
             active.set(None);
@@ -118,10 +126,9 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
         focus_composer();
     });
 
-    // The loaded view replaces the optimistic items once it includes them.
+    // A view loaded after the message was stored includes it: the optimistic copy goes.
     Effect::new(move |_| {
-        if let Some(Ok(_)) = thread.get()
-            && active.get_untracked().is_none()
+        if let Some(Ok(Some(_))) = thread.get()
             && !sending.get_untracked()
         {
             local.update(|l| l.retain(|i| i.kind == ItemKind::Error));
@@ -138,7 +145,7 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
             Some(Ok(Some(view))) => view.items.is_empty(),
             _ => true,
         };
-        let existing = thread_id.get_untracked();
+        let existing = current_id.get_untracked();
         local.update(|l| {
             l.retain(|i| i.kind != ItemKind::Error);
             l.push(ConversationItem {
@@ -180,6 +187,7 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
                     }
                     let _ = sending.try_set(false);
                     if existing.is_none() {
+                        let _ = created.try_set(Some(tid.clone()));
                         navigate(&format!("/t/{tid}"), Default::default());
                     }
                 }
@@ -235,7 +243,7 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
                 </Show>
             </div>
             <Show when=move || {
-                thread_id.get().is_none() && local.with(|l| l.is_empty()) && !busy.get()
+                current_id.get().is_none() && local.with(|l| l.is_empty()) && !busy.get()
             }>
                 <EmptyState on_pick=send />
             </Show>

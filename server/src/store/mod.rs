@@ -115,8 +115,8 @@ impl Store {
                         // process crashes in WAL mode (only an OS crash can lose the last
                         // commits). busy_timeout queues writers instead of failing them.
                         sqlx::raw_sql(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                         )
                         .execute(conn)
                         .await?;
@@ -270,9 +270,15 @@ impl Store {
         match inserted {
             Ok(_) => {}
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                // Roll back now rather than when the pool reuses the connection: an open
+                // write transaction would hold SQLite's write lock meanwhile.
+                tx.rollback().await?;
                 return Err(StoreError::ActiveRun);
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                tx.rollback().await?;
+                return Err(e.into());
+            }
         }
         tx.commit().await?;
         Ok(())
