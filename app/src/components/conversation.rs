@@ -75,39 +75,56 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
         }
     });
 
-    // Poll the active run once a second until it reaches a terminal status. The component may
-    // be gone by the time a poll returns (navigation), so signals are only tried.
+    // One loop for the component's life, once a second: follow the active run until it reaches
+    // a terminal status, then reload the conversation. It also reloads whenever what is shown
+    // is unfinished without a run being followed (a question with no answer yet), so the view
+    // always converges to the server's state whatever order the effects above ran in. The
+    // component may be gone when a call returns, so signals are only tried.
     Effect::new(move |_| {
-        let Some((tid, rid)) = active.get() else {
-            return;
-        };
         spawn_local(async move {
-            let following = |tid: &String, rid: &String| {
-                active.try_get_untracked().flatten().as_ref() == Some(&(tid.clone(), rid.clone()))
-            };
             let mut failures = 0;
             loop {
                 sleep_ms(1000).await;
-                if !following(&tid, &rid) {
-                    return;
-                }
-                match get_run_state(tid.clone(), rid.clone()).await {
-                    Ok(run) if run.is_terminal() => break,
-                    Ok(_) => failures = 0,
-                    Err(AppError::NotFound(_)) => break,
-                    Err(e) => {
-                        failures += 1;
-                        if failures >= 5 {
-                            let _ = local.try_update(|l| l.push(error_item(&e.to_string())));
-                            break;
+                let Some(following) = active.try_get_untracked() else {
+                    return; // disposed
+                };
+                if let Some((tid, rid)) = following.clone() {
+                    let ended = match get_run_state(tid, rid).await {
+                        Ok(run) => run.is_terminal(),
+                        Err(AppError::NotFound(_)) => true,
+                        Err(e) => {
+                            failures += 1;
+                            if failures >= 5 {
+                                let _ = local.try_update(|l| l.push(error_item(e.message())));
+                            }
+                            failures >= 5
                         }
+                    };
+                    if ended && active.try_get_untracked().flatten() == following {
+                        failures = 0;
+                        let _ = active.try_set(None);
+                        let _ = sending.try_set(false);
+                        let _ = version.try_update(|v| *v += 1);
                     }
+                    continue;
                 }
-            }
-            if following(&tid, &rid) {
-                let _ = active.try_set(None);
-                let _ = sending.try_set(false);
-                let _ = version.try_update(|v| *v += 1);
+                if sending.try_get_untracked() != Some(false) {
+                    continue;
+                }
+                let unfinished = match thread.try_get_untracked().flatten() {
+                    Some(Ok(Some(view))) => {
+                        view.active_run.is_some()
+                            || view.items.last().is_some_and(|i| i.kind == ItemKind::User)
+                    }
+                    Some(Ok(None)) => current_id.try_get_untracked().flatten().is_some(),
+                    _ => false,
+                };
+                let waiting = local
+                    .try_with_untracked(|l| l.iter().any(|i| i.kind == ItemKind::User))
+                    .unwrap_or(false);
+                if unfinished || (waiting && current_id.try_get_untracked().flatten().is_some()) {
+                    let _ = version.try_update(|v| *v += 1);
+                }
             }
         });
     });

@@ -407,3 +407,26 @@ async fn titles_come_from_the_title_model_without_tools() {
     let message = crate::helpers::assert_error(r, 502, "upstream_error").await;
     assert!(message.contains("OPENAI_API_KEY"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_assistant_instructions_can_come_from_a_file() {
+    let fake = FakeModel::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("instructions.md");
+    std::fs::write(&path, "You answer questions about Paste only, in French.").unwrap();
+    let app = app_with(
+        &fake.base_url,
+        &[("ASSISTANT_INSTRUCTIONS", path.to_str().unwrap())],
+    )
+    .await;
+    let (_, run, _) = ask_timed(&app, "Bonjour?").await;
+    assert_eq!(
+        run["instructions"],
+        "You answer questions about Paste only, in French."
+    );
+    let first = &fake.requests()[0].body;
+    assert_eq!(
+        first["messages"][0],
+        json!({"role": "system", "content": "You answer questions about Paste only, in French."})
+    );
+}
