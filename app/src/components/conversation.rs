@@ -75,7 +75,7 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
         }
     });
 
-    // One loop for the component's life, once a second: follow the active run until it reaches
+    // One loop for the component's life: follow the active run until it reaches
     // a terminal status, then reload the conversation. It also reloads whenever what is shown
     // is unfinished without a run being followed (a question with no answer yet), so the view
     // always converges to the server's state whatever order the effects above ran in. The
@@ -83,11 +83,22 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
     Effect::new(move |_| {
         spawn_local(async move {
             let mut failures = 0;
+            // Ticks of 250 ms: a run is first checked within a tick of being followed (fast
+            // offline answers show at once), then once a second.
+            let mut last: Option<(String, String)> = None;
+            let mut ticks = 0;
             loop {
-                sleep_ms(1000).await;
+                sleep_ms(250).await;
                 let Some(following) = active.try_get_untracked() else {
                     return; // disposed
                 };
+                ticks += 1;
+                let new_run = following.is_some() && following != last;
+                if !new_run && ticks < 4 {
+                    continue;
+                }
+                ticks = 0;
+                last = following.clone();
                 if let Some((tid, rid)) = following.clone() {
                     let ended = match get_run_state(tid, rid).await {
                         Ok(run) => run.is_terminal(),
