@@ -76,8 +76,7 @@ pub async fn cancel_run(thread_id: String, run_id: String) -> Result<RunState, A
 #[server]
 pub async fn title_thread(thread_id: String, text: String) -> Result<ThreadSummary, AppError> {
     let (service, session) = ssr::context().await?;
-    let title = ssr::status(service.suggest_title(&session, &text).await)?;
-    ssr::status(service.rename_thread(&session, &thread_id, &title).await)
+    ssr::status(service.title_thread(&session, &thread_id, &text).await)
 }
 
 #[server]

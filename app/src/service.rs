@@ -33,12 +33,12 @@ pub trait AssistantService: Send + Sync {
         thread_id: &str,
         run_id: &str,
     ) -> ServiceFuture<'_, RunState>;
-    fn suggest_title(&self, session: &SessionId, text: &str) -> ServiceFuture<'_, String>;
-    fn rename_thread(
+    /// Asks the title model for a few words about `text` and saves them as the title.
+    fn title_thread(
         &self,
         session: &SessionId,
         thread_id: &str,
-        title: &str,
+        text: &str,
     ) -> ServiceFuture<'_, ThreadSummary>;
     fn delete_thread(&self, session: &SessionId, thread_id: &str) -> ServiceFuture<'_, ()>;
     /// The name of the model that answers, shown on the page.

@@ -5,6 +5,10 @@ use serde_json::{Value, json};
 use crate::engine::tools::tool_specs;
 use crate::store::{MessageRow, RunRow, StepRow, ThreadRow};
 
+/// The tools every run offers, as run objects list them (built once: runs are polled often).
+static RUN_TOOLS: std::sync::LazyLock<Vec<Value>> =
+    std::sync::LazyLock::new(|| tool_specs().iter().map(|t| t.to_openai()).collect());
+
 /// The id runs report as their assistant (there is one assistant per server).
 pub const ASSISTANT_ID: &str = "asst_paste_assistant";
 
@@ -47,10 +51,6 @@ pub fn message(row: &MessageRow) -> Value {
 }
 
 pub fn run(row: &RunRow) -> Value {
-    let tools: Vec<Value> = tool_specs()
-        .into_iter()
-        .map(|t| json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}))
-        .collect();
     json!({
         "id": row.id,
         "object": "thread.run",
@@ -68,7 +68,7 @@ pub fn run(row: &RunRow) -> Value {
         "incomplete_details": null,
         "model": row.model,
         "instructions": row.instructions,
-        "tools": tools,
+        "tools": &*RUN_TOOLS,
         "metadata": {},
         "usage": parse(row.usage.as_deref()),
         "temperature": null,

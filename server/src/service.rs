@@ -138,6 +138,18 @@ impl Assistant {
         Ok(thread)
     }
 
+    /// The caller's thread with all its messages and runs, oldest first (the page's view).
+    pub async fn conversation(
+        &self,
+        session: &str,
+        thread_id: &str,
+    ) -> ServiceResult<(ThreadRow, Vec<MessageRow>, Vec<RunRow>)> {
+        let thread = self.thread(session, thread_id).await?;
+        let messages = self.store.all_messages(&thread.id).await?;
+        let runs = self.store.runs_of_thread(&thread.id).await?;
+        Ok((thread, messages, runs))
+    }
+
     pub async fn delete_thread(&self, session: &str, thread_id: &str) -> ServiceResult<()> {
         let thread = self.thread(session, thread_id).await?;
         self.store.delete_thread(&thread.id).await?;
@@ -316,6 +328,28 @@ impl Assistant {
             .simple_completion(text, Some(TITLE_INSTRUCTIONS))
             .await?;
         Ok(clean_title(&completion.content))
+    }
+
+    /// Titles a thread from its first message: the title model's few words become its
+    /// `threadTitle`. A title is cosmetic: when the model cannot write one, the thread keeps
+    /// its title and no error reaches the person.
+    pub async fn title_thread(
+        &self,
+        session: &str,
+        thread_id: &str,
+        text: &str,
+    ) -> ServiceResult<ThreadRow> {
+        let thread = self.thread(session, thread_id).await?;
+        let title = match self.suggest_title(text).await {
+            Ok(title) => title,
+            Err(ServiceError::Upstream(reason)) => {
+                tracing::warn!(%reason, "no title from the model");
+                return Ok(thread);
+            }
+            Err(e) => return Err(e),
+        };
+        let patch = serde_json::json!({ "threadTitle": title });
+        self.update_thread(session, &thread.id, Some(patch)).await
     }
 
     pub fn search_docs(&self, query: &str, limit: usize) -> Vec<Hit> {

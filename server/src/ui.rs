@@ -86,17 +86,7 @@ impl AssistantService for Assistant {
     fn thread_view(&self, session: &SessionId, thread_id: &str) -> ServiceFuture<'_, ThreadView> {
         let (session, thread_id) = (session.0.clone(), thread_id.to_string());
         Box::pin(async move {
-            let thread = self.thread(&session, &thread_id).await?;
-            let messages = self
-                .store
-                .all_messages(&thread.id)
-                .await
-                .map_err(ServiceError::from)?;
-            let runs = self
-                .store
-                .runs_of_thread(&thread.id)
-                .await
-                .map_err(ServiceError::from)?;
+            let (thread, messages, runs) = self.conversation(&session, &thread_id).await?;
             let mut items = Vec::with_capacity(messages.len() + 1);
             for m in &messages {
                 if m.role == "assistant" {
@@ -192,36 +182,17 @@ impl AssistantService for Assistant {
         })
     }
 
-    fn suggest_title(&self, _session: &SessionId, text: &str) -> ServiceFuture<'_, String> {
-        let text = text.to_string();
-        Box::pin(async move {
-            match Assistant::suggest_title(self, &text).await {
-                Ok(title) => Ok(title),
-                // A title is cosmetic: when the model cannot write one, the thread keeps the
-                // default and the person is not shown an error about it.
-                Err(ServiceError::Upstream(reason)) => {
-                    tracing::warn!(%reason, "no title from the model");
-                    Ok(DEFAULT_TITLE.to_string())
-                }
-                Err(e) => Err(e.into()),
-            }
-        })
-    }
-
-    fn rename_thread(
+    fn title_thread(
         &self,
         session: &SessionId,
         thread_id: &str,
-        title: &str,
+        text: &str,
     ) -> ServiceFuture<'_, ThreadSummary> {
-        let (session, thread_id) = (session.0.clone(), thread_id.to_string());
-        let title: String = title.chars().take(512).collect();
+        let (session, thread_id, text) =
+            (session.0.clone(), thread_id.to_string(), text.to_string());
         Box::pin(async move {
-            let patch = serde_json::json!({ "threadTitle": title });
             Ok(summary(
-                &self
-                    .update_thread(&session, &thread_id, Some(patch))
-                    .await?,
+                &Assistant::title_thread(self, &session, &thread_id, &text).await?,
             ))
         })
     }

@@ -144,7 +144,8 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
     Effect::new(move |_| {
         thread.track();
         local.track();
-        busy_changed(active, sending);
+        active.track();
+        sending.track();
         scroll_log_to_end();
     });
 
@@ -298,11 +299,6 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
             <Composer busy on_send=send />
         </section>
     }
-}
-
-fn busy_changed(active: RwSignal<ActiveRun>, sending: RwSignal<bool>) {
-    active.track();
-    sending.track();
 }
 
 /// Scrolls the message log to its end on the next frame (after the DOM has the new items).

@@ -54,8 +54,9 @@ pub struct DocsIndex {
     pages: Vec<Page>,
     /// (page, section) for each indexed document, by its `ord`.
     sections: Vec<(usize, usize)>,
-    index: Index,
     reader: IndexReader,
+    /// Built once: title and heading weighted above body text.
+    parser: QueryParser,
     fields: Fields,
     base_url: Option<String>,
     pub stats: IndexStats,
@@ -124,11 +125,15 @@ impl DocsIndex {
             sections: sections.len(),
             build_ms: started.elapsed().as_millis(),
         };
+        let mut parser =
+            QueryParser::for_index(&index, vec![fields.title, fields.heading, fields.body]);
+        parser.set_field_boost(fields.title, 2.0);
+        parser.set_field_boost(fields.heading, 1.5);
         Ok(Self {
             pages,
             sections,
-            index,
             reader,
+            parser,
             fields,
             base_url,
             stats,
@@ -151,13 +156,7 @@ impl DocsIndex {
         if terms.trim().is_empty() || limit == 0 {
             return Vec::new();
         }
-        let mut parser = QueryParser::for_index(
-            &self.index,
-            vec![self.fields.title, self.fields.heading, self.fields.body],
-        );
-        parser.set_field_boost(self.fields.title, 2.0);
-        parser.set_field_boost(self.fields.heading, 1.5);
-        let (query, _) = parser.parse_query_lenient(&terms);
+        let (query, _) = self.parser.parse_query_lenient(&terms);
         let searcher = self.reader.searcher();
         let Ok(top) = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score()) else {
             return Vec::new();

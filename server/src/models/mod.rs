@@ -40,6 +40,16 @@ pub struct ToolSpec {
     pub parameters: serde_json::Value,
 }
 
+impl ToolSpec {
+    /// The tool in OpenAI's function-tool shape (chat requests and run objects).
+    pub fn to_openai(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+        })
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     pub prompt_tokens: u64,

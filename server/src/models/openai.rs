@@ -49,10 +49,7 @@ impl OpenAiModel {
     ) -> Result<Completion, ModelError> {
         let mut body = json!({ "model": self.model, "messages": messages.iter().map(wire_message).collect::<Vec<_>>() });
         if !tools.is_empty() {
-            body["tools"] = tools
-                .iter()
-                .map(|t| json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}))
-                .collect();
+            body["tools"] = tools.iter().map(ToolSpec::to_openai).collect();
             body["tool_choice"] = json!("auto");
         }
         let mut request = self.client.post(&self.endpoint).json(&body);

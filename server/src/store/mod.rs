@@ -167,21 +167,7 @@ impl Store {
 
     /// A session's threads, newest first.
     pub async fn threads(&self, session: &str, page: &Page) -> StoreResult<Vec<ThreadRow>> {
-        let (cmp, order) = if page.descending {
-            ("<", "DESC")
-        } else {
-            (">", "ASC")
-        };
-        let sql = format!(
-            "SELECT * FROM threads WHERE session_id = $1 AND ($2 = '' OR id {cmp} $2) \
-             ORDER BY id {order} LIMIT $3"
-        );
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(session)
-            .bind(page.after.clone().unwrap_or_default())
-            .bind(page.limit)
-            .fetch_all(&self.pool)
-            .await?)
+        self.page_of("threads", "session_id", session, page).await
     }
 
     pub async fn set_thread_metadata(&self, id: &str, metadata: &str) -> StoreResult<()> {
@@ -217,21 +203,7 @@ impl Store {
     }
 
     pub async fn messages(&self, thread_id: &str, page: &Page) -> StoreResult<Vec<MessageRow>> {
-        let (cmp, order) = if page.descending {
-            ("<", "DESC")
-        } else {
-            (">", "ASC")
-        };
-        let sql = format!(
-            "SELECT * FROM messages WHERE thread_id = $1 AND ($2 = '' OR id {cmp} $2) \
-             ORDER BY id {order} LIMIT $3"
-        );
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(thread_id)
-            .bind(page.after.clone().unwrap_or_default())
-            .bind(page.limit)
-            .fetch_all(&self.pool)
-            .await?)
+        self.page_of("messages", "thread_id", thread_id, page).await
     }
 
     /// Every message of a thread, oldest first (what the model sees).
@@ -443,17 +415,33 @@ impl Store {
     }
 
     pub async fn steps(&self, run_id: &str, page: &Page) -> StoreResult<Vec<StepRow>> {
+        self.page_of("run_steps", "run_id", run_id, page).await
+    }
+
+    /// One page of `table`'s rows whose `owner_column` is `owner`, by id (ids sort by
+    /// creation time), after the `page.after` cursor. Table and column are constants of this
+    /// module, never input.
+    async fn page_of<R>(
+        &self,
+        table: &str,
+        owner_column: &str,
+        owner: &str,
+        page: &Page,
+    ) -> StoreResult<Vec<R>>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
         let (cmp, order) = if page.descending {
             ("<", "DESC")
         } else {
             (">", "ASC")
         };
         let sql = format!(
-            "SELECT * FROM run_steps WHERE run_id = $1 AND ($2 = '' OR id {cmp} $2) \
+            "SELECT * FROM {table} WHERE {owner_column} = $1 AND ($2 = '' OR id {cmp} $2) \
              ORDER BY id {order} LIMIT $3"
         );
         Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(run_id)
+            .bind(owner)
             .bind(page.after.clone().unwrap_or_default())
             .bind(page.limit)
             .fetch_all(&self.pool)

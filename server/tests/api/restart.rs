@@ -35,6 +35,10 @@ fn start_server(port: u16, db: &str, model_url: &str) -> Child {
         .expect("the server binary starts")
 }
 
+async fn get_json(client: &reqwest::Client, url: String) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 async fn wait_healthy(client: &reqwest::Client, base: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
@@ -96,14 +100,11 @@ async fn runs_survive_a_sigkill_of_the_server() {
     for (i, (tid, rid)) in runs.iter().enumerate() {
         let mut run = Value::Null;
         for _ in 0..200 {
-            run = client
-                .get(format!("{base}/api/paste-assistant-thread/{tid}/run/{rid}"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            run = get_json(
+                &client,
+                format!("{base}/api/paste-assistant-thread/{tid}/run/{rid}"),
+            )
+            .await;
             if server::is_terminal(run["status"].as_str().unwrap()) {
                 break;
             }
@@ -113,14 +114,11 @@ async fn runs_survive_a_sigkill_of_the_server() {
             run["status"], "completed",
             "run {rid} resumed after the restart: {run}"
         );
-        let l: Value = client
-            .get(format!("{base}/api/paste-assistant-messages/{tid}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let l: Value = get_json(
+            &client,
+            format!("{base}/api/paste-assistant-messages/{tid}"),
+        )
+        .await;
         assert_eq!(
             l["data"][0]["content"][0]["text"]["value"],
             format!("Question {i}"),
