@@ -6,6 +6,8 @@ const baseURL = `http://127.0.0.1:${port}`;
 // A second server whose answers come from a slow fake model (end2end/fake-model.js).
 export const slowPort = port + 1;
 const fakeModelPort = port + 2;
+// A page of another site (127.0.0.1 vs localhost) that embeds the widget.
+export const hostPort = port + 3;
 
 export default defineConfig({
   testDir: "./tests",
@@ -57,6 +59,12 @@ export default defineConfig({
       url: `http://127.0.0.1:${fakeModelPort}/`,
       reuseExistingServer: false,
       env: { FAKE_MODEL_PORT: String(fakeModelPort), FAKE_MODEL_DELAY_MS: "4000" },
+    },
+    {
+      command: "node host-page.js",
+      url: `http://127.0.0.1:${hostPort}/healthz`,
+      reuseExistingServer: false,
+      env: { HOST_PORT: String(hostPort), ASSISTANT_URL: `http://localhost:${port}` },
     },
     {
       command: "rm -rf target/e2e-slow && mkdir -p target/e2e-slow && exec target/release/server",

@@ -40,7 +40,8 @@ if [ "${1:-}" = "--with-browser" ]; then
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >&2
   fi
-  if [ ! -x "$root/end2end/node_modules/.bin/playwright" ]; then
+  if [ ! -x "$root/end2end/node_modules/.bin/playwright" ] \
+    || [ ! -d "$root/end2end/node_modules/@axe-core/playwright" ]; then
     step "installing Playwright (without its own browser download)"
     (cd "$root/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)
   fi

@@ -18,12 +18,36 @@ pub enum ItemKind {
     Error,
 }
 
+/// A docs page a run searched, listed under its answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub title: String,
+    pub url: String,
+}
+
 /// One bubble of the conversation; `html` is already sanitized by the server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConversationItem {
     pub id: String,
     pub kind: ItemKind,
     pub html: String,
+    /// For answers: the docs pages the run's searches returned, best first.
+    pub sources: Vec<Source>,
+    /// For errors: the question can be asked again ("Retry").
+    pub retry: bool,
+}
+
+impl ConversationItem {
+    /// A bubble made in the browser (the message just sent, an error of a request).
+    pub fn local(id: String, kind: ItemKind, html: String) -> Self {
+        Self {
+            id,
+            kind,
+            html,
+            sources: Vec::new(),
+            retry: false,
+        }
+    }
 }
 
 /// A thread with everything the conversation view shows.

@@ -17,12 +17,12 @@ mod pages;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
     path,
 };
 
 use components::{layout::Layout, state::ChatState};
-use pages::{home::HomePage, thread::ThreadPage};
+use pages::{embed::EmbedPage, home::HomePage, thread::ThreadPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -45,21 +45,29 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: shared chat state, the layout and the two routes.
+/// The application: shared chat state, the full-page layout with its two routes, and the
+/// widget's compact `/embed` page.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(ChatState::new());
+    // Tests and people can tell when the page has become interactive.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/paste-assistant.css" />
         <Title text="Paste Assistant" />
         <Router>
-            <Layout>
-                <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/t/:id") view=ThreadPage />
-                </Routes>
-            </Layout>
+            <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
+                <Route path=path!("/embed") view=EmbedPage />
+                <ParentRoute path=path!("") view=Layout>
+                    <Route path=path!("") view=HomePage />
+                    <Route path=path!("t/:id") view=ThreadPage />
+                </ParentRoute>
+            </Routes>
         </Router>
     }
 }

@@ -86,6 +86,19 @@ pub async fn delete_thread(thread_id: String) -> Result<(), AppError> {
 }
 
 #[server]
+pub async fn rename_thread(thread_id: String, title: String) -> Result<ThreadSummary, AppError> {
+    let (service, session) = ssr::context().await?;
+    ssr::status(service.rename_thread(&session, &thread_id, &title).await)
+}
+
+/// Asks the last question of the thread again after its run failed.
+#[server]
+pub async fn retry_run(thread_id: String) -> Result<RunState, AppError> {
+    let (service, session) = ssr::context().await?;
+    ssr::status(service.retry_run(&session, &thread_id).await)
+}
+
+#[server]
 pub async fn get_model_name() -> Result<String, AppError> {
     let (service, _) = ssr::context().await?;
     Ok(service.model_name())

@@ -41,6 +41,16 @@ pub trait AssistantService: Send + Sync {
         text: &str,
     ) -> ServiceFuture<'_, ThreadSummary>;
     fn delete_thread(&self, session: &SessionId, thread_id: &str) -> ServiceFuture<'_, ()>;
+    /// Saves a title the person typed.
+    fn rename_thread(
+        &self,
+        session: &SessionId,
+        thread_id: &str,
+        title: &str,
+    ) -> ServiceFuture<'_, ThreadSummary>;
+    /// Starts a new run on the thread's last question, whose run failed, expired or was
+    /// cancelled.
+    fn retry_run(&self, session: &SessionId, thread_id: &str) -> ServiceFuture<'_, RunState>;
     /// The name of the model that answers, shown on the page.
     fn model_name(&self) -> String;
 }

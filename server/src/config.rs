@@ -52,6 +52,9 @@ pub struct Config {
     /// Mutating requests allowed per minute per session / per client address; 0 turns it off.
     pub rate_limit_session_per_min: u32,
     pub rate_limit_addr_per_min: u32,
+    /// Origins (`https://docs.example.com`) whose pages may embed the widget; `None` allows
+    /// any site.
+    pub widget_allowed_origins: Option<Vec<String>>,
 }
 
 impl Config {
@@ -128,6 +131,9 @@ impl Config {
             });
         }
         let model = get("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_string());
+        let widget_allowed_origins = get("WIDGET_ALLOWED_ORIGINS")
+            .map(|raw| parse_origins(&raw))
+            .transpose()?;
         Ok(Self {
             addr,
             database_url,
@@ -149,6 +155,7 @@ impl Config {
             max_tool_rounds: parse_or(&get, "MAX_TOOL_ROUNDS", 8)?,
             rate_limit_session_per_min: parse_or(&get, "RATE_LIMIT_SESSION_PER_MIN", 120)?,
             rate_limit_addr_per_min: parse_or(&get, "RATE_LIMIT_ADDR_PER_MIN", 600)?,
+            widget_allowed_origins,
         })
     }
 
@@ -168,6 +175,42 @@ impl Config {
     pub fn uses_remote_model(&self) -> bool {
         self.openai_api_key.is_some() || self.openai_base_url.is_some()
     }
+}
+
+/// `WIDGET_ALLOWED_ORIGINS`: origins separated by commas or spaces, each `scheme://host[:port]`
+/// as a browser writes it (no path), so they can go into a CSP `frame-ancestors` list as is.
+fn parse_origins(raw: &str) -> Result<Vec<String>, ConfigError> {
+    let origins: Vec<String> = raw
+        .split([',', ' '])
+        .filter(|o| !o.is_empty())
+        .map(|o| o.trim_end_matches('/').to_string())
+        .collect();
+    for origin in &origins {
+        let rest = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        let valid = rest.is_some_and(|host| {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '*'))
+        });
+        if !valid {
+            return Err(ConfigError {
+                variable: "WIDGET_ALLOWED_ORIGINS",
+                reason: format!(
+                    "{origin:?} is not an origin like https://docs.example.com (scheme, host, optional port)"
+                ),
+            });
+        }
+    }
+    if origins.is_empty() {
+        return Err(ConfigError {
+            variable: "WIDGET_ALLOWED_ORIGINS",
+            reason: "lists no origin".into(),
+        });
+    }
+    Ok(origins)
 }
 
 fn positive(value: u64, variable: &'static str) -> Result<u64, ConfigError> {
@@ -242,6 +285,32 @@ mod tests {
         assert_eq!(e.variable, "OPENAI_TIMEOUT_SECS");
         let e = config(&[("SESSION_SECRET", "short")]).unwrap_err();
         assert_eq!(e.variable, "SESSION_SECRET");
+        for bad in [
+            "docs.example.com",
+            "https://docs.example.com/path",
+            "https://a.b; script-src *",
+        ] {
+            let e = config(&[("WIDGET_ALLOWED_ORIGINS", bad)]).unwrap_err();
+            assert_eq!(e.variable, "WIDGET_ALLOWED_ORIGINS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn widget_origins_are_a_list() {
+        assert_eq!(config(&[]).unwrap().widget_allowed_origins, None);
+        let c = config(&[(
+            "WIDGET_ALLOWED_ORIGINS",
+            "https://docs.example.com/, http://127.0.0.1:8080 https://*.example.org",
+        )])
+        .unwrap();
+        assert_eq!(
+            c.widget_allowed_origins.unwrap(),
+            vec![
+                "https://docs.example.com",
+                "http://127.0.0.1:8080",
+                "https://*.example.org"
+            ]
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Markdown to safe HTML. Model output and docs text are untrusted: raw HTML is shown as text,
 //! only http(s), mailto and relative links survive, images become links, and every link opens
-//! in a new tab without access to this page.
-use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+//! in a new tab without access to this page. Code blocks get a language label and a "Copy"
+//! button (the page's script copies the block's text).
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd, html};
 
 pub fn render(markdown: &str) -> String {
     render_with(markdown, Options::empty())
@@ -33,11 +34,44 @@ fn render_with(markdown: &str, extra: Options) -> String {
             Event::Html("</a>".into())
         }
         Event::Text(t) if in_image && t.is_empty() => Event::Text(CowStr::from("image")),
+        Event::Start(Tag::CodeBlock(kind)) => Event::Html(code_block_open(&kind).into()),
+        Event::End(TagEnd::CodeBlock) => Event::Html("</code></pre></div>".into()),
         other => other,
     });
     let mut out = String::with_capacity(markdown.len() * 2);
     html::push_html(&mut out, events);
     out
+}
+
+/// A code block's frame: a header with the language and a copy button, then `<pre><code>`.
+fn code_block_open(kind: &CodeBlockKind) -> String {
+    // The first word of the info string, reduced to the characters language names use.
+    let language: String = match kind {
+        CodeBlockKind::Fenced(info) => info
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '{')
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '#' | '-' | '_' | '.'))
+            .take(20)
+            .collect(),
+        CodeBlockKind::Indented => String::new(),
+    };
+    let (label, class) = if language.is_empty() {
+        ("code".to_string(), String::new())
+    } else {
+        (
+            language.to_ascii_lowercase(),
+            format!(" class=\"language-{}\"", escape(&language)),
+        )
+    };
+    format!(
+        "<div class=\"code-block\"><div class=\"code-head\"><span class=\"code-lang\">{}</span>\
+         <button type=\"button\" class=\"copy-code\" aria-label=\"Copy {} code\">Copy</button></div>\
+         <pre><code{class}>",
+        escape(&label),
+        escape(&label),
+    )
 }
 
 /// Plain text as HTML that keeps its line breaks (a user's message is shown as typed).
@@ -101,7 +135,9 @@ mod tests {
         assert!(html.contains("<h1>Title</h1>"));
         assert!(html.contains("<li>a</li>"));
         assert!(html.contains("<table>"));
-        assert!(html.contains("<code class=\"language-rust\">"));
+        assert!(html.contains("<code class=\"language-rust\">fn main() {}\n</code></pre></div>"));
+        assert!(html.contains("<span class=\"code-lang\">rust</span>"));
+        assert!(html.contains("class=\"copy-code\""));
         assert!(html.contains(
             "<a href=\"/docs/a.md#b\" target=\"_blank\" rel=\"noopener noreferrer\">docs</a>"
         ));
@@ -146,6 +182,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn code_block_labels_cannot_inject_markup() {
+        let html = render("```\"><script>alert(1)</script>\nx\n```\n\n    indented\n");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(
+            html.contains("<span class=\"code-lang\">scriptalert1script</span>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<span class=\"code-lang\">code</span>"),
+            "{html}"
+        );
+        assert_eq!(html.matches("<div class=\"code-block\">").count(), 2);
+        assert_eq!(html.matches("</code></pre></div>").count(), 2);
     }
 
     #[test]

@@ -138,16 +138,23 @@ impl Assistant {
         Ok(thread)
     }
 
-    /// The caller's thread with all its messages and runs, oldest first (the page's view).
+    /// The caller's thread with all its messages, runs and run steps, oldest first (the
+    /// page's view).
     pub async fn conversation(
         &self,
         session: &str,
         thread_id: &str,
-    ) -> ServiceResult<(ThreadRow, Vec<MessageRow>, Vec<RunRow>)> {
+    ) -> ServiceResult<Conversation> {
         let thread = self.thread(session, thread_id).await?;
         let messages = self.store.all_messages(&thread.id).await?;
         let runs = self.store.runs_of_thread(&thread.id).await?;
-        Ok((thread, messages, runs))
+        let steps = self.store.steps_of_thread(&thread.id).await?;
+        Ok(Conversation {
+            thread,
+            messages,
+            runs,
+            steps,
+        })
     }
 
     pub async fn delete_thread(&self, session: &str, thread_id: &str) -> ServiceResult<()> {
@@ -184,44 +191,17 @@ impl Assistant {
             )));
         }
         let thread = self.thread(session, thread_id).await?;
-        let now = now_secs();
         let message = MessageRow {
             id: new_id(Kind::Message),
             thread_id: thread.id.clone(),
-            created_at: now,
+            created_at: now_secs(),
             role: "user".into(),
             content: text.to_string(),
             run_id: None,
             metadata: "{}".into(),
         };
-        let run = RunRow {
-            id: new_id(Kind::Run),
-            thread_id: thread.id.clone(),
-            message_id: message.id.clone(),
-            created_at: now,
-            status: "queued".into(),
-            model: self.engine.model_name().to_string(),
-            instructions: self.engine.instructions().to_string(),
-            required_action: None,
-            last_error: None,
-            started_at: None,
-            completed_at: None,
-            failed_at: None,
-            cancelled_at: None,
-            expires_at: now + self.engine.run_time_limit().as_secs() as i64,
-            usage: None,
-            lease_until: None,
-        };
-        match self.store.insert_message_and_run(&message, &run).await {
-            Ok(()) => {}
-            Err(StoreError::ActiveRun) => {
-                return Err(ServiceError::Conflict(
-                    "This thread already has a run in progress; wait for it to finish.".into(),
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        self.engine.spawn(run.id.clone());
+        let run = self.new_run(&thread.id, &message.id);
+        self.insert_run(Some(&message), &run).await?;
         Ok(run)
     }
 
@@ -340,6 +320,10 @@ impl Assistant {
         text: &str,
     ) -> ServiceResult<ThreadRow> {
         let thread = self.thread(session, thread_id).await?;
+        if has_title(&thread) {
+            // Renamed by the person meanwhile: theirs wins.
+            return Ok(thread);
+        }
         let title = match self.suggest_title(text).await {
             Ok(title) => title,
             Err(ServiceError::Upstream(reason)) => {
@@ -348,13 +332,116 @@ impl Assistant {
             }
             Err(e) => return Err(e),
         };
+        if has_title(&self.thread(session, thread_id).await?) {
+            return Ok(thread);
+        }
         let patch = serde_json::json!({ "threadTitle": title });
         self.update_thread(session, &thread.id, Some(patch)).await
+    }
+
+    /// Saves a title the person typed as the thread's `threadTitle` (one line, trimmed).
+    pub async fn rename_thread(
+        &self,
+        session: &str,
+        thread_id: &str,
+        title: &str,
+    ) -> ServiceResult<ThreadRow> {
+        let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+        if title.is_empty() {
+            return Err(bad("A thread title must not be empty."));
+        }
+        if title.chars().count() > TITLE_MAX_CHARS {
+            return Err(bad(&format!(
+                "A thread title is at most {TITLE_MAX_CHARS} characters."
+            )));
+        }
+        let patch = serde_json::json!({ "threadTitle": title });
+        self.update_thread(session, thread_id, Some(patch)).await
+    }
+
+    /// Asks the thread's last question again: a new run on it, when the last run for it
+    /// failed, expired or was cancelled. 409 while a run is active or when the question has
+    /// an answer.
+    pub async fn retry_run(&self, session: &str, thread_id: &str) -> ServiceResult<RunRow> {
+        let thread = self.thread(session, thread_id).await?;
+        let messages = self.store.all_messages(&thread.id).await?;
+        let Some(question) = messages.last().filter(|m| m.role == "user") else {
+            return Err(ServiceError::Conflict(
+                "There is no unanswered question to retry in this thread.".into(),
+            ));
+        };
+        let runs = self.store.runs_of_thread(&thread.id).await?;
+        if let Some(run) = runs.iter().rev().find(|r| r.message_id == question.id)
+            && !crate::is_terminal(&run.status)
+        {
+            return Err(ServiceError::Conflict(
+                "This thread already has a run in progress; wait for it to finish.".into(),
+            ));
+        }
+        let run = self.new_run(&thread.id, &question.id);
+        self.insert_run(None, &run).await?;
+        Ok(run)
+    }
+
+    fn new_run(&self, thread_id: &str, message_id: &str) -> RunRow {
+        let now = now_secs();
+        RunRow {
+            id: new_id(Kind::Run),
+            thread_id: thread_id.to_string(),
+            message_id: message_id.to_string(),
+            created_at: now,
+            status: "queued".into(),
+            model: self.engine.model_name().to_string(),
+            instructions: self.engine.instructions().to_string(),
+            required_action: None,
+            last_error: None,
+            started_at: None,
+            completed_at: None,
+            failed_at: None,
+            cancelled_at: None,
+            expires_at: now + self.engine.run_time_limit().as_secs() as i64,
+            usage: None,
+            lease_until: None,
+        }
+    }
+
+    /// Stores the run (and the message that starts it) and executes it in the background.
+    async fn insert_run(&self, message: Option<&MessageRow>, run: &RunRow) -> ServiceResult<()> {
+        match self.store.insert_message_and_run(message, run).await {
+            Ok(()) => {}
+            Err(StoreError::ActiveRun) => {
+                return Err(ServiceError::Conflict(
+                    "This thread already has a run in progress; wait for it to finish.".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.engine.spawn(run.id.clone());
+        Ok(())
     }
 
     pub fn search_docs(&self, query: &str, limit: usize) -> Vec<Hit> {
         self.engine.docs().search(query, limit)
     }
+}
+
+/// Everything stored about one thread, oldest first.
+pub struct Conversation {
+    pub thread: ThreadRow,
+    pub messages: Vec<MessageRow>,
+    pub runs: Vec<RunRow>,
+    pub steps: Vec<StepRow>,
+}
+
+/// Longest thread title a person may type.
+pub const TITLE_MAX_CHARS: usize = 120;
+
+/// Whether the thread has a title other than the default one.
+fn has_title(thread: &ThreadRow) -> bool {
+    serde_json::from_str::<Value>(&thread.metadata)
+        .ok()
+        .and_then(|m| m.get("threadTitle")?.as_str().map(str::to_string))
+        .is_some_and(|t| !t.is_empty() && t != DEFAULT_TITLE)
 }
 
 /// What simple-completion is asked when the browser wants a thread title.

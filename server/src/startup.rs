@@ -6,13 +6,14 @@ use axum::{Router, extract::DefaultBodyLimit, middleware::from_fn_with_state, ro
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
 
 use app::{App, service::SharedService, shell};
 
 use crate::config::Config;
 use crate::docs::DocsIndex;
 use crate::engine::{DEFAULT_INSTRUCTIONS, Engine, EngineSettings};
-use crate::http::{api_not_found, api_router, limits, session};
+use crate::http::{api_not_found, api_router, headers, limits, session};
 use crate::models::{ChatModel, offline::OfflineModel, openai::OpenAiModel};
 use crate::service::Assistant;
 use crate::store::Store;
@@ -111,6 +112,7 @@ impl Application {
             config.rate_limit_session_per_min,
             config.rate_limit_addr_per_min,
         );
+        let frames = headers::FramePolicy::new(config.widget_allowed_origins.as_deref());
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("could not listen on LEPTOS_SITE_ADDR={}", config.addr))?;
@@ -143,7 +145,10 @@ impl Application {
             .merge(pages)
             .layer(from_fn_with_state(limiter, limits::middleware))
             .layer(from_fn_with_state(keys, session::middleware))
-            .layer(DefaultBodyLimit::max(BODY_LIMIT));
+            .layer(from_fn_with_state(frames, headers::middleware))
+            .layer(DefaultBodyLimit::max(BODY_LIMIT))
+            // gzip or brotli, as the browser asks; small bodies and images stay as they are.
+            .layer(CompressionLayer::new().gzip(true).br(true));
         Ok(Self {
             listener,
             router,

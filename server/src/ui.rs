@@ -1,12 +1,15 @@
 //! The pages' view of the service: `app`'s `AssistantService` implemented over [`Assistant`].
 use app::api::{
-    AppError, ConversationItem, ItemKind, RunState, SentMessage, ThreadSummary, ThreadView,
+    AppError, ConversationItem, ItemKind, RunState, SentMessage, Source, ThreadSummary, ThreadView,
 };
 use app::service::{AssistantService, ServiceFuture, SessionId};
 
 use crate::markdown;
 use crate::service::{Assistant, DEFAULT_TITLE, ServiceError};
-use crate::store::{Page, RunRow, ThreadRow};
+use crate::store::{Page, RunRow, StepRow, ThreadRow};
+
+/// Most sources listed under one answer.
+const MAX_SOURCES: usize = 6;
 
 impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
@@ -86,14 +89,26 @@ impl AssistantService for Assistant {
     fn thread_view(&self, session: &SessionId, thread_id: &str) -> ServiceFuture<'_, ThreadView> {
         let (session, thread_id) = (session.0.clone(), thread_id.to_string());
         Box::pin(async move {
-            let (thread, messages, runs) = self.conversation(&session, &thread_id).await?;
-            let mut items = Vec::with_capacity(messages.len() + 1);
-            for m in &messages {
+            let c = self.conversation(&session, &thread_id).await?;
+            let mut items = Vec::with_capacity(c.messages.len() + 1);
+            let last_question = c
+                .messages
+                .last()
+                .filter(|m| m.role == "user")
+                .map(|m| &m.id);
+            for m in &c.messages {
                 if m.role == "assistant" {
+                    let sources = m
+                        .run_id
+                        .as_deref()
+                        .map(|run| sources_of(&c.steps, run))
+                        .unwrap_or_default();
                     items.push(ConversationItem {
                         id: m.id.clone(),
                         kind: ItemKind::Assistant,
                         html: markdown::render(&m.content),
+                        sources,
+                        retry: false,
                     });
                     continue;
                 }
@@ -101,29 +116,34 @@ impl AssistantService for Assistant {
                     id: m.id.clone(),
                     kind: ItemKind::User,
                     html: markdown::render_plain(&m.content),
+                    sources: Vec::new(),
+                    retry: false,
                 });
-                let ended = runs.iter().find(|r| {
-                    r.message_id == m.id
-                        && matches!(
-                            r.status.as_str(),
-                            "failed" | "expired" | "cancelled" | "incomplete"
-                        )
-                });
-                if let Some(run) = ended {
+                // The question's latest run decides: a retry that answered hides the failure.
+                let latest = c.runs.iter().rev().find(|r| r.message_id == m.id);
+                if let Some(run) = latest.filter(|r| {
+                    matches!(
+                        r.status.as_str(),
+                        "failed" | "expired" | "cancelled" | "incomplete"
+                    )
+                }) {
                     items.push(ConversationItem {
                         id: format!("error-{}", run.id),
                         kind: ItemKind::Error,
                         html: markdown::render_plain(&ending_text(run)),
+                        sources: Vec::new(),
+                        retry: last_question == Some(&m.id),
                     });
                 }
             }
-            let active_run = runs
+            let active_run = c
+                .runs
                 .iter()
                 .find(|r| !crate::is_terminal(&r.status))
                 .map(|r| r.id.clone());
             Ok(ThreadView {
-                id: thread.id.clone(),
-                title: summary(&thread).title,
+                id: c.thread.id.clone(),
+                title: summary(&c.thread).title,
                 items,
                 active_run,
             })
@@ -202,6 +222,30 @@ impl AssistantService for Assistant {
         Box::pin(async move { Ok(Assistant::delete_thread(self, &session, &thread_id).await?) })
     }
 
+    fn rename_thread(
+        &self,
+        session: &SessionId,
+        thread_id: &str,
+        title: &str,
+    ) -> ServiceFuture<'_, ThreadSummary> {
+        let (session, thread_id, title) =
+            (session.0.clone(), thread_id.to_string(), title.to_string());
+        Box::pin(async move {
+            Ok(summary(
+                &Assistant::rename_thread(self, &session, &thread_id, &title).await?,
+            ))
+        })
+    }
+
+    fn retry_run(&self, session: &SessionId, thread_id: &str) -> ServiceFuture<'_, RunState> {
+        let (session, thread_id) = (session.0.clone(), thread_id.to_string());
+        Box::pin(async move {
+            Ok(run_state(
+                &Assistant::retry_run(self, &session, &thread_id).await?,
+            ))
+        })
+    }
+
     fn model_name(&self) -> String {
         let name = self.engine.model_name();
         if name == crate::models::offline::NAME {
@@ -209,5 +253,117 @@ impl AssistantService for Assistant {
         } else {
             name.to_string()
         }
+    }
+}
+
+/// The docs pages a run's searches returned, in the order they came, each page once: the
+/// `get_relevant_docs` outputs stored in the run's tool-call steps.
+fn sources_of(steps: &[StepRow], run_id: &str) -> Vec<Source> {
+    let mut sources: Vec<Source> = Vec::new();
+    let outputs = steps
+        .iter()
+        .filter(|s| s.run_id == run_id && s.step_type == "tool_calls")
+        .filter_map(|s| serde_json::from_str::<serde_json::Value>(&s.step_details).ok())
+        .flat_map(|d| d["tool_calls"].as_array().cloned().unwrap_or_default())
+        .filter(|c| c["function"]["name"] == crate::engine::tools::GET_RELEVANT_DOCS)
+        .filter_map(|c| {
+            serde_json::from_str::<serde_json::Value>(c["function"]["output"].as_str()?).ok()
+        });
+    for output in outputs {
+        for hit in output["results"].as_array().into_iter().flatten() {
+            let (Some(title), Some(url)) = (hit["title"].as_str(), hit["url"].as_str()) else {
+                continue;
+            };
+            // A page, not a section of it.
+            let page = url.split('#').next().unwrap_or(url);
+            if sources.len() < MAX_SOURCES && !sources.iter().any(|s| s.url == page) {
+                sources.push(Source {
+                    title: title.to_string(),
+                    url: page.to_string(),
+                });
+            }
+        }
+    }
+    sources
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(run_id: &str, details: serde_json::Value) -> StepRow {
+        StepRow {
+            id: "step_1".into(),
+            run_id: run_id.into(),
+            thread_id: "thread_1".into(),
+            created_at: 0,
+            step_type: "tool_calls".into(),
+            status: "completed".into(),
+            step_details: details.to_string(),
+            last_error: None,
+            completed_at: None,
+            failed_at: None,
+            cancelled_at: None,
+            expired_at: None,
+            usage: None,
+        }
+    }
+
+    fn call(name: &str, output: serde_json::Value) -> serde_json::Value {
+        serde_json::json!({"id": "c", "type": "function",
+            "function": {"name": name, "arguments": "{}", "output": output.to_string()}})
+    }
+
+    #[test]
+    fn sources_are_the_searched_pages_once_each() {
+        let results = serde_json::json!({"query": "q", "results": [
+            {"title": "Setup", "url": "/docs/setup.md#install"},
+            {"title": "Setup", "url": "/docs/setup.md#run"},
+            {"title": "Deploy", "url": "/docs/deployment.md#postgres"},
+        ]});
+        let more = serde_json::json!({"query": "r", "results": [
+            {"title": "Config", "url": "https://docs.example/config#x"},
+            {"title": "Deploy", "url": "/docs/deployment.md"},
+        ]});
+        let steps = vec![
+            step(
+                "run_a",
+                serde_json::json!({"type": "tool_calls", "tool_calls": [
+                    call("get_relevant_docs", results), call("other_tool", serde_json::json!({"results": [{"title": "No", "url": "/no"}]}))
+                ]}),
+            ),
+            step(
+                "run_a",
+                serde_json::json!({"type": "tool_calls", "tool_calls": [call("get_relevant_docs", more)]}),
+            ),
+            step(
+                "run_b",
+                serde_json::json!({"type": "tool_calls", "tool_calls": [call("get_relevant_docs", serde_json::json!({"results": [{"title": "B", "url": "/b"}]}))]}),
+            ),
+        ];
+        let got: Vec<(String, String)> = sources_of(&steps, "run_a")
+            .into_iter()
+            .map(|s| (s.title, s.url))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("Setup".to_string(), "/docs/setup.md".to_string()),
+                ("Deploy".to_string(), "/docs/deployment.md".to_string()),
+                (
+                    "Config".to_string(),
+                    "https://docs.example/config".to_string()
+                ),
+            ]
+        );
+        // An error output or an unfinished step (no output yet) gives no sources.
+        let broken = vec![step(
+            "run_c",
+            serde_json::json!({"type": "tool_calls", "tool_calls": [
+                {"id": "c", "type": "function", "function": {"name": "get_relevant_docs", "arguments": "{}", "output": null}},
+                call("get_relevant_docs", serde_json::json!({"error": "bad"}))
+            ]}),
+        )];
+        assert!(sources_of(&broken, "run_c").is_empty());
     }
 }

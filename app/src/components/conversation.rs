@@ -1,15 +1,17 @@
-use leptos::{prelude::*, task::spawn_local};
-use leptos_router::hooks::use_navigate;
+use std::collections::HashSet;
 
-use crate::api::{AppError, ConversationItem, ItemKind, ThreadView};
+use leptos::{prelude::*, task::spawn_local};
+
+use crate::api::{AppError, ConversationItem, ItemKind, Source, ThreadView};
 use crate::components::{
     composer::Composer,
+    dom,
     layout::focus_composer,
     state::{escape_html, sleep_ms, use_chat_state},
 };
 use crate::server_fns::{
-    cancel_run, create_thread, delete_thread, get_run_state, get_thread_view, send_message,
-    title_thread,
+    cancel_run, create_thread, delete_thread, get_run_state, get_thread_view, retry_run,
+    send_message, title_thread,
 };
 
 /// Questions offered on the empty state.
@@ -24,10 +26,16 @@ type ActiveRun = Option<(String, String)>;
 
 /// The conversation of one thread (or the empty state when `thread_id` is `None`), with the
 /// composer. Sending stores the message, starts a run and polls it every second until it ends.
+/// `on_created` gets the id of the thread the first message created; `initial_question` is
+/// asked as soon as the page is interactive (`?q=`); `compact` is the widget's layout.
 #[component]
-pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
+pub fn Conversation(
+    thread_id: Signal<Option<String>>,
+    on_created: Callback<String>,
+    #[prop(optional)] initial_question: Option<String>,
+    #[prop(optional)] compact: bool,
+) -> impl IntoView {
     let state = use_chat_state();
-    let navigate = use_navigate();
     let version = RwSignal::new(0u32);
     // Items shown before the server has them (the message just sent, a send error).
     let local = RwSignal::new(Vec::<ConversationItem>::new());
@@ -59,6 +67,7 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
             local.set(Vec::new());
             sending.set(false);
             active.set(None);
+            state.stop_awaiting();
         }
         id
     });
@@ -140,14 +149,43 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
         });
     });
 
-    // The newest message stays in view.
+    // The newest message stays in view unless the person has scrolled up to read: then a
+    // "Jump to latest" button says there is more below.
+    let at_end = RwSignal::new(true);
+    let unseen = RwSignal::new(false);
     Effect::new(move |_| {
         thread.track();
         local.track();
         active.track();
         sending.track();
-        scroll_log_to_end();
+        if at_end.get_untracked() {
+            dom::scroll_to_end(".messages");
+        } else {
+            unseen.set(true);
+        }
     });
+    let jump_to_latest = move |_| {
+        at_end.set(true);
+        unseen.set(false);
+        dom::scroll_to_end(".messages");
+        focus_composer();
+    };
+
+    // The answer the person waits for is revealed and read out when it appears.
+    let on_new = Callback::new(move |item_id: String| {
+        request_animation_frame_or_now(move || {
+            if let Some(text) = dom::text_of(&format!("item-{item_id}")) {
+                state.announce(item_id, text);
+            }
+        });
+    });
+    let await_answer = move || {
+        let shown = match thread.get_untracked() {
+            Some(Ok(Some(view))) => view.items.into_iter().map(|i| i.id).collect(),
+            _ => HashSet::new(),
+        };
+        state.await_answer(shown);
+    };
 
     // Focus goes to the composer when the conversation opens or switches threads.
     Effect::new(move |_| {
@@ -170,6 +208,9 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
+        at_end.set(true);
+        unseen.set(false);
+        await_answer();
         let first_message = match thread.get_untracked() {
             Some(Ok(Some(view))) => view.items.is_empty(),
             _ => true,
@@ -177,14 +218,13 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
         let existing = current_id.get_untracked();
         local.update(|l| {
             l.retain(|i| i.kind != ItemKind::Error);
-            l.push(ConversationItem {
-                id: format!("local-{}", l.len()),
-                kind: ItemKind::User,
-                html: format!("<p class=\"plain\">{}</p>", escape_html(&text)),
-            })
+            l.push(ConversationItem::local(
+                format!("local-{}", l.len()),
+                ItemKind::User,
+                format!("<p class=\"plain\">{}</p>", escape_html(&text)),
+            ))
         });
         sending.set(true);
-        let navigate = navigate.clone();
         spawn_local(async move {
             let show_error = move |message: &str| {
                 let _ = local.try_update(|l| l.push(error_item(message)));
@@ -217,7 +257,7 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
                     let _ = sending.try_set(false);
                     if existing.is_none() {
                         let _ = created.try_set(Some(tid.clone()));
-                        navigate(&format!("/t/{tid}"), Default::default());
+                        on_created.run(tid.clone());
                     }
                 }
                 Err(e) => {
@@ -232,13 +272,90 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
         });
     });
 
+    // "Retry" under a failed answer asks the same question again.
+    let retry = Callback::new(move |_: ()| {
+        let Some(tid) = current_id.get_untracked() else {
+            return;
+        };
+        if busy.get_untracked() {
+            return;
+        }
+        at_end.set(true);
+        await_answer();
+        sending.set(true);
+        spawn_local(async move {
+            match retry_run(tid.clone()).await {
+                Ok(run) => {
+                    if !run.is_terminal() {
+                        let _ = active.try_set(Some((tid, run.id)));
+                    }
+                    let _ = version.try_update(|v| *v += 1);
+                }
+                Err(e) => {
+                    let _ = local.try_update(|l| l.push(error_item(e.message())));
+                }
+            }
+            let _ = sending.try_set(false);
+        });
+    });
+
+    // `?q=…` asks its question once the page is interactive.
+    if let Some(question) = initial_question.filter(|q| !q.trim().is_empty()) {
+        let asked = StoredValue::new(false);
+        Effect::new(move |_| {
+            if !asked.get_value() {
+                asked.set_value(true);
+                send.run(question.clone());
+            }
+        });
+    }
+
+    let class = if compact {
+        "conversation compact"
+    } else {
+        "conversation"
+    };
     view! {
-        <section class="conversation">
-            <div class="messages" role="log" aria-live="polite" aria-label="Messages">
+        <section class=class>
+            <p class="disclaimer">
+                <strong>"Experimental."</strong>
+                " Answers come from this site's docs and can be wrong: check the sources. "
+                "Conversations are stored on this assistant's server, linked to this browser "
+                "by a cookie."
+            </p>
+            <div
+                class="messages"
+                role="region"
+                aria-label="Conversation"
+                tabindex="0"
+                on:scroll=move |_ev| {
+                    #[cfg(feature = "hydrate")]
+                    {
+                        use wasm_bindgen::JsCast;
+                        if let Some(el) = _ev
+                            .target()
+                            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                        {
+                            let end = dom::is_at_end(&el);
+                            at_end.set(end);
+                            if end {
+                                unseen.set(false);
+                            }
+                        }
+                    }
+                }
+                on:click=move |_ev| {
+                    #[cfg(feature = "hydrate")]
+                    dom::copy_code_on_click(&_ev);
+                }
+            >
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match thread.await {
-                            Ok(Some(view)) => view! { <LoadedItems view /> }.into_any(),
+                            Ok(Some(view)) => {
+                                view! { <LoadedItems view on_new on_retry=retry /> }
+                                    .into_any()
+                            }
                             Ok(None) => ().into_any(),
                             Err(AppError::NotFound(_)) => {
                                 view! {
@@ -258,7 +375,7 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
                 <For
                     each=move || local.get()
                     key=|item| item.id.clone()
-                    children=|item| view! { <Bubble item /> }
+                    children=move |item| view! { <Bubble item reveal=false on_retry=retry /> }
                 />
                 <Show when=move || busy.get()>
                     <div class="bubble assistant thinking" aria-label="Thinking">
@@ -271,10 +388,15 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
                     </div>
                 </Show>
             </div>
+            <Show when=move || unseen.get()>
+                <button type="button" class="jump" on:click=jump_to_latest>
+                    "Jump to latest ↓"
+                </button>
+            </Show>
             <Show when=move || {
                 current_id.get().is_none() && local.with(|l| l.is_empty()) && !busy.get()
             }>
-                <EmptyState on_pick=send />
+                <EmptyState on_pick=send compact />
             </Show>
             <Show when=move || active.get().is_some()>
                 <button
@@ -301,34 +423,45 @@ pub fn Conversation(thread_id: Signal<Option<String>>) -> impl IntoView {
     }
 }
 
-/// Scrolls the message log to its end on the next frame (after the DOM has the new items).
-fn scroll_log_to_end() {
+/// Runs `f` after the next frame (the DOM then has the new items); at once on the server.
+fn request_animation_frame_or_now(f: impl FnOnce() + 'static) {
     #[cfg(feature = "hydrate")]
-    request_animation_frame(|| {
-        if let Some(log) = document().query_selector(".messages").ok().flatten() {
-            log.set_scroll_top(log.scroll_height());
-        }
-    });
+    request_animation_frame(f);
+    #[cfg(not(feature = "hydrate"))]
+    f();
 }
 
 fn error_item(message: &str) -> ConversationItem {
-    ConversationItem {
-        id: format!("error-{}", message.len()),
-        kind: ItemKind::Error,
-        html: format!("<p>{}</p>", escape_html(message)),
-    }
+    ConversationItem::local(
+        format!("error-{}", message.len()),
+        ItemKind::Error,
+        format!("<p>{}</p>", escape_html(message)),
+    )
 }
 
+/// The stored conversation. The answer (or error) the person is waiting for is revealed and
+/// passed to `on_new` to be read out.
 #[component]
-fn LoadedItems(view: ThreadView) -> impl IntoView {
+fn LoadedItems(
+    view: ThreadView,
+    on_new: Callback<String>,
+    on_retry: Callback<()>,
+) -> impl IntoView {
+    let state = use_chat_state();
     view.items
         .into_iter()
-        .map(|item| view! { <Bubble item /> })
+        .map(|item| {
+            let reveal = item.kind != ItemKind::User && state.is_awaited_answer(&item.id);
+            if reveal {
+                on_new.run(item.id.clone());
+            }
+            view! { <Bubble item reveal on_retry /> }
+        })
         .collect_view()
 }
 
 #[component]
-fn Bubble(item: ConversationItem) -> impl IntoView {
+fn Bubble(item: ConversationItem, reveal: bool, on_retry: Callback<()>) -> impl IntoView {
     let class = match item.kind {
         ItemKind::User => "bubble user",
         ItemKind::Assistant => "bubble assistant",
@@ -339,18 +472,62 @@ fn Bubble(item: ConversationItem) -> impl IntoView {
         ItemKind::Assistant => "Assistant",
         ItemKind::Error => "Error",
     };
+    let class = if reveal {
+        format!("{class} reveal")
+    } else {
+        class.to_string()
+    };
+    let sources = (!item.sources.is_empty()).then(|| view! { <Sources sources=item.sources /> });
+    let retry = item.retry.then(|| {
+        view! {
+            <button type="button" class="retry" on:click=move |_| on_retry.run(())>
+                "Retry"
+            </button>
+        }
+    });
     view! {
-        <article class=class data-kind=label>
+        <article class=class data-kind=label id=format!("item-{}", item.id)>
             <span class="visually-hidden">{label} ": "</span>
             <div class="content" inner_html=item.html></div>
+            {sources}
+            {retry}
         </article>
     }
 }
 
+/// The docs pages an answer's searches returned.
 #[component]
-fn EmptyState(on_pick: Callback<String>) -> impl IntoView {
+fn Sources(sources: Vec<Source>) -> impl IntoView {
     view! {
-        <div class="empty-state">
+        <nav class="sources" aria-label="Sources">
+            <span class="sources-label">"Sources"</span>
+            <ul>
+                {sources
+                    .into_iter()
+                    .map(|s| {
+                        view! {
+                            <li>
+                                <a href=s.url target="_blank" rel="noopener noreferrer">
+                                    {s.title}
+                                </a>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </nav>
+    }
+}
+
+#[component]
+fn EmptyState(on_pick: Callback<String>, compact: bool) -> impl IntoView {
+    let class = if compact {
+        "empty-state compact"
+    } else {
+        "empty-state"
+    };
+    view! {
+        <div class=class>
             <h1>"Ask the docs"</h1>
             <p>
                 "Paste Assistant answers questions from this site's documentation and links "

@@ -1,6 +1,7 @@
 //! Components shared by the pages.
 pub mod composer;
 pub mod conversation;
+pub mod dom;
 pub mod layout;
 pub mod sidebar;
 pub mod state;

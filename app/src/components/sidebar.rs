@@ -2,11 +2,11 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::ThreadSummary;
-use crate::components::state::use_chat_state;
-use crate::server_fns::{delete_thread, list_threads};
+use crate::components::{dom, state::use_chat_state};
+use crate::server_fns::{list_threads, rename_thread};
 use crate::util::format_date;
 
-/// The caller's threads, newest first, each with a delete button.
+/// The caller's threads, newest first, each with rename and delete buttons.
 #[component]
 pub fn Sidebar() -> impl IntoView {
     let state = use_chat_state();
@@ -16,19 +16,24 @@ pub fn Sidebar() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading threads…"</p> }>
                 {move || Suspend::new(async move {
                     match threads.await {
-                        Ok(list) if list.is_empty() => {
-                            view! { <p class="muted">"No threads yet."</p> }.into_any()
-                        }
                         Ok(list) => {
-                            view! {
-                                <ul aria-label="Threads">
-                                    {list
-                                        .into_iter()
-                                        .map(|t| view! { <ThreadItem thread=t /> })
-                                        .collect_view()}
-                                </ul>
+                            let list: Vec<ThreadSummary> = list
+                                .into_iter()
+                                .filter(|t| !state.is_hidden(&t.id))
+                                .collect();
+                            if list.is_empty() {
+                                view! { <p class="muted">"No threads yet."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ul>
+                                        {list
+                                            .into_iter()
+                                            .map(|t| view! { <ThreadItem thread=t /> })
+                                            .collect_view()}
+                                    </ul>
+                                }
+                                    .into_any()
                             }
-                                .into_any()
                         }
                         Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                     }
@@ -48,49 +53,150 @@ fn ThreadItem(thread: ThreadSummary) -> impl IntoView {
         let href = href.clone();
         Memo::new(move |_| location.pathname.get() == href)
     };
+    let id = StoredValue::new(thread.id.clone());
+    let title = RwSignal::new(thread.title.clone());
+    let editing = RwSignal::new(false);
+    let rename_error = RwSignal::new(None::<String>);
+    let link_id = format!("thread-link-{}", thread.id);
+
     let remove = {
-        let id = thread.id.clone();
         let href = href.clone();
         move || {
-            let id = id.clone();
-            let href = href.clone();
-            let navigate = navigate.clone();
-            spawn_local(async move {
-                if delete_thread(id).await.is_ok() {
-                    if location.pathname.get_untracked() == href {
-                        navigate("/", Default::default());
-                    }
-                    state.threads_changed();
-                }
-            });
+            if location.pathname.get_untracked() == href {
+                navigate("/", Default::default());
+            }
+            state.delete_later(id.get_value(), title.get_untracked());
+            dom::focus_by_id("new-thread", false);
         }
     };
     let remove_by_key = remove.clone();
-    let date = format_date(thread.created_at);
+    let start_rename = move || {
+        rename_error.set(None);
+        editing.set(true);
+        dom::focus_by_id("rename-input", true);
+    };
+    let focus_link = {
+        let link_id = link_id.clone();
+        move || dom::focus_by_id(link_id.clone(), false)
+    };
+    let save = move |text: String| {
+        if !editing.get_untracked() {
+            return;
+        }
+        editing.set(false);
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let previous = title.get_untracked();
+        if text.is_empty() || text == previous {
+            return;
+        }
+        title.set(text.clone());
+        spawn_local(async move {
+            match rename_thread(id.get_value(), text).await {
+                Ok(saved) => {
+                    let _ = title.try_set(saved.title);
+                }
+                Err(e) => {
+                    let _ = title.try_set(previous);
+                    let _ = rename_error.try_set(Some(e.message().to_string()));
+                }
+            }
+        });
+    };
+
     view! {
         <li class="thread-item" class:current=move || current.get()>
-            <a
-                href=href
-                aria-current=move || if current.get() { Some("page") } else { None }
-                on:keydown=move |ev| {
-                    if ev.key() == "Backspace" || ev.key() == "Delete" {
-                        ev.prevent_default();
-                        remove_by_key();
+            <Show
+                when=move || editing.get()
+                fallback=move || {
+                    let remove_by_key = remove_by_key.clone();
+                    view! {
+                        <a
+                            id=link_id.clone()
+                            href=href.clone()
+                            aria-current=move || if current.get() { Some("page") } else { None }
+                            on:click=move |_| state.drawer_open.set(false)
+                            on:keydown=move |ev| match ev.key().as_str() {
+                                "Backspace" | "Delete" => {
+                                    ev.prevent_default();
+                                    remove_by_key();
+                                }
+                                "F2" => {
+                                    ev.prevent_default();
+                                    start_rename();
+                                }
+                                _ => {}
+                            }
+                        >
+                            <span class="thread-title">{move || title.get()}</span>
+                            <LocalDate unix=thread.created_at />
+                        </a>
                     }
                 }
             >
-                <span class="thread-title">{thread.title}</span>
-                <time class="thread-date">{date}</time>
-            </a>
+                <input
+                    id="rename-input"
+                    class="rename-input"
+                    aria-label="Thread title"
+                    maxlength="120"
+                    prop:value=move || title.get_untracked()
+                    on:keydown={
+                        let focus_link = focus_link.clone();
+                        move |ev| match ev.key().as_str() {
+                            "Enter" => {
+                                ev.prevent_default();
+                                save(event_target_value(&ev));
+                                focus_link();
+                            }
+                            "Escape" => {
+                                ev.prevent_default();
+                                ev.stop_propagation();
+                                editing.set(false);
+                                focus_link();
+                            }
+                            _ => {}
+                        }
+                    }
+                    on:blur=move |ev| save(event_target_value(&ev))
+                />
+            </Show>
             <button
                 type="button"
-                class="delete-thread"
+                class="icon-button rename-thread"
+                aria-label="Rename thread"
+                title="Rename thread (F2)"
+                on:click=move |_| start_rename()
+            >
+                "✎"
+            </button>
+            <button
+                type="button"
+                class="icon-button delete-thread"
                 aria-label="Delete thread"
                 title="Delete thread"
                 on:click=move |_| remove()
             >
                 "×"
             </button>
+            {move || {
+                rename_error.get().map(|e| view! { <p class="rename-error" role="alert">{e}</p> })
+            }}
         </li>
+    }
+}
+
+/// A date shown as `YYYY-MM-DD` by the server, then in the person's locale once the page runs.
+#[component]
+pub fn LocalDate(unix: i64) -> impl IntoView {
+    let iso = format_date(unix);
+    let text = RwSignal::new(iso.clone());
+    Effect::new(move |_| {
+        if let Some(local) = dom::locale_date(unix) {
+            text.set(local);
+        }
+    });
+    view! {
+        <time class="thread-date" datetime=iso>
+            {move || text.get()}
+        </time>
     }
 }

@@ -8,5 +8,7 @@ use crate::components::conversation::Conversation;
 pub fn ThreadPage() -> impl IntoView {
     let params = use_params_map();
     let thread_id = Memo::new(move |_| params.read().get("id"));
-    view! { <Conversation thread_id=Signal::derive(move || thread_id.get()) /> }
+    // The thread exists already: nothing is created here.
+    let on_created = Callback::new(|_: String| {});
+    view! { <Conversation thread_id=Signal::derive(move || thread_id.get()) on_created /> }
 }

@@ -1,6 +1,7 @@
 //! The REST API of API.md. Each module exposes `router()`; [`api_router`] merges them.
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod limits;
 pub mod session;
 

@@ -1,4 +1,11 @@
 //! Anonymous sessions: a random id in a signed, HttpOnly cookie, given on first use.
+//!
+//! Two cookies carry the same session. `pa_session` (SameSite=Lax) serves the app on its own
+//! site. `pa_embed` (SameSite=None; Secure; Partitioned) serves the widget's iframe on another
+//! site: browsers send no Lax cookie there, and the partitioned one is kept per embedding site,
+//! so each docs site that embeds the widget sees only the threads started on it. Browsers take
+//! Secure cookies over https and from http://localhost; over plain http elsewhere they drop
+//! `pa_embed`, and the app on its own site keeps working with `pa_session`.
 use std::sync::Arc;
 
 use axum::{
@@ -15,6 +22,9 @@ use sha2::Sha256;
 use app::service::SessionId;
 
 pub const COOKIE: &str = "pa_session";
+pub const EMBED_COOKIE: &str = "pa_embed";
+/// A year: the session outlives browser restarts.
+const MAX_AGE_SECS: u32 = 31_536_000;
 
 #[derive(Clone)]
 pub struct SessionKeys {
@@ -78,7 +88,9 @@ fn cookie_value<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 
 /// Puts the caller's [`SessionId`] into the request, starting a session when there is none.
 pub async fn middleware(State(keys): State<SessionKeys>, mut req: Request, next: Next) -> Response {
-    let existing = cookie_value(&req, COOKIE).and_then(|v| keys.verify(v));
+    let existing = cookie_value(&req, COOKIE)
+        .and_then(|v| keys.verify(v))
+        .or_else(|| cookie_value(&req, EMBED_COOKIE).and_then(|v| keys.verify(v)));
     let (session, fresh) = match existing {
         Some(s) => (s, false),
         None => (new_session_id(), true),
@@ -86,15 +98,24 @@ pub async fn middleware(State(keys): State<SessionKeys>, mut req: Request, next:
     req.extensions_mut().insert(SessionId(session.clone()));
     let mut response = next.run(req).await;
     if fresh {
-        let cookie = format!(
-            "{COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000",
-            keys.sign(&session)
-        );
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, v);
+        for cookie in set_cookies(&keys.sign(&session)) {
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
         }
     }
     response
+}
+
+/// The two `Set-Cookie` values of a new session.
+fn set_cookies(signed: &str) -> [String; 2] {
+    [
+        format!("{COOKIE}={signed}; Path=/; HttpOnly; SameSite=Lax; Max-Age={MAX_AGE_SECS}"),
+        format!(
+            "{EMBED_COOKIE}={signed}; Path=/; HttpOnly; Secure; SameSite=None; Partitioned; \
+             Max-Age={MAX_AGE_SECS}"
+        ),
+    ]
 }
 
 #[cfg(test)]
@@ -112,5 +133,16 @@ mod tests {
         assert_eq!(keys.verify("abd.".to_string().as_str()), None);
         let forged = cookie.replacen("abc", "abd", 1);
         assert_eq!(keys.verify(&forged), None);
+    }
+
+    #[test]
+    fn embed_cookie_is_partitioned_and_cross_site() {
+        let [own, embed] = set_cookies("s.sig");
+        assert!(own.starts_with("pa_session=s.sig;"));
+        assert!(own.contains("HttpOnly") && own.contains("SameSite=Lax"));
+        assert!(embed.starts_with("pa_embed=s.sig;"));
+        for attribute in ["HttpOnly", "Secure", "SameSite=None", "Partitioned"] {
+            assert!(embed.contains(attribute), "{embed} lacks {attribute}");
+        }
     }
 }

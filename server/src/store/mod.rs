@@ -216,15 +216,18 @@ impl Store {
         )
     }
 
-    /// Stores a user message and the run it starts in one transaction. Fails with
-    /// [`StoreError::ActiveRun`] (and stores nothing) when the thread has an active run.
+    /// Stores a user message (none for a retry) and the run it starts in one transaction.
+    /// Fails with [`StoreError::ActiveRun`] (and stores nothing) when the thread has an
+    /// active run.
     pub async fn insert_message_and_run(
         &self,
-        message: &MessageRow,
+        message: Option<&MessageRow>,
         run: &RunRow,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        insert_message(&mut tx, message).await?;
+        if let Some(message) = message {
+            insert_message(&mut tx, message).await?;
+        }
         let inserted = sqlx::query(
             "INSERT INTO runs (id, thread_id, message_id, created_at, status, model, instructions, \
              expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -412,6 +415,16 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Every run step of a thread, oldest first (the sources under its answers).
+    pub async fn steps_of_thread(&self, thread_id: &str) -> StoreResult<Vec<StepRow>> {
+        Ok(
+            sqlx::query_as("SELECT * FROM run_steps WHERE thread_id = $1 ORDER BY id")
+                .bind(thread_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn steps(&self, run_id: &str, page: &Page) -> StoreResult<Vec<StepRow>> {

@@ -161,7 +161,7 @@ async fn a_message_while_a_run_is_active_is_a_conflict_and_is_not_stored() {
     };
     app.assistant
         .store
-        .insert_message_and_run(&message, &run)
+        .insert_message_and_run(Some(&message), &run)
         .await
         .unwrap();
     assert_error(

@@ -12,8 +12,8 @@ async fn the_page_is_server_rendered_with_a_session_cookie() {
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
     let html = r.text().await.unwrap();
     assert!(html.contains("New thread"));
-    assert!(html.contains("aria-label=\"Messages\""));
-    assert!(html.contains("role=\"log\""));
+    assert!(html.contains("aria-label=\"Conversation\""));
+    assert!(html.contains("role=\"log\" aria-label=\"Answers\""));
     assert!(html.contains("aria-label=\"Message\""));
     assert!(html.contains("Ask the docs"));
 }

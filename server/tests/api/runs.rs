@@ -79,12 +79,15 @@ async fn runs_left_by_a_dead_process_are_resumed_or_expired_on_start() {
     for status in ["queued", "in_progress", "requires_action"] {
         let tid = first.new_thread().await;
         let (m, r) = stranded_run(&tid, status, now_secs() + 600);
-        store.insert_message_and_run(&m, &r).await.unwrap();
+        store.insert_message_and_run(Some(&m), &r).await.unwrap();
         stranded.push(r.id);
     }
     let tid = first.new_thread().await;
     let (m, overdue) = stranded_run(&tid, "in_progress", now_secs() - 1);
-    store.insert_message_and_run(&m, &overdue).await.unwrap();
+    store
+        .insert_message_and_run(Some(&m), &overdue)
+        .await
+        .unwrap();
 
     // "Restart": a new process on the same database.
     let second = spawn_app_with(settings()).await;

@@ -1,0 +1,65 @@
+import { test, expect, expectAccessible, screenshot } from "./fixtures/chat-page";
+import { hostPort } from "../playwright.config";
+
+const hostPage = `http://127.0.0.1:${hostPort}/`;
+
+test("the widget on another site opens, answers, closes and keeps the thread", async ({ chat, page }) => {
+  await page.goto(hostPage);
+  const launcher = page.getByRole("button", { name: "Ask the docs" });
+  await expect(launcher).toBeVisible();
+  // The host page's CSS does not reach the widget, and the widget's does not reach the page.
+  const launcherStyle = await launcher.evaluate((el) => {
+    const s = getComputedStyle(el);
+    return { background: s.backgroundColor, size: s.fontSize };
+  });
+  expect(launcherStyle).toEqual({ background: "rgb(2, 99, 224)", size: "16px" });
+  const hostButton = page.locator("#host-button");
+  expect(await hostButton.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe("rgb(255, 0, 0)");
+
+  await launcher.click();
+  const dialog = page.getByRole("dialog", { name: "Ask the docs" });
+  await expect(dialog).toBeVisible();
+  const frame = page.frameLocator('iframe[title="Ask the docs"]');
+  await frame.locator('body[data-hydrated="true"]').waitFor();
+  const box = frame.getByRole("textbox", { name: "Message" });
+  await expect(box).toBeFocused();
+  await box.fill("How do I deploy with Postgres?");
+  await box.press("Enter");
+  const answer = frame.locator('article[data-kind="Assistant"]');
+  await expect(answer).toContainText("Here is what the docs say", { timeout: 20_000 });
+  await expect(frame.getByRole("combobox", { name: "Thread" })).toContainText("Deploy");
+  await expectAccessible(page);
+  await screenshot(page, "widget");
+
+  // Escape inside the widget closes it; focus returns to the launcher.
+  await box.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(launcher).toBeFocused();
+  // Reopening keeps the thread.
+  await launcher.click();
+  await expect(answer).toContainText("Here is what the docs say");
+
+  // A later visit to the host site finds the conversation again: the session cookie works in
+  // the cross-site iframe.
+  await page.reload();
+  await page.getByRole("button", { name: "Ask the docs" }).click();
+  await frame.locator('body[data-hydrated="true"]').waitFor();
+  await expect(answer).toContainText("Here is what the docs say");
+  await expect(frame.getByRole("button", { name: "New" })).toBeEnabled();
+  await frame.getByRole("button", { name: "New" }).click();
+  await expect(answer).toHaveCount(0);
+  await expect(frame.getByRole("heading", { name: "Ask the docs" })).toBeVisible();
+  // The close button works too.
+  await page.getByRole("button", { name: "Close Ask the docs" }).click();
+  await expect(dialog).toBeHidden();
+});
+
+test("the embed page is a compact chat with the same components", async ({ chat, page }) => {
+  await chat.open("/embed");
+  await expect(page.getByRole("combobox", { name: "Thread" })).toBeVisible();
+  await expect(chat.threads).toHaveCount(0);
+  await chat.ask("What is a thread?");
+  await chat.waitForAnswer();
+  await expect(page).toHaveURL(/\/embed$/);
+  await expectAccessible(page);
+});

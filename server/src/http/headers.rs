@@ -1,0 +1,91 @@
+//! Headers every response carries, and who may frame which page.
+use std::sync::Arc;
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderValue, header},
+    middleware::Next,
+    response::Response,
+};
+
+/// The `frame-ancestors` source lists: the widget's `/embed` page may be framed by the
+/// allowed origins (any site when none are configured); every other page only by this site.
+#[derive(Clone)]
+pub struct FramePolicy {
+    embed: Arc<HeaderValue>,
+}
+
+impl FramePolicy {
+    pub fn new(allowed_origins: Option<&[String]>) -> Self {
+        let sources = match allowed_origins {
+            Some(origins) => format!("'self' {}", origins.join(" ")),
+            None => "*".to_string(),
+        };
+        let value = HeaderValue::from_str(&format!("frame-ancestors {sources}"))
+            .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'self'"));
+        Self {
+            embed: Arc::new(value),
+        }
+    }
+}
+
+/// Is this path the widget's page?
+pub fn is_embed_path(path: &str) -> bool {
+    path == "/embed" || path.starts_with("/embed/")
+}
+
+pub async fn middleware(State(policy): State<FramePolicy>, req: Request, next: Next) -> Response {
+    let embed = is_embed_path(req.uri().path());
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if html {
+        let frame = if embed {
+            (*policy.embed).clone()
+        } else {
+            HeaderValue::from_static("frame-ancestors 'self'")
+        };
+        headers.insert(header::CONTENT_SECURITY_POLICY, frame);
+        if !embed {
+            headers.insert(
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("SAMEORIGIN"),
+            );
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embed_policy_lists_the_allowed_origins() {
+        assert_eq!(
+            FramePolicy::new(None).embed.to_str().unwrap(),
+            "frame-ancestors *"
+        );
+        let origins = vec![
+            "https://a.example".to_string(),
+            "http://127.0.0.1:8080".into(),
+        ];
+        assert_eq!(
+            FramePolicy::new(Some(&origins)).embed.to_str().unwrap(),
+            "frame-ancestors 'self' https://a.example http://127.0.0.1:8080"
+        );
+        assert!(is_embed_path("/embed") && is_embed_path("/embed/x"));
+        assert!(!is_embed_path("/embedded") && !is_embed_path("/"));
+    }
+}
