@@ -6,7 +6,11 @@ const http = require("http");
 const port = Number(process.env.HOST_PORT ?? 3213);
 const assistant = process.env.ASSISTANT_URL ?? "http://localhost:3210";
 
-const page = `<!DOCTYPE html>
+// `?title=…&accent=…&position=…&open=…` become the script tag's data-* attributes.
+const attribute = (name, value) =>
+  value === null ? "" : ` data-${name}="${value.replace(/[^\w #-]/g, "")}"`;
+
+const page = (query) => `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -24,13 +28,14 @@ const page = `<!DOCTYPE html>
   <p>A page of some other site that embeds the assistant.</p>
   <button id="host-button" type="button">A button of the host page</button>
 </main>
-<script src="${assistant}/widget.js" data-title="Ask the docs" data-accent="#0263e0" async></script>
+<script src="${assistant}/widget.js"${attribute("title", query.get("title") ?? "Ask the docs")}${attribute("accent", query.get("accent") ?? "#0263e0")}${attribute("position", query.get("position"))}${attribute("open", query.get("open"))} async></script>
 </body>
 </html>`;
 
 http
   .createServer((req, res) => {
     if (req.url === "/healthz") return res.writeHead(200).end("ok");
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(page);
+    const query = new URL(req.url, "http://host").searchParams;
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(page(query));
   })
   .listen(port, "127.0.0.1");

@@ -25,6 +25,7 @@ const pct = (xs, p) => {
   });
   const answer = [];
   const interactive = [];
+  const embed = [];
   for (let i = 0; i < runs; i++) {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -38,6 +39,11 @@ const pct = (xs, p) => {
     await box.press("Enter");
     await page.locator('article[data-kind="Assistant"]').first().waitFor();
     answer.push(Date.now() - t1);
+    // The widget's page, in the same browser session.
+    const t2 = Date.now();
+    await page.goto(base + "/embed");
+    await page.locator('body[data-hydrated="true"]').waitFor();
+    embed.push(Date.now() - t2);
     await context.close();
   }
   await browser.close();
@@ -45,6 +51,7 @@ const pct = (xs, p) => {
     JSON.stringify({
       runs,
       time_to_interactive_ms: { p50: pct(interactive, 50), max: Math.max(...interactive) },
+      embed_time_to_interactive_ms: { p50: pct(embed, 50), max: Math.max(...embed) },
       question_to_answer_ms: { p50: pct(answer, 50), p95: pct(answer, 95), max: Math.max(...answer) },
     }),
   );

@@ -63,3 +63,18 @@ test("the embed page is a compact chat with the same components", async ({ chat,
   await expect(page).toHaveURL(/\/embed$/);
   await expectAccessible(page);
 });
+
+test("the script tag's attributes set title, accent, position and opening at load", async ({ page }) => {
+  await page.goto(`${hostPage}?title=Help%20center&accent=%23a1124f&position=left&open=true`);
+  const dialog = page.getByRole("dialog", { name: "Help center" });
+  await expect(dialog).toBeVisible();
+  const box = await dialog.boundingBox();
+  expect(box!.x).toBeLessThan(100);
+  const frame = page.frameLocator('iframe[title="Help center"]');
+  await frame.locator('body[data-hydrated="true"]').waitFor();
+  await expect(frame.locator(".embed")).toHaveAttribute("style", /--accent: #a1124f/);
+  await page.getByRole("button", { name: "Close Help center" }).click();
+  const launcher = page.getByRole("button", { name: "Help center" });
+  await expect(launcher).toBeFocused();
+  expect(await launcher.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe("rgb(161, 18, 79)");
+});

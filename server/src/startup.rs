@@ -6,7 +6,7 @@ use axum::{Router, extract::DefaultBodyLimit, middleware::from_fn_with_state, ro
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
-use tower_http::compression::CompressionLayer;
+use tower_http::{compression::CompressionLayer, services::ServeDir};
 
 use app::{App, service::SharedService, shell};
 
@@ -122,6 +122,13 @@ impl Application {
             config: Arc::new(config),
         };
 
+        // The WASM, JS and CSS as `.br` files made at build time (`--precompress`) when the
+        // browser takes brotli: its best level costs seconds per request, so it is done once.
+        // Otherwise (gzip, or no `.br` file) they are compressed on the fly like the rest.
+        let pkg_dir = std::path::Path::new(leptos_options.site_root.as_ref())
+            .join(leptos_options.site_pkg_dir.as_ref());
+        let pkg_route = format!("/{}", leptos_options.site_pkg_dir);
+        let pkg = ServeDir::new(pkg_dir).precompressed_br();
         let service: SharedService = Arc::new(assistant.clone());
         let context = move || provide_context(service.clone());
         let pages = Router::new()
@@ -142,6 +149,7 @@ impl Application {
             .route("/api/{*rest}", any(api_not_found))
             .with_state(assistant.clone());
         let router = api
+            .nest_service(&pkg_route, pkg)
             .merge(pages)
             .layer(from_fn_with_state(limiter, limits::middleware))
             .layer(from_fn_with_state(keys, session::middleware))
