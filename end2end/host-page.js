@@ -18,7 +18,7 @@ const page = (query) => `<!DOCTYPE html>
 <style>
   * { font-family: "Comic Sans MS", cursive !important; letter-spacing: 3px; }
   button { background: rgb(255, 0, 0) !important; color: rgb(255, 255, 0) !important; font-size: 40px !important; }
-  div { border: 5px dashed rgb(0, 128, 0); }
+  div, * { border: 5px dashed rgb(0, 128, 0); }
   iframe { display: none; }
 </style>
 </head>

@@ -28,15 +28,20 @@
     : "#0263e0";
   var side = data.position === "left" ? "left" : "right";
 
-  var host = document.createElement("div");
-  host.setAttribute("data-paste-assistant", "");
+  // A custom element, so the page's rules for div, section… do not match it either.
+  var host = document.createElement("paste-assistant-widget");
   var root = host.attachShadow({ mode: "open" });
 
   var style = document.createElement("style");
   style.textContent =
-    ":host{all:initial;position:fixed;" + side + ":20px;bottom:20px;z-index:2147483000;" +
-    "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:16px;line-height:1.4}" +
+    // !important in a shadow root's :host beats the page's !important rules for the host.
+    ":host{all:initial!important;position:fixed!important;" + side + ":20px!important;" +
+    "bottom:20px!important;z-index:2147483000!important;display:block!important}" +
+    ".root{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:16px;" +
+    "line-height:1.4;letter-spacing:normal;word-spacing:normal;text-transform:none;" +
+    "font-style:normal;font-weight:400;color:#121c2d;text-align:left}" +
     ".launcher{all:unset;box-sizing:border-box;display:flex;align-items:center;gap:8px;cursor:pointer;" +
+    "font:inherit;font-weight:600;letter-spacing:normal;" +
     "padding:12px 18px;border-radius:999px;background:var(--accent);color:#fff;font-weight:600;" +
     "box-shadow:0 6px 24px rgba(0,0,0,.25)}" +
     ".launcher:focus-visible,.close:focus-visible{outline:3px solid var(--accent);outline-offset:3px}" +
@@ -47,11 +52,13 @@
     ".panel[hidden]{display:none}" +
     ".head{display:flex;align-items:center;justify-content:space-between;gap:8px;padding:10px 14px;" +
     "background:var(--accent);color:#fff;font-weight:700}" +
-    ".close{all:unset;cursor:pointer;font-size:22px;line-height:1;padding:2px 8px;border-radius:6px}" +
+    ".close{all:unset;cursor:pointer;font-family:inherit;font-size:22px;line-height:1;padding:2px 8px;border-radius:6px}" +
     "iframe{flex:1;width:100%;border:0;background:#fff}" +
     "@media (max-width:480px){.panel{" + side + ":0;bottom:0;width:100vw;max-width:100vw;" +
     "height:100vh;height:100dvh;border-radius:0}}";
-  host.style.setProperty("--accent", accent);
+  var wrap = document.createElement("div");
+  wrap.className = "root";
+  wrap.style.setProperty("--accent", accent);
 
   var launcher = document.createElement("button");
   launcher.type = "button";
@@ -80,9 +87,10 @@
   head.appendChild(close);
   panel.appendChild(head);
 
+  wrap.appendChild(launcher);
+  wrap.appendChild(panel);
   root.appendChild(style);
-  root.appendChild(launcher);
-  root.appendChild(panel);
+  root.appendChild(wrap);
 
   var frame = null;
   var loaded = false;

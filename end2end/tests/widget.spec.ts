@@ -19,6 +19,15 @@ test("the widget on another site opens, answers, closes and keeps the thread", a
   await launcher.click();
   const dialog = page.getByRole("dialog", { name: "Ask the docs" });
   await expect(dialog).toBeVisible();
+  const headStyle = await dialog.getByText("Ask the docs").evaluate((el) => {
+    const s = getComputedStyle(el);
+    return { font: s.fontFamily.includes("Comic"), spacing: s.letterSpacing };
+  });
+  expect(headStyle).toEqual({ font: false, spacing: "normal" });
+  const hostBorder = await page
+    .locator("paste-assistant-widget")
+    .evaluate((el) => getComputedStyle(el).borderTopStyle);
+  expect(hostBorder).toBe("none");
   const frame = page.frameLocator('iframe[title="Ask the docs"]');
   await frame.locator('body[data-hydrated="true"]').waitFor();
   const box = frame.getByRole("textbox", { name: "Message" });
