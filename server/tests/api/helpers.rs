@@ -1,5 +1,7 @@
-//! `spawn_app`: the whole server on port 0 with a fresh SQLite database, and one client method
-//! per route.
+//! `spawn_app`: the whole server on port 0 with a fresh database, and one client method per
+//! route. The database is SQLite in the test's temporary folder, or with `TEST_DATABASE=postgres`
+//! a new database of its own on `TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`), so the same tests cover both.
 use std::{collections::HashMap, path::PathBuf, time::Duration};
 
 use reqwest::{Client, Response};
@@ -32,10 +34,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut vars: HashMap<&str, String> = HashMap::new();
     vars.insert("LEPTOS_SITE_ADDR", "127.0.0.1:0".into());
-    vars.insert(
-        "DATABASE_URL",
-        format!("sqlite://{}/test.db", dir.path().display()),
-    );
+    vars.insert("DATABASE_URL", fresh_database(dir.path()).await);
     vars.insert("DOCS_DIR", docs_dir().display().to_string());
     vars.insert(
         "SESSION_SECRET",
@@ -58,6 +57,34 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         assistant,
         _dir: dir,
     }
+}
+
+/// Whether the API tests run against Postgres (`TEST_DATABASE=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE").as_deref() == Ok("postgres")
+}
+
+/// A new, empty database for one test server.
+pub async fn fresh_database(dir: &std::path::Path) -> String {
+    if !on_postgres() {
+        return format!("sqlite://{}/test.db", dir.display());
+    }
+    use rand::Rng;
+    use sqlx::Connection;
+    let admin = std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    let name = format!("pa_t_{:016x}", rand::rng().random::<u64>());
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("TEST_DATABASE=postgres: cannot connect to {admin}: {e}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create the test database");
+    let _ = conn.close().await;
+    let (base, _) = admin.rsplit_once('/').expect("a database URL ends in /name");
+    format!("{base}/{name}")
 }
 
 /// A browser of its own: a new session.
