@@ -47,6 +47,9 @@ pub struct Config {
     /// `None` means a random key per process (sessions end on restart).
     pub session_secret: Option<Secret>,
     pub run_time_limit: Duration,
+    /// How long a run stays claimed by its executor without a heartbeat (several instances:
+    /// another one takes a dead instance's runs over after this).
+    pub run_lease_secs: u64,
     pub max_message_chars: usize,
     pub max_tool_rounds: u32,
     /// Mutating requests allowed per minute per session / per client address; 0 turns it off.
@@ -151,6 +154,7 @@ impl Config {
             instructions_path,
             session_secret,
             run_time_limit: Duration::from_secs(run_secs),
+            run_lease_secs: at_least(parse_or(&get, "RUN_LEASE_SECS", 30)?, 3, "RUN_LEASE_SECS")?,
             max_message_chars: parse_or(&get, "MAX_MESSAGE_CHARS", 32_000)?,
             max_tool_rounds: parse_or(&get, "MAX_TOOL_ROUNDS", 8)?,
             rate_limit_session_per_min: parse_or(&get, "RATE_LIMIT_SESSION_PER_MIN", 120)?,
@@ -211,6 +215,16 @@ fn parse_origins(raw: &str) -> Result<Vec<String>, ConfigError> {
         });
     }
     Ok(origins)
+}
+
+fn at_least(value: u64, min: u64, variable: &'static str) -> Result<u64, ConfigError> {
+    if value < min {
+        return Err(ConfigError {
+            variable,
+            reason: format!("must be at least {min}"),
+        });
+    }
+    Ok(value)
 }
 
 fn positive(value: u64, variable: &'static str) -> Result<u64, ConfigError> {
@@ -283,6 +297,8 @@ mod tests {
         assert_eq!(e.variable, "OPENAI_BASE_URL");
         let e = config(&[("OPENAI_TIMEOUT_SECS", "0")]).unwrap_err();
         assert_eq!(e.variable, "OPENAI_TIMEOUT_SECS");
+        let e = config(&[("RUN_LEASE_SECS", "1")]).unwrap_err();
+        assert_eq!(e.variable, "RUN_LEASE_SECS");
         let e = config(&[("SESSION_SECRET", "short")]).unwrap_err();
         assert_eq!(e.variable, "SESSION_SECRET");
         for bad in [

@@ -86,6 +86,7 @@ impl Application {
             run_time_limit: config.run_time_limit,
             max_rounds: config.max_tool_rounds,
             max_retries: config.openai_max_retries,
+            lease_secs: config.run_lease_secs as i64,
         };
         let engine = Engine::new(store.clone(), model, title_model, Arc::new(docs), settings);
         // SQLite is one instance by design: every run left active belongs to a dead process.

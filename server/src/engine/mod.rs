@@ -17,8 +17,6 @@ use crate::ids::{Kind, new_id, now_secs};
 use crate::models::{ChatMessage, ChatModel, Completion, ModelError, Reply, ToolCall, Usage};
 use crate::store::{Change, MessageRow, RunRow, StepRow, Store, StoreError};
 
-/// How long a claimed run stays ours without a heartbeat.
-const LEASE_SECS: i64 = 30;
 /// First wait before retrying a model call; it doubles each time, with jitter.
 const BACKOFF_BASE_MS: u64 = 500;
 
@@ -65,6 +63,9 @@ pub struct EngineSettings {
     pub max_rounds: u32,
     /// Retries of a model call after a retryable failure.
     pub max_retries: u32,
+    /// How long a run stays claimed by the process executing it without a heartbeat; another
+    /// instance takes over a run whose lease has run out.
+    pub lease_secs: i64,
 }
 
 struct Inner {
@@ -143,6 +144,10 @@ impl Engine {
         tokio::spawn(async move { engine.execute(&run_id).await });
     }
 
+    fn lease_secs(&self) -> i64 {
+        self.inner.settings.lease_secs
+    }
+
     /// Claims a queued run and drives it to a terminal status within its time limit.
     pub async fn execute(&self, run_id: &str) {
         let store = &self.inner.store;
@@ -153,7 +158,7 @@ impl Engine {
                 "in_progress",
                 Change {
                     stamp: Some("started_at"),
-                    lease_until: Some(now_secs() + LEASE_SECS),
+                    lease_until: Some(now_secs() + self.lease_secs()),
                     ..Default::default()
                 },
             )
@@ -207,11 +212,11 @@ impl Engine {
     /// Renews the run's lease until the run is no longer ours; never returns while it is.
     async fn heartbeat(&self, run_id: &str) {
         loop {
-            tokio::time::sleep(Duration::from_secs((LEASE_SECS / 3) as u64)).await;
+            tokio::time::sleep(Duration::from_millis(self.lease_secs() as u64 * 1000 / 3)).await;
             if let Err(e) = self
                 .inner
                 .store
-                .renew_lease(run_id, now_secs() + LEASE_SECS)
+                .renew_lease(run_id, now_secs() + self.lease_secs())
                 .await
             {
                 tracing::warn!(run_id, error = %e, "could not renew a run's lease");
@@ -363,7 +368,7 @@ impl Engine {
         .to_string();
         let change = Change {
             required_action: Some(&required),
-            lease_until: Some(now_secs() + LEASE_SECS),
+            lease_until: Some(now_secs() + self.lease_secs()),
             ..Default::default()
         };
         if !store
@@ -391,7 +396,7 @@ impl Engine {
         step.usage = Some(serde_json::to_string(&usage).unwrap_or_default());
         store.finish_step(&step).await?;
         let change = Change {
-            lease_until: Some(now_secs() + LEASE_SECS),
+            lease_until: Some(now_secs() + self.lease_secs()),
             ..Default::default()
         };
         if !store
@@ -467,14 +472,10 @@ impl Engine {
                 self.end(&run.id, "cancelled", None).await;
                 continue;
             }
-            let change = Change::default();
+            // One guarded UPDATE: of several instances sweeping at once, exactly one wins the
+            // run, and the fresh lease it sets keeps the others off it.
             if store
-                .transition(
-                    &run.id,
-                    &["queued", "in_progress", "requires_action"],
-                    "queued",
-                    change,
-                )
+                .reclaim(&run.id, now, now + self.lease_secs(), single_instance)
                 .await?
             {
                 store.close_open_steps(&run.id, "failed").await?;
@@ -489,9 +490,11 @@ impl Engine {
     /// Every few seconds: ends overdue runs and reclaims runs whose executor's lease ran out.
     pub fn spawn_sweeper(&self) {
         let engine = self.clone();
+        // Often enough that a run is taken over soon after its lease ends.
+        let every = Duration::from_millis((self.lease_secs() as u64 * 1000 / 2).clamp(500, 5000));
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(Duration::from_secs(5)).await;
+                tokio::time::sleep(every).await;
                 if let Err(e) = engine.recover(false).await {
                     tracing::warn!(error = %e, "could not sweep runs");
                 }

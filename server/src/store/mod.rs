@@ -336,6 +336,34 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Takes over an active run whose lease ran out (or any active run with `ignore_lease`, for
+    /// a single instance starting up): back to `queued` with a fresh lease, so the caller can
+    /// execute it. Returns whether this caller won it.
+    pub async fn reclaim(
+        &self,
+        run_id: &str,
+        now: i64,
+        lease_until: i64,
+        ignore_lease: bool,
+    ) -> StoreResult<bool> {
+        let lease_rule = if ignore_lease {
+            ""
+        } else {
+            " AND (lease_until IS NULL OR lease_until < $3)"
+        };
+        let sql = format!(
+            "UPDATE runs SET status = 'queued', required_action = NULL, lease_until = $1 \
+             WHERE id = $2 AND status IN ('queued', 'in_progress', 'requires_action'){lease_rule}"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql))
+            .bind(lease_until)
+            .bind(run_id);
+        if !ignore_lease {
+            query = query.bind(now);
+        }
+        Ok(query.execute(&self.pool).await?.rows_affected() == 1)
+    }
+
     /// Extends the lease of a run this process executes.
     pub async fn renew_lease(&self, run_id: &str, lease_until: i64) -> StoreResult<()> {
         sqlx::query("UPDATE runs SET lease_until = $1 WHERE id = $2")

@@ -83,7 +83,9 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
         .await
         .expect("create the test database");
     let _ = conn.close().await;
-    let (base, _) = admin.rsplit_once('/').expect("a database URL ends in /name");
+    let (base, _) = admin
+        .rsplit_once('/')
+        .expect("a database URL ends in /name");
     format!("{base}/{name}")
 }
 

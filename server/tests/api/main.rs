@@ -2,6 +2,7 @@
 mod chat;
 mod fake_model;
 mod helpers;
+mod instances;
 mod messages;
 mod models;
 mod pages;

@@ -1,0 +1,218 @@
+//! Several server processes on one Postgres database: each run is executed by exactly one of
+//! them, either one answers the polls of the same browser session, and the runs of an instance
+//! that dies are taken over by the other once their lease runs out. Runs in the Postgres pass
+//! of the suite (`TEST_DATABASE=postgres`), which CI always runs.
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+
+use crate::fake_model::{FakeModel, Step};
+use crate::helpers::{fresh_database, new_client, on_postgres};
+
+const LEASE_SECS: u64 = 3;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_instance(port: u16, db: &str, model_url: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", db)
+        .env("DOCS_DIR", crate::helpers::docs_dir())
+        .env("SESSION_SECRET", "shared-secret-shared-secret-shared-0001")
+        .env("OPENAI_BASE_URL", model_url)
+        .env("OPENAI_MODEL", "fake-model")
+        .env("OPENAI_TIMEOUT_SECS", "60")
+        .env("RUN_TIME_LIMIT_SECS", "120")
+        .env("RUN_LEASE_SECS", LEASE_SECS.to_string())
+        .env("RATE_LIMIT_SESSION_PER_MIN", "0")
+        .env("RATE_LIMIT_ADDR_PER_MIN", "0")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server binary starts")
+}
+
+async fn wait_healthy(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{base} did not become healthy");
+}
+
+/// Starts a thread with `question` on `base`; returns (thread, run).
+async fn ask(client: &reqwest::Client, base: &str, question: &str) -> (String, String) {
+    let t: Value = client
+        .post(format!("{base}/api/paste-assistant-thread"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tid = t["id"].as_str().unwrap().to_string();
+    let r = client
+        .post(format!("{base}/api/paste-assistant-message"))
+        .json(&json!({"threadId": tid, "message": question}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let rid = r.json::<Value>().await.unwrap()["run"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (tid, rid)
+}
+
+/// Polls the run on `base` until it is terminal (or `within` passes).
+async fn wait_run(
+    client: &reqwest::Client,
+    base: &str,
+    tid: &str,
+    rid: &str,
+    within: Duration,
+) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let run: Value = client
+            .get(format!("{base}/api/paste-assistant-thread/{tid}/run/{rid}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if server::is_terminal(run["status"].as_str().unwrap_or("")) || Instant::now() > deadline {
+            return run;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Model requests made for the thread whose first question is `question`.
+fn requests_for(fake: &FakeModel, question: &str) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| {
+            r.body["messages"].as_array().is_some_and(|m| {
+                m.iter()
+                    .any(|m| m["role"] == "user" && m["content"] == question)
+            })
+        })
+        .count()
+}
+
+async fn answers(client: &reqwest::Client, base: &str, tid: &str) -> usize {
+    let l: Value = client
+        .get(format!("{base}/api/paste-assistant-messages/{tid}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    l["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "assistant")
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_execute_each_run_once_and_take_over_a_dead_ones_runs() {
+    if !on_postgres() {
+        eprintln!("two instances need Postgres: this test runs in the TEST_DATABASE=postgres pass");
+        return;
+    }
+    let fake = FakeModel::start().await;
+    fake.set_fallback(Step::Delay(
+        Duration::from_millis(200),
+        Box::new(Step::Auto),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database(dir.path()).await;
+    let (port_a, port_b) = (free_port(), free_port());
+    let (a, b) = (
+        format!("http://127.0.0.1:{port_a}"),
+        format!("http://127.0.0.1:{port_b}"),
+    );
+    let mut instance_a = start_instance(port_a, &db, &fake.base_url);
+    let mut instance_b = start_instance(port_b, &db, &fake.base_url);
+    // One browser: the session cookie one instance signs is good on the other.
+    let client = new_client();
+    wait_healthy(&client, &a).await;
+    wait_healthy(&client, &b).await;
+
+    // Many runs, started on both instances and polled on the other one.
+    let started = Instant::now();
+    let mut runs = Vec::new();
+    for i in 0..24 {
+        let (post_on, poll_on) = if i % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let question = format!("Shared question {i}");
+        let (tid, rid) = ask(&client, post_on, &question).await;
+        runs.push((question, tid, rid, poll_on.clone()));
+    }
+    for (question, tid, rid, poll_on) in &runs {
+        let run = wait_run(&client, poll_on, tid, rid, Duration::from_secs(60)).await;
+        assert_eq!(run["status"], "completed", "{question}: {run}");
+        // The fake model answers each run in two requests (a tool call, then the answer):
+        // exactly two means exactly one instance executed it.
+        assert_eq!(requests_for(&fake, question), 2, "{question} executed once");
+        assert_eq!(
+            answers(&client, poll_on, tid).await,
+            1,
+            "{question}: one answer"
+        );
+    }
+    eprintln!(
+        "two instances: {} runs completed in {:?}",
+        runs.len(),
+        started.elapsed()
+    );
+
+    // Instance A dies (SIGKILL) while its runs wait on the model: B takes them over once their
+    // leases run out, and each is answered once.
+    fake.set_fallback(Step::Delay(Duration::from_secs(60), Box::new(Step::Auto)));
+    let mut stranded = Vec::new();
+    for i in 0..4 {
+        let question = format!("Stranded question {i}");
+        let (tid, rid) = ask(&client, &a, &question).await;
+        stranded.push((question, tid, rid));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    instance_a.kill().unwrap();
+    instance_a.wait().unwrap();
+    let killed = Instant::now();
+    fake.set_fallback(Step::Auto);
+    for (question, tid, rid) in &stranded {
+        let run = wait_run(&client, &b, tid, rid, Duration::from_secs(30)).await;
+        assert_eq!(run["status"], "completed", "{question} taken over: {run}");
+        assert_eq!(answers(&client, &b, tid).await, 1, "{question}: one answer");
+    }
+    let takeover = killed.elapsed();
+    eprintln!("takeover of 4 runs after SIGKILL: {takeover:?} (lease {LEASE_SECS} s)");
+    assert!(
+        takeover < Duration::from_secs(LEASE_SECS * 5),
+        "taken over soon after the lease ended: {takeover:?}"
+    );
+    instance_b.kill().unwrap();
+    let _ = instance_b.wait();
+}
