@@ -58,6 +58,15 @@ pub struct Config {
     /// Origins (`https://docs.example.com`) whose pages may embed the widget; `None` allows
     /// any site.
     pub widget_allowed_origins: Option<Vec<String>>,
+    /// Slack notices: on when both the bot token and the channel are set.
+    pub slack: Option<SlackConfig>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SlackConfig {
+    pub bot_token: Secret,
+    pub channel: String,
+    pub api_url: String,
 }
 
 impl Config {
@@ -134,6 +143,36 @@ impl Config {
             });
         }
         let model = get("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_string());
+        let slack_api_url = get("SLACK_API_URL")
+            .unwrap_or_else(|| "https://slack.com/api".to_string())
+            .trim_end_matches('/')
+            .to_string();
+        if !(slack_api_url.starts_with("http://") || slack_api_url.starts_with("https://")) {
+            return Err(ConfigError {
+                variable: "SLACK_API_URL",
+                reason: "must start with http:// or https://".into(),
+            });
+        }
+        let slack = match (get("SLACK_BOT_TOKEN"), get("SLACK_CHANNEL")) {
+            (Some(token), Some(channel)) => Some(SlackConfig {
+                bot_token: Secret::new(token),
+                channel,
+                api_url: slack_api_url,
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError {
+                    variable: "SLACK_CHANNEL",
+                    reason: "SLACK_BOT_TOKEN is set: set the channel to post to as well".into(),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError {
+                    variable: "SLACK_BOT_TOKEN",
+                    reason: "SLACK_CHANNEL is set: set the bot token as well".into(),
+                });
+            }
+        };
         let widget_allowed_origins = get("WIDGET_ALLOWED_ORIGINS")
             .map(|raw| parse_origins(&raw))
             .transpose()?;
@@ -160,6 +199,7 @@ impl Config {
             rate_limit_session_per_min: parse_or(&get, "RATE_LIMIT_SESSION_PER_MIN", 120)?,
             rate_limit_addr_per_min: parse_or(&get, "RATE_LIMIT_ADDR_PER_MIN", 600)?,
             widget_allowed_origins,
+            slack,
         })
     }
 
@@ -297,6 +337,17 @@ mod tests {
         assert_eq!(e.variable, "OPENAI_BASE_URL");
         let e = config(&[("OPENAI_TIMEOUT_SECS", "0")]).unwrap_err();
         assert_eq!(e.variable, "OPENAI_TIMEOUT_SECS");
+        let e = config(&[("SLACK_BOT_TOKEN", "xoxb-1")]).unwrap_err();
+        assert_eq!(e.variable, "SLACK_CHANNEL");
+        let e = config(&[("SLACK_CHANNEL", "C1")]).unwrap_err();
+        assert_eq!(e.variable, "SLACK_BOT_TOKEN");
+        let e = config(&[
+            ("SLACK_BOT_TOKEN", "x"),
+            ("SLACK_CHANNEL", "C1"),
+            ("SLACK_API_URL", "slack"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.variable, "SLACK_API_URL");
         let e = config(&[("RUN_LEASE_SECS", "1")]).unwrap_err();
         assert_eq!(e.variable, "RUN_LEASE_SECS");
         let e = config(&[("SESSION_SECRET", "short")]).unwrap_err();
@@ -331,8 +382,18 @@ mod tests {
 
     #[test]
     fn secrets_do_not_print() {
-        let c = config(&[("OPENAI_API_KEY", "sk-very-secret")]).unwrap();
-        assert!(!format!("{c:?}").contains("sk-very-secret"));
+        let c = config(&[
+            ("OPENAI_API_KEY", "sk-very-secret"),
+            ("SLACK_BOT_TOKEN", "xoxb-very-secret"),
+            ("SLACK_CHANNEL", "C123"),
+            ("SESSION_SECRET", "session-very-secret-session-very-secret"),
+        ])
+        .unwrap();
+        let printed = format!("{c:?}");
+        for secret in ["sk-very-secret", "xoxb-very-secret", "session-very-secret"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+        assert_eq!(c.slack.as_ref().unwrap().api_url, "https://slack.com/api");
         assert!(c.uses_remote_model());
     }
 }

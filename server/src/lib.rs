@@ -18,6 +18,8 @@ pub mod models;
 pub mod objects;
 /// The service layer shared by the REST API and the pages.
 pub mod service;
+/// Slack notices of new threads and messages, in the background.
+pub mod slack;
 /// Building and serving the application.
 pub mod startup;
 /// The database.

@@ -47,6 +47,8 @@ pub struct Assistant {
     pub store: Store,
     pub engine: Engine,
     pub config: Arc<Config>,
+    /// Slack notices, when configured.
+    pub slack: Option<crate::slack::Slack>,
 }
 
 impl Assistant {
@@ -73,6 +75,9 @@ impl Assistant {
             slack_ts: None,
         };
         self.store.insert_thread(&row).await?;
+        if let Some(slack) = &self.slack {
+            slack.thread_created(&row.id);
+        }
         Ok(row)
     }
 
@@ -202,6 +207,9 @@ impl Assistant {
         };
         let run = self.new_run(&thread.id, &message.id);
         self.insert_run(Some(&message), &run).await?;
+        if let Some(slack) = &self.slack {
+            slack.message_posted(&thread.id, text);
+        }
         Ok(run)
     }
 

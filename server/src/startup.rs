@@ -16,6 +16,7 @@ use crate::engine::{DEFAULT_INSTRUCTIONS, Engine, EngineSettings};
 use crate::http::{api_not_found, api_router, headers, limits, session};
 use crate::models::{ChatModel, offline::OfflineModel, openai::OpenAiModel};
 use crate::service::Assistant;
+use crate::slack::Slack;
 use crate::store::Store;
 
 /// Largest request body accepted (API.md).
@@ -117,10 +118,23 @@ impl Application {
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("could not listen on LEPTOS_SITE_ADDR={}", config.addr))?;
+        let slack = match &config.slack {
+            Some(c) => {
+                tracing::info!(channel = %c.channel, "new threads and messages are posted to Slack");
+                Some(Slack::new(
+                    &c.api_url,
+                    c.bot_token.clone(),
+                    c.channel.clone(),
+                    store.clone(),
+                )?)
+            }
+            None => None,
+        };
         let assistant = Assistant {
             store,
             engine,
             config: Arc::new(config),
+            slack,
         };
 
         // The WASM, JS and CSS as `.br` files made at build time (`--precompress`) when the

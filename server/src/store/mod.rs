@@ -336,6 +336,26 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Keeps the `ts` of a thread's Slack announcement.
+    pub async fn set_slack_ts(&self, thread_id: &str, ts: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE threads SET slack_ts = $1 WHERE id = $2")
+            .bind(ts)
+            .bind(thread_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The `ts` of a thread's Slack announcement, once Slack has answered it.
+    pub async fn slack_ts(&self, thread_id: &str) -> StoreResult<Option<String>> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT slack_ts FROM threads WHERE id = $1")
+                .bind(thread_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(ts,)| ts))
+    }
+
     /// Takes over an active run whose lease ran out (or any active run with `ignore_lease`, for
     /// a single instance starting up): back to `queued` with a fresh lease, so the caller can
     /// execute it. Returns whether this caller won it.

@@ -8,5 +8,6 @@ mod models;
 mod pages;
 mod restart;
 mod runs;
+mod slack;
 mod threads;
 mod various;

@@ -1,0 +1,155 @@
+//! Slack notices (API.md): a new thread posts "New Paste Assistant thread created: <id>" to the
+//! channel and keeps the returned `ts`; each user message is posted as a reply in that Slack
+//! thread. Everything happens in background tasks with bounded retries: Slack being down, slow
+//! or answering `ok: false` is logged and never delays or fails the person's request.
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::config::Secret;
+use crate::store::Store;
+
+/// Attempts per notice (the first and four retries, waits 0.5 s, 1 s, 2 s, 4 s between).
+pub const ATTEMPTS: u32 = 5;
+const BACKOFF_BASE_MS: u64 = 500;
+/// Longest wait for one Slack API call.
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct Slack {
+    client: reqwest::Client,
+    api_url: String,
+    token: Secret,
+    channel: String,
+    store: Store,
+}
+
+/// Why one attempt failed.
+#[derive(Debug)]
+enum Failure {
+    /// Worth another try: network, timeout, 429/5xx, `ok: false`, thread not announced yet.
+    Retry(String, Option<Duration>),
+}
+
+impl Slack {
+    pub fn new(
+        api_url: &str,
+        token: Secret,
+        channel: String,
+        store: Store,
+    ) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder().timeout(TIMEOUT).build()?;
+        Ok(Self {
+            client,
+            api_url: api_url.trim_end_matches('/').to_string(),
+            token,
+            channel,
+            store,
+        })
+    }
+
+    /// Announces a new thread and stores the `ts` Slack gives it (in the background).
+    pub fn thread_created(&self, thread_id: &str) {
+        let (slack, thread_id) = (self.clone(), thread_id.to_string());
+        tokio::spawn(async move {
+            let text = format!("New Paste Assistant thread created: {thread_id}");
+            let posted = slack
+                .with_retries("thread", &thread_id, || slack.post(&text, None))
+                .await;
+            if let Some(ts) = posted
+                && let Err(e) = slack.store.set_slack_ts(&thread_id, &ts).await
+            {
+                tracing::warn!(thread_id, error = %e, "could not store the Slack ts of a thread");
+            }
+        });
+    }
+
+    /// Posts a user's message as a reply in its thread's Slack thread (in the background). It
+    /// waits, within its retries, for the thread's announcement to have a `ts`.
+    pub fn message_posted(&self, thread_id: &str, text: &str) {
+        let (slack, thread_id, text) = (self.clone(), thread_id.to_string(), text.to_string());
+        tokio::spawn(async move {
+            slack
+                .with_retries("message", &thread_id, || async {
+                    let ts = match slack.store.slack_ts(&thread_id).await {
+                        Ok(Some(ts)) => ts,
+                        Ok(None) => {
+                            return Err(Failure::Retry(
+                                "the thread's announcement has no ts yet".into(),
+                                None,
+                            ));
+                        }
+                        Err(e) => return Err(Failure::Retry(format!("database: {e}"), None)),
+                    };
+                    slack.post(&text, Some(&ts)).await
+                })
+                .await;
+        });
+    }
+
+    async fn with_retries<F, Fut>(
+        &self,
+        what: &str,
+        thread_id: &str,
+        mut attempt: F,
+    ) -> Option<String>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<String, Failure>>,
+    {
+        for n in 1..=ATTEMPTS {
+            match attempt().await {
+                Ok(ts) => return Some(ts),
+                Err(Failure::Retry(reason, retry_after)) => {
+                    if n == ATTEMPTS {
+                        tracing::error!(what, thread_id, %reason, attempts = n, "Slack notice given up");
+                        return None;
+                    }
+                    tracing::warn!(what, thread_id, %reason, attempt = n, "Slack notice failed; retrying");
+                    let backoff = Duration::from_millis(BACKOFF_BASE_MS << (n - 1));
+                    let wait = retry_after.map_or(backoff, |r| r.min(Duration::from_secs(30)));
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+        None
+    }
+
+    /// One `chat.postMessage`; the message's `ts` on success.
+    async fn post(&self, text: &str, thread_ts: Option<&str>) -> Result<String, Failure> {
+        let mut body = json!({ "channel": self.channel, "text": text });
+        if let Some(ts) = thread_ts {
+            body["thread_ts"] = json!(ts);
+        }
+        let response = self
+            .client
+            .post(format!("{}/chat.postMessage", self.api_url))
+            .bearer_auth(self.token.expose())
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| Failure::Retry(format!("request failed: {}", e.without_url()), None))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_secs);
+        if !status.is_success() {
+            return Err(Failure::Retry(format!("HTTP {status}"), retry_after));
+        }
+        let answer: Value = response
+            .json()
+            .await
+            .map_err(|e| Failure::Retry(format!("unreadable answer: {}", e.without_url()), None))?;
+        if answer["ok"] != json!(true) {
+            let error = answer["error"].as_str().unwrap_or("no error given");
+            return Err(Failure::Retry(format!("ok: false ({error})"), None));
+        }
+        answer["ts"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| Failure::Retry("the answer has no ts".into(), None))
+    }
+}

@@ -1,0 +1,239 @@
+//! Slack notices against a local receiver standing in for `chat.postMessage`: it checks the
+//! token, channel, text and `thread_ts`, and can be slow, down or answer `ok: false`.
+use std::{
+    collections::VecDeque,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum::{Json, Router, extract::State, http::HeaderMap, http::StatusCode, routing::post};
+use serde_json::{Value, json};
+
+use crate::helpers::{Settings, TestApp, spawn_app_with};
+
+const TOKEN: &str = "xoxb-test-token-not-for-logs";
+const CHANNEL: &str = "C0DOCS";
+
+/// How the receiver answers one call.
+#[derive(Clone)]
+enum Answer {
+    Ok,
+    Status(u16),
+    NotOk(&'static str),
+    Slow(Duration),
+}
+
+#[derive(Clone, Debug)]
+struct Call {
+    authorization: Option<String>,
+    body: Value,
+}
+
+#[derive(Default)]
+struct Receiver {
+    calls: Mutex<Vec<Call>>,
+    script: Mutex<VecDeque<Answer>>,
+    fallback: Mutex<Option<Answer>>,
+    next_ts: Mutex<u32>,
+}
+
+async fn post_message(
+    State(r): State<Arc<Receiver>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    r.calls.lock().unwrap().push(Call {
+        authorization: headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        body,
+    });
+    let answer = r
+        .script
+        .lock()
+        .unwrap()
+        .pop_front()
+        .or_else(|| r.fallback.lock().unwrap().clone())
+        .unwrap_or(Answer::Ok);
+    let ok = || {
+        let mut n = r.next_ts.lock().unwrap();
+        *n += 1;
+        (
+            StatusCode::OK,
+            Json(json!({"ok": true, "channel": CHANNEL, "ts": format!("1700000000.{:06}", *n)})),
+        )
+    };
+    match answer {
+        Answer::Ok => ok(),
+        Answer::Status(code) => (
+            StatusCode::from_u16(code).unwrap(),
+            Json(json!({"ok": false, "error": "down"})),
+        ),
+        Answer::NotOk(error) => (StatusCode::OK, Json(json!({"ok": false, "error": error}))),
+        Answer::Slow(wait) => {
+            tokio::time::sleep(wait).await;
+            ok()
+        }
+    }
+}
+
+async fn start_receiver() -> (String, Arc<Receiver>) {
+    let receiver = Arc::new(Receiver::default());
+    let app = Router::new()
+        .route("/api/chat.postMessage", post(post_message))
+        .with_state(receiver.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, receiver)
+}
+
+async fn app_with_slack(url: &str) -> TestApp {
+    spawn_app_with(Settings {
+        vars: vec![
+            ("SLACK_BOT_TOKEN", TOKEN.to_string()),
+            ("SLACK_CHANNEL", CHANNEL.to_string()),
+            ("SLACK_API_URL", url.to_string()),
+        ],
+    })
+    .await
+}
+
+/// Waits until the receiver has `n` calls.
+async fn calls(r: &Receiver, n: usize, within: Duration) -> Vec<Call> {
+    let deadline = Instant::now() + within;
+    loop {
+        let calls = r.calls.lock().unwrap().clone();
+        if calls.len() >= n || Instant::now() > deadline {
+            return calls;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_thread_and_its_messages_are_posted_to_slack_in_one_slack_thread() {
+    let (url, receiver) = start_receiver().await;
+    let app = app_with_slack(&url).await;
+    let tid = app.new_thread().await;
+    let got = calls(&receiver, 1, Duration::from_secs(5)).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].authorization.as_deref(),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    assert_eq!(got[0].body["channel"], CHANNEL);
+    assert_eq!(
+        got[0].body["text"],
+        format!("New Paste Assistant thread created: {tid}")
+    );
+    assert!(got[0].body.get("thread_ts").is_none());
+    // The ts Slack returned is kept with the thread.
+    for _ in 0..100 {
+        if app.assistant.store.slack_ts(&tid).await.unwrap().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ts = app.assistant.store.slack_ts(&tid).await.unwrap().unwrap();
+    assert_eq!(ts, "1700000000.000001");
+
+    for question in ["How do I deploy?", "And with Postgres?"] {
+        let r = app.post_message(&tid, question).await;
+        assert_eq!(r.status(), 200);
+        let rid = r.json::<Value>().await.unwrap()["run"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        app.wait_for_run(&tid, &rid).await;
+    }
+    let got = calls(&receiver, 3, Duration::from_secs(5)).await;
+    assert_eq!(got.len(), 3, "{got:?}");
+    for (call, text) in got[1..]
+        .iter()
+        .zip(["How do I deploy?", "And with Postgres?"])
+    {
+        assert_eq!(call.body["channel"], CHANNEL);
+        assert_eq!(call.body["text"], text);
+        assert_eq!(
+            call.body["thread_ts"], ts,
+            "a reply in the thread's Slack thread"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_right_after_its_thread_waits_for_the_announcement() {
+    let (url, receiver) = start_receiver().await;
+    // The announcement is slow: the message's notice must still become its reply.
+    receiver
+        .script
+        .lock()
+        .unwrap()
+        .push_back(Answer::Slow(Duration::from_millis(800)));
+    let app = app_with_slack(&url).await;
+    let started = Instant::now();
+    let tid = app.new_thread().await;
+    let r = app.post_message(&tid, "Quick question").await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        started.elapsed() < Duration::from_millis(700),
+        "a slow Slack does not delay the person: {:?}",
+        started.elapsed()
+    );
+    let got = calls(&receiver, 2, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[1].body["text"], "Quick question");
+    assert_eq!(got[1].body["thread_ts"], "1700000000.000001");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_down_is_retried_in_the_background_and_never_fails_the_request() {
+    let (url, receiver) = start_receiver().await;
+    receiver
+        .script
+        .lock()
+        .unwrap()
+        .extend([Answer::Status(503), Answer::NotOk("ratelimited")]);
+    let app = app_with_slack(&url).await;
+    let r = app.create_thread(&json!({})).await;
+    assert_eq!(r.status(), 200, "Slack failing does not fail the request");
+    let tid = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let got = calls(&receiver, 3, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 3, "two failures, then delivered: {got:?}");
+    assert!(
+        got.iter()
+            .all(|c| c.body["text"] == format!("New Paste Assistant thread created: {tid}"))
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        app.assistant.store.slack_ts(&tid).await.unwrap().as_deref(),
+        Some("1700000000.000001")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slack_that_keeps_refusing_is_given_up_after_a_bounded_number_of_attempts() {
+    let (url, receiver) = start_receiver().await;
+    *receiver.fallback.lock().unwrap() = Some(Answer::NotOk("channel_not_found"));
+    let app = app_with_slack(&url).await;
+    let tid = app.new_thread().await;
+    let r = app.post_message(&tid, "Is anyone there?").await;
+    assert_eq!(r.status(), 200);
+    let rid = r.json::<Value>().await.unwrap()["run"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.wait_for_run(&tid, &rid).await["status"], "completed");
+    // 5 attempts for the announcement (0.5 + 1 + 2 + 4 s of waits), then no more; the message's
+    // notice never gets a thread ts and gives up too, without calling Slack.
+    let got = calls(&receiver, 6, Duration::from_secs(12)).await;
+    assert_eq!(got.len(), server::slack::ATTEMPTS as usize, "{got:?}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(receiver.calls.lock().unwrap().len(), 5);
+    assert!(app.assistant.store.slack_ts(&tid).await.unwrap().is_none());
+}
