@@ -143,6 +143,15 @@ impl Config {
             });
         }
         let model = get("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_string());
+        // Read by `telemetry` before the configuration; checked here so a typo stops the start.
+        if let Some(format) = get("LOG_FORMAT")
+            && !matches!(format.as_str(), "json" | "text")
+        {
+            return Err(ConfigError {
+                variable: "LOG_FORMAT",
+                reason: format!("{format:?} is neither \"json\" nor \"text\""),
+            });
+        }
         let slack_api_url = get("SLACK_API_URL")
             .unwrap_or_else(|| "https://slack.com/api".to_string())
             .trim_end_matches('/')
@@ -348,6 +357,8 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(e.variable, "SLACK_API_URL");
+        let e = config(&[("LOG_FORMAT", "xml")]).unwrap_err();
+        assert_eq!(e.variable, "LOG_FORMAT");
         let e = config(&[("RUN_LEASE_SECS", "1")]).unwrap_err();
         assert_eq!(e.variable, "RUN_LEASE_SECS");
         let e = config(&[("SESSION_SECRET", "short")]).unwrap_err();

@@ -12,6 +12,8 @@ pub mod http;
 pub mod ids;
 /// Markdown to safe HTML.
 pub mod markdown;
+/// Prometheus-style counters and histograms.
+pub mod metrics;
 /// Chat models (the offline one).
 pub mod models;
 /// OpenAI-shaped JSON objects.

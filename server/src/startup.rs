@@ -13,7 +13,7 @@ use app::{App, service::SharedService, shell};
 use crate::config::Config;
 use crate::docs::DocsIndex;
 use crate::engine::{DEFAULT_INSTRUCTIONS, Engine, EngineSettings};
-use crate::http::{api_not_found, api_router, headers, limits, session};
+use crate::http::{api_not_found, api_router, headers, limits, requests, session};
 use crate::models::{ChatModel, offline::OfflineModel, openai::OpenAiModel};
 use crate::service::Assistant;
 use crate::slack::Slack;
@@ -169,6 +169,7 @@ impl Application {
             .layer(from_fn_with_state(limiter, limits::middleware))
             .layer(from_fn_with_state(keys, session::middleware))
             .layer(from_fn_with_state(frames, headers::middleware))
+            .layer(axum::middleware::from_fn(requests::middleware))
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
             // gzip or brotli, as the browser asks; small bodies and images stay as they are.
             .layer(CompressionLayer::new().gzip(true).br(true));
@@ -183,14 +184,18 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+    /// Serves until SIGTERM or Ctrl-C, then stops accepting, lets in-flight requests finish
+    /// and hands the runs it executes back to the database for another instance.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await;
+        let handed = self.assistant.engine.hand_back().await;
+        tracing::info!(runs_handed_back = handed, "stopped");
+        served
     }
 }
 

@@ -76,6 +76,8 @@ struct Inner {
     settings: EngineSettings,
     /// Runs this process is executing, with the signal that cancels each.
     running: Mutex<HashMap<String, Arc<Notify>>>,
+    /// Set at shutdown: runs are handed back, so nothing here may end them any more.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 impl Engine {
@@ -94,6 +96,7 @@ impl Engine {
             docs,
             settings,
             running,
+            stopping: Default::default(),
         };
         Self {
             inner: Arc::new(inner),
@@ -226,6 +229,13 @@ impl Engine {
 
     /// Ends a run that is not terminal yet with `status` and, unless cancelled, a `last_error`.
     pub async fn end(&self, run_id: &str, status: &str, error: Option<(&str, &str)>) {
+        if self
+            .inner
+            .stopping
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
         let last_error =
             error.map(|(code, message)| json!({ "code": code, "message": message }).to_string());
         let stamp = match status {
@@ -303,7 +313,15 @@ impl Engine {
     ) -> Result<Completion, Stop> {
         let mut attempt = 0;
         loop {
-            match self.inner.model.complete(conversation, specs).await {
+            let started = std::time::Instant::now();
+            let result = self.inner.model.complete(conversation, specs).await;
+            let outcome = match &result {
+                Ok(_) => "ok",
+                Err(ModelError::Retryable { .. }) => "retryable",
+                Err(ModelError::Fatal(_)) => "fatal",
+            };
+            crate::metrics::global().upstream_call(outcome, started.elapsed());
+            match result {
                 Ok(c) => return Ok(c),
                 Err(ModelError::Retryable {
                     message,
@@ -485,6 +503,31 @@ impl Engine {
             }
         }
         Ok(resumed)
+    }
+
+    /// At shutdown: the runs this process executes go back to `queued` with no lease, so
+    /// another instance (or the next start) takes them over at once instead of after the lease.
+    pub async fn hand_back(&self) -> usize {
+        self.inner
+            .stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let ids: Vec<String> = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        let mut handed = 0;
+        for id in ids {
+            match self.inner.store.release(&id).await {
+                Ok(true) => handed += 1,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(run_id = %id, error = %e, "could not hand a run back"),
+            }
+        }
+        handed
     }
 
     /// Every few seconds: ends overdue runs and reclaims runs whose executor's lease ran out.

@@ -3,6 +3,7 @@ pub mod error;
 pub mod extract;
 pub mod headers;
 pub mod limits;
+pub mod requests;
 pub mod session;
 
 mod completion;
@@ -30,6 +31,8 @@ pub fn api_router() -> Router<Assistant> {
         .merge(completion::router())
         .merge(docs::router())
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }
 
@@ -46,6 +49,48 @@ async fn healthz(State(assistant): State<Assistant>) -> impl IntoResponse {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
     }
+}
+
+/// Ready for traffic: the database answers and the docs index is loaded.
+async fn readyz(State(assistant): State<Assistant>) -> impl IntoResponse {
+    let pages = assistant.engine.docs().stats.pages;
+    match assistant.store.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({
+                "status": "ready", "database": "ok", "docs_pages": pages
+            })),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness: the database does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({
+                    "status": "unavailable", "database": "unavailable", "docs_pages": pages
+                })),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Prometheus text format (see `crate::metrics`).
+async fn metrics(State(assistant): State<Assistant>) -> impl IntoResponse {
+    let runs = match assistant.store.runs_by_status().await {
+        Ok(runs) => runs,
+        Err(e) => {
+            tracing::error!(error = %e, "metrics: could not count runs");
+            Vec::new()
+        }
+    };
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::global().render(&runs),
+    )
 }
 
 /// `?limit=&after=&order=` of the list routes.

@@ -42,7 +42,33 @@ impl OpenAiModel {
         })
     }
 
+    /// One request; an error never repeats the API key, even when the server echoes it.
     async fn call(
+        &self,
+        messages: &[ChatMessage],
+        tools: &[ToolSpec],
+    ) -> Result<Completion, ModelError> {
+        self.request(messages, tools)
+            .await
+            .map_err(|e| match &self.api_key {
+                Some(key) if !key.expose().is_empty() => {
+                    let scrub = |m: String| m.replace(key.expose(), "[redacted]");
+                    match e {
+                        ModelError::Fatal(m) => ModelError::Fatal(scrub(m)),
+                        ModelError::Retryable {
+                            message,
+                            retry_after,
+                        } => ModelError::Retryable {
+                            message: scrub(message),
+                            retry_after,
+                        },
+                    }
+                }
+                _ => e,
+            })
+    }
+
+    async fn request(
         &self,
         messages: &[ChatMessage],
         tools: &[ToolSpec],

@@ -336,6 +336,15 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// How many runs there are in each status (metrics).
+    pub async fn runs_by_status(&self) -> StoreResult<Vec<(String, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT status, COUNT(*) FROM runs GROUP BY status ORDER BY status")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     /// Keeps the `ts` of a thread's Slack announcement.
     pub async fn set_slack_ts(&self, thread_id: &str, ts: &str) -> StoreResult<()> {
         sqlx::query("UPDATE threads SET slack_ts = $1 WHERE id = $2")
@@ -382,6 +391,18 @@ impl Store {
             query = query.bind(now);
         }
         Ok(query.execute(&self.pool).await?.rows_affected() == 1)
+    }
+
+    /// Gives an active run up (shutdown): `queued` without a lease, for anyone to take.
+    pub async fn release(&self, run_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE runs SET status = 'queued', required_action = NULL, lease_until = NULL \
+             WHERE id = $1 AND status IN ('queued', 'in_progress', 'requires_action')",
+        )
+        .bind(run_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Extends the lease of a run this process executes.

@@ -23,6 +23,10 @@ fn free_port() -> u16 {
 }
 
 fn start_instance(port: u16, db: &str, model_url: &str) -> Child {
+    start_instance_with_lease(port, db, model_url, LEASE_SECS)
+}
+
+fn start_instance_with_lease(port: u16, db: &str, model_url: &str, lease: u64) -> Child {
     Command::new(env!("CARGO_BIN_EXE_server"))
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("DATABASE_URL", db)
@@ -32,7 +36,7 @@ fn start_instance(port: u16, db: &str, model_url: &str) -> Child {
         .env("OPENAI_MODEL", "fake-model")
         .env("OPENAI_TIMEOUT_SECS", "60")
         .env("RUN_TIME_LIMIT_SECS", "120")
-        .env("RUN_LEASE_SECS", LEASE_SECS.to_string())
+        .env("RUN_LEASE_SECS", lease.to_string())
         .env("RATE_LIMIT_SESSION_PER_MIN", "0")
         .env("RATE_LIMIT_ADDR_PER_MIN", "0")
         .env("RUST_LOG", "error")
@@ -212,6 +216,77 @@ async fn two_instances_execute_each_run_once_and_take_over_a_dead_ones_runs() {
     assert!(
         takeover < Duration::from_secs(LEASE_SECS * 5),
         "taken over soon after the lease ended: {takeover:?}"
+    );
+    instance_b.kill().unwrap();
+    let _ = instance_b.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_requests_in_flight_and_hands_runs_back_at_once() {
+    if !on_postgres() {
+        eprintln!("two instances need Postgres: this test runs in the TEST_DATABASE=postgres pass");
+        return;
+    }
+    // A long lease: without the hand-back, B could take A's runs only after 60 s.
+    const LONG_LEASE: u64 = 60;
+    let fake = FakeModel::start().await;
+    fake.set_fallback(Step::Delay(Duration::from_secs(2), Box::new(Step::Auto)));
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database(dir.path()).await;
+    let (port_a, port_b) = (free_port(), free_port());
+    let (a, b) = (
+        format!("http://127.0.0.1:{port_a}"),
+        format!("http://127.0.0.1:{port_b}"),
+    );
+    let mut instance_a = start_instance_with_lease(port_a, &db, &fake.base_url, LONG_LEASE);
+    let mut instance_b = start_instance_with_lease(port_b, &db, &fake.base_url, LONG_LEASE);
+    let client = new_client();
+    wait_healthy(&client, &a).await;
+    wait_healthy(&client, &b).await;
+
+    let mut runs = Vec::new();
+    for i in 0..3 {
+        let question = format!("Handed back {i}");
+        let (tid, rid) = ask(&client, &a, &question).await;
+        runs.push((question, tid, rid));
+    }
+    // A request in flight when SIGTERM comes (the title model answers after 2 s).
+    let in_flight = {
+        let client = client.clone();
+        let a = a.clone();
+        tokio::spawn(async move {
+            client
+                .post(format!("{a}/api/paste-assistant-simple-completion"))
+                .json(&json!({"prompt": "A title please"}))
+                .send()
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stop = Instant::now();
+    let _ = Command::new("kill")
+        .args(["-TERM", &instance_a.id().to_string()])
+        .status();
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("the request in flight is answered");
+    assert_eq!(response.status(), 200, "finished, not cut off");
+    let exit = instance_a.wait().unwrap();
+    assert!(exit.success(), "a clean exit: {exit:?}");
+    // No new connections once stopped.
+    assert!(client.get(format!("{a}/healthz")).send().await.is_err());
+    fake.set_fallback(Step::Auto);
+    for (question, tid, rid) in &runs {
+        let run = wait_run(&client, &b, tid, rid, Duration::from_secs(30)).await;
+        assert_eq!(run["status"], "completed", "{question}: {run}");
+        assert_eq!(answers(&client, &b, tid).await, 1, "{question}: one answer");
+    }
+    let took = stop.elapsed();
+    eprintln!("3 runs handed back on SIGTERM and completed by the other instance in {took:?}");
+    assert!(
+        took < Duration::from_secs(LONG_LEASE / 2),
+        "taken over without waiting for the lease: {took:?}"
     );
     instance_b.kill().unwrap();
     let _ = instance_b.wait();

@@ -5,6 +5,7 @@ mod helpers;
 mod instances;
 mod messages;
 mod models;
+mod ops;
 mod pages;
 mod restart;
 mod runs;

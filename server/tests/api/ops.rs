@@ -1,0 +1,228 @@
+//! What operators get: readiness, metrics, request ids, JSON logs without secrets, and a
+//! graceful stop on SIGTERM.
+use std::{
+    io::Read,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+
+use crate::fake_model::{FakeModel, Step, status};
+use crate::helpers::{new_client, spawn_app};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_reports_the_database_and_the_docs_index() {
+    let app = spawn_app().await;
+    let r = app.get("/readyz").await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["database"], "ok");
+    assert!(body["docs_pages"].as_u64().unwrap() >= 5, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_runs_and_model_calls() {
+    let app = spawn_app().await;
+    let (tid, run) = app.ask("How do I deploy with Postgres?").await;
+    assert_eq!(run["status"], "completed");
+    let _ = app.get_thread(&tid).await;
+    let r = app.get("/metrics").await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = r.text().await.unwrap();
+    assert!(text.contains("# TYPE paste_assistant_http_requests_total counter"));
+    // Route patterns, not paths: no thread ids in labels.
+    assert!(text.contains(
+        "paste_assistant_http_requests_total{method=\"POST\",route=\"/api/paste-assistant-message\",status=\"200\"}"
+    ), "{text}");
+    assert!(
+        text.contains("route=\"/api/paste-assistant-thread/{tid}\""),
+        "{text}"
+    );
+    assert!(!text.contains(&tid), "ids stay out of labels");
+    assert!(
+        text.contains("paste_assistant_runs{status=\"completed\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("paste_assistant_upstream_request_duration_seconds_count{outcome=\"ok\"}")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    let r = app.get("/healthz").await;
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert!(id.starts_with("req_"), "{id}");
+    let r = app
+        .client
+        .get(app.url("/api/paste-assistant-threads"))
+        .header("x-request-id", "lb-7f3a.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["x-request-id"],
+        "lb-7f3a.9",
+        "a sane caller id is kept"
+    );
+    let r = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "x\" evil=\"1")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .starts_with("req_"),
+        "an odd one is replaced"
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+const API_KEY: &str = "sk-live-SECRET-api-key-0123456789";
+const SLACK_TOKEN: &str = "xoxb-SECRET-slack-token-0123456789";
+const SESSION_SECRET: &str = "SECRET-session-key-SECRET-session-key-0123";
+
+/// The real binary with JSON logs at debug level, a model that first refuses the key, and a
+/// Slack that is not there: a full run, errors included, then SIGTERM. No secret appears in
+/// the logs, every line is JSON, and a request's lines carry its id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_are_json_with_request_ids_and_never_show_secrets() {
+    let fake = FakeModel::start().await;
+    fake.script([status(
+        401,
+        json!({"error": {"message": format!("Incorrect API key provided: {API_KEY}")}}),
+    )]);
+    fake.set_fallback(Step::Auto);
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/logs.db", dir.path().display()),
+        )
+        .env("DOCS_DIR", crate::helpers::docs_dir())
+        .env("SESSION_SECRET", SESSION_SECRET)
+        .env("OPENAI_API_KEY", API_KEY)
+        .env("OPENAI_BASE_URL", &fake.base_url)
+        .env("OPENAI_MAX_RETRIES", "0")
+        .env("SLACK_BOT_TOKEN", SLACK_TOKEN)
+        .env("SLACK_CHANNEL", "C0LOGS")
+        .env("SLACK_API_URL", format!("{}/nowhere", fake.base_url))
+        .env("LOG_FORMAT", "json")
+        .env("LEPTOS_OUTPUT_NAME", "paste-assistant")
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let client = new_client();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let t: Value = client
+        .post(format!("{base}/api/paste-assistant-thread"))
+        .header("x-request-id", "trace-me-1")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tid = t["id"].as_str().unwrap().to_string();
+    for question in ["First try (the key is refused)", "Second try"] {
+        let r: Value = client
+            .post(format!("{base}/api/paste-assistant-message"))
+            .json(&json!({"threadId": tid, "message": question}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let rid = r["run"]["id"].as_str().unwrap().to_string();
+        for _ in 0..100 {
+            let run: Value = client
+                .get(format!("{base}/api/paste-assistant-thread/{tid}/run/{rid}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if server::is_terminal(run["status"].as_str().unwrap()) {
+                assert!(!run.to_string().contains(API_KEY), "{run}");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let page = client.get(format!("{base}/t/{tid}")).send().await.unwrap();
+    assert!(!page.text().await.unwrap().contains(API_KEY));
+    let _ = client
+        .post(format!("{base}/api/paste-assistant-message"))
+        .body("{not json")
+        .send()
+        .await;
+    // Slack's retries (0.5 + 1 + 2 + 4 s) log their failures meanwhile.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    // SIGTERM: a graceful stop.
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let stopped = server.wait().unwrap();
+    assert!(stopped.success(), "a clean exit on SIGTERM: {stopped:?}");
+
+    let mut logs = String::new();
+    std::fs::File::open(&log_path)
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    assert!(logs.lines().count() > 10, "{logs}");
+    for secret in [API_KEY, SLACK_TOKEN, SESSION_SECRET, "SECRET"] {
+        assert!(!logs.contains(secret), "the logs show {secret}");
+    }
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["span"]["request_id"] == "trace-me-1"
+            && l["fields"]["message"] == "request served"
+            && l["fields"]["status"] == 200),
+        "a request's line carries its id"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "Slack notice given up"),
+        "Slack failures are logged"
+    );
+    assert!(lines.iter().any(|l| l["fields"]["message"] == "stopped"));
+}
