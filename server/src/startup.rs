@@ -145,7 +145,16 @@ impl Application {
         let pkg_route = format!("/{}", leptos_options.site_pkg_dir);
         let pkg = ServeDir::new(pkg_dir).precompressed_br();
         let service: SharedService = Arc::new(assistant.clone());
-        let context = move || provide_context(service.clone());
+        // The page renderer gets the service and this response's CSP nonce (for the
+        // hydration loader's inline script).
+        let context = move || {
+            provide_context(service.clone());
+            let nonce = use_context::<axum::http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<headers::CspNonce>().cloned());
+            if let Some(headers::CspNonce(nonce)) = nonce {
+                provide_context(leptos::nonce::Nonce::from_value(nonce));
+            }
+        };
         let pages = Router::new()
             .leptos_routes_with_context(
                 &leptos_options,

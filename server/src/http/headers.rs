@@ -1,4 +1,6 @@
-//! Headers every response carries, and who may frame which page.
+//! Headers every response carries: the Content-Security-Policy of pages (scripts only from this
+//! site or inline with this response's nonce, which the hydration loader carries), who may
+//! frame which page, `nosniff` and the referrer policy.
 use std::sync::Arc;
 
 use axum::{
@@ -29,13 +31,42 @@ impl FramePolicy {
     }
 }
 
+/// This response's CSP nonce, put into the request for the page renderer.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+fn new_nonce() -> String {
+    use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    use rand::Rng;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The page policy: no inline script without the nonce, no plugins, no foreign origins.
+/// Inline style attributes stay allowed (the widget's accent colour); WebAssembly needs
+/// 'wasm-unsafe-eval'.
+fn content_security_policy(nonce: &str, frame_ancestors: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; {frame_ancestors}"
+    )
+}
+
 /// Is this path the widget's page?
 pub fn is_embed_path(path: &str) -> bool {
     path == "/embed" || path.starts_with("/embed/")
 }
 
-pub async fn middleware(State(policy): State<FramePolicy>, req: Request, next: Next) -> Response {
+pub async fn middleware(
+    State(policy): State<FramePolicy>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let embed = is_embed_path(req.uri().path());
+    let nonce = new_nonce();
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     headers.insert(
@@ -52,11 +83,13 @@ pub async fn middleware(State(policy): State<FramePolicy>, req: Request, next: N
         .is_some_and(|v| v.starts_with("text/html"));
     if html {
         let frame = if embed {
-            (*policy.embed).clone()
+            policy.embed.to_str().unwrap_or("frame-ancestors 'self'")
         } else {
-            HeaderValue::from_static("frame-ancestors 'self'")
+            "frame-ancestors 'self'"
         };
-        headers.insert(header::CONTENT_SECURITY_POLICY, frame);
+        if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&nonce, frame)) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+        }
         if !embed {
             headers.insert(
                 header::X_FRAME_OPTIONS,
@@ -87,5 +120,9 @@ mod tests {
         );
         assert!(is_embed_path("/embed") && is_embed_path("/embed/x"));
         assert!(!is_embed_path("/embedded") && !is_embed_path("/"));
+        let csp = content_security_policy("abc", "frame-ancestors *");
+        assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"));
+        assert!(csp.contains("object-src 'none'") && csp.ends_with("frame-ancestors *"));
+        assert_ne!(new_nonce(), new_nonce());
     }
 }

@@ -185,17 +185,82 @@ async fn pages_carry_frame_rules_and_both_session_cookies() {
     for attribute in ["Secure", "SameSite=None", "Partitioned", "HttpOnly"] {
         assert!(cookies[1].contains(attribute), "{cookies:?}");
     }
-    assert_eq!(
-        r.headers()["content-security-policy"],
-        "frame-ancestors 'self'"
-    );
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.ends_with("frame-ancestors 'self'"), "{csp}");
+    // Scripts: this site's files, and inline ones only with this response's nonce.
+    assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
+    assert!(!csp.contains("'unsafe-eval'") && csp.contains("object-src 'none'"));
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce")
+        .to_string();
     assert_eq!(r.headers()["x-frame-options"], "SAMEORIGIN");
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(
+        r.headers()["referrer-policy"],
+        "strict-origin-when-cross-origin"
+    );
+    let html = r.text().await.unwrap();
+    let scripts = html.matches("<script").count();
+    assert!(scripts > 0, "{html}");
+    let with_nonce = html
+        .split("<script")
+        .skip(1)
+        .filter(|tag| {
+            tag.split('>')
+                .next()
+                .is_some_and(|attrs| attrs.contains(&format!("nonce=\"{nonce}\"")))
+        })
+        .count();
+    assert_eq!(
+        with_nonce, scripts,
+        "every script carries the nonce: {html}"
+    );
+    // Another response, another nonce.
+    let again = app.get("/").await;
+    assert!(
+        !again.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains(&nonce)
+    );
+    // CORS is closed: no cross-origin grants, preflight included.
+    let preflight = app
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            app.url("/api/paste-assistant-threads"),
+        )
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    let cross = app
+        .client
+        .get(app.url("/api/paste-assistant-threads"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(cross.headers().get("access-control-allow-origin").is_none());
 
     // The widget's page may be framed by any site unless an allow-list is set.
     let r = app.get("/embed").await;
     assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["content-security-policy"], "frame-ancestors *");
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.ends_with("frame-ancestors *"), "{csp}");
     assert!(r.headers().get("x-frame-options").is_none());
     let html = r.text().await.unwrap();
     assert!(html.contains("thread-picker"), "the compact view");
@@ -209,9 +274,10 @@ async fn pages_carry_frame_rules_and_both_session_cookies() {
     })
     .await;
     let r = limited.get("/embed").await;
-    assert_eq!(
-        r.headers()["content-security-policy"],
-        "frame-ancestors 'self' https://docs.example.com http://127.0.0.1:3213"
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.ends_with("frame-ancestors 'self' https://docs.example.com http://127.0.0.1:3213"),
+        "{csp}"
     );
 }
 
