@@ -55,6 +55,11 @@ pub struct Config {
     /// Mutating requests allowed per minute per session / per client address; 0 turns it off.
     pub rate_limit_session_per_min: u32,
     pub rate_limit_addr_per_min: u32,
+    /// Runs in progress at once per session (0: no cap).
+    pub max_active_runs_per_session: u32,
+    /// Behind a reverse proxy: take the client address from the last `X-Forwarded-For` entry
+    /// and HTTPS from `X-Forwarded-Proto` (then session cookies are `Secure`).
+    pub trust_proxy: bool,
     /// Origins (`https://docs.example.com`) whose pages may embed the widget; `None` allows
     /// any site.
     pub widget_allowed_origins: Option<Vec<String>>,
@@ -207,6 +212,8 @@ impl Config {
             max_tool_rounds: parse_or(&get, "MAX_TOOL_ROUNDS", 8)?,
             rate_limit_session_per_min: parse_or(&get, "RATE_LIMIT_SESSION_PER_MIN", 120)?,
             rate_limit_addr_per_min: parse_or(&get, "RATE_LIMIT_ADDR_PER_MIN", 600)?,
+            max_active_runs_per_session: parse_or(&get, "MAX_ACTIVE_RUNS_PER_SESSION", 3)?,
+            trust_proxy: parse_or(&get, "TRUST_PROXY", false)?,
             widget_allowed_origins,
             slack,
         })
@@ -357,6 +364,8 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(e.variable, "SLACK_API_URL");
+        let e = config(&[("TRUST_PROXY", "yes")]).unwrap_err();
+        assert_eq!(e.variable, "TRUST_PROXY");
         let e = config(&[("LOG_FORMAT", "xml")]).unwrap_err();
         assert_eq!(e.variable, "LOG_FORMAT");
         let e = config(&[("RUN_LEASE_SECS", "1")]).unwrap_err();

@@ -29,6 +29,9 @@ pub enum ServiceError {
     Conflict(String),
     #[error("the model could not answer: {0}")]
     Upstream(String),
+    /// Too many answers being written for this session at once.
+    #[error("{0}")]
+    Busy(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -414,7 +417,19 @@ impl Assistant {
     }
 
     /// Stores the run (and the message that starts it) and executes it in the background.
+    /// A session may have `MAX_ACTIVE_RUNS_PER_SESSION` runs in progress at once (over all its
+    /// threads); beyond that the request is refused with 429 and nothing is stored.
     async fn insert_run(&self, message: Option<&MessageRow>, run: &RunRow) -> ServiceResult<()> {
+        let cap = self.config.max_active_runs_per_session;
+        if cap > 0 {
+            let session = self.store.session_of_thread(&run.thread_id).await?;
+            let active = self.store.active_runs_of_session(&session).await?;
+            if active >= cap as i64 {
+                return Err(ServiceError::Busy(format!(
+                    "{active} answers are still being written for you; wait for one to finish."
+                )));
+            }
+        }
         match self.store.insert_message_and_run(message, run).await {
             Ok(()) => {}
             Err(StoreError::ActiveRun) => {

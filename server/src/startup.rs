@@ -113,7 +113,9 @@ impl Application {
         let limiter = limits::RateLimiter::new(
             config.rate_limit_session_per_min,
             config.rate_limit_addr_per_min,
-        );
+        )
+        .trusting_proxy(config.trust_proxy);
+        let keys = keys.trusting_proxy(config.trust_proxy);
         let frames = headers::FramePolicy::new(config.widget_allowed_origins.as_deref());
         let listener = TcpListener::bind(config.addr)
             .await

@@ -17,6 +17,7 @@ impl From<ServiceError> for AppError {
             ServiceError::BadRequest(m) => AppError::BadRequest(m),
             ServiceError::NotFound(m) => AppError::NotFound(m),
             ServiceError::Conflict(m) => AppError::Conflict(m),
+            ServiceError::Busy(m) => AppError::RateLimited(m),
             ServiceError::Upstream(m) => {
                 AppError::Server(format!("The model could not answer: {m}"))
             }

@@ -16,7 +16,11 @@ pub enum ApiError {
     MethodNotAllowed,
     Conflict(String),
     PayloadTooLarge,
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        retry_after_secs: u64,
+    },
+    /// 429 for a reason of its own (too many answers in progress).
+    Busy(String),
     Upstream(String),
     Internal(String),
 }
@@ -44,6 +48,7 @@ impl ApiError {
                 "rate_limit_error",
                 format!("Too many requests; try again in {retry_after_secs} seconds."),
             ),
+            ApiError::Busy(m) => (StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", m.clone()),
             ApiError::Upstream(m) => (StatusCode::BAD_GATEWAY, "upstream_error", m.clone()),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -61,6 +66,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(m) => ApiError::NotFound(m),
             ServiceError::Conflict(m) => ApiError::Conflict(m),
             ServiceError::Upstream(m) => ApiError::Upstream(m),
+            ServiceError::Busy(m) => ApiError::Busy(m),
             ServiceError::Store(e) => ApiError::Internal(format!("{e:?}")),
         }
     }
@@ -74,6 +80,7 @@ impl IntoResponse for ApiError {
         let (status, kind, message) = self.parts();
         let code = match &self {
             ApiError::RateLimited { .. } => json!("rate_limit_exceeded"),
+            ApiError::Busy(_) => json!("too_many_active_runs"),
             _ => json!(null),
         };
         let mut response = (
@@ -81,8 +88,14 @@ impl IntoResponse for ApiError {
             Json(json!({"error": {"message": message, "type": kind, "code": code}})),
         )
             .into_response();
-        if let ApiError::RateLimited { retry_after_secs } = self
-            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        let retry_after = match self {
+            ApiError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            // Answers take seconds: a few seconds is a fair first wait.
+            ApiError::Busy(_) => Some(5),
+            _ => None,
+        };
+        if let Some(secs) = retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }

@@ -2,13 +2,12 @@
 //! one-minute window. Over the limit: 429 with `Retry-After`.
 use std::{
     collections::HashMap,
-    net::SocketAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use axum::{
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     http::Method,
     middleware::Next,
     response::{IntoResponse, Response},
@@ -23,6 +22,7 @@ const WINDOW: Duration = Duration::from_secs(60);
 pub struct RateLimiter {
     per_session: u32,
     per_addr: u32,
+    trust_proxy: bool,
     windows: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
 }
 
@@ -31,8 +31,15 @@ impl RateLimiter {
         Self {
             per_session,
             per_addr,
+            trust_proxy: false,
             windows: Default::default(),
         }
+    }
+
+    /// Counts clients by the address a trusted proxy forwards (`TRUST_PROXY`).
+    pub fn trusting_proxy(mut self, trust: bool) -> Self {
+        self.trust_proxy = trust;
+        self
     }
 
     /// Counts one request for `key`; `Err(seconds)` when over `limit`.
@@ -63,10 +70,7 @@ pub async fn middleware(State(limiter): State<RateLimiter>, req: Request, next: 
         return next.run(req).await;
     }
     let session = req.extensions().get::<SessionId>().map(|s| s.0.clone());
-    let addr = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+    let addr = super::client::client_ip(&req, limiter.trust_proxy);
     let checks = [
         session.map(|s| (format!("s:{s}"), limiter.per_session)),
         addr.map(|a| (format!("a:{a}"), limiter.per_addr)),

@@ -1,4 +1,5 @@
 //! The REST API of API.md. Each module exposes `router()`; [`api_router`] merges them.
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod headers;

@@ -29,13 +29,21 @@ const MAX_AGE_SECS: u32 = 31_536_000;
 #[derive(Clone)]
 pub struct SessionKeys {
     key: Arc<Vec<u8>>,
+    trust_proxy: bool,
 }
 
 impl SessionKeys {
     pub fn new(secret: &[u8]) -> Self {
         Self {
             key: Arc::new(secret.to_vec()),
+            trust_proxy: false,
         }
+    }
+
+    /// Marks cookies `Secure` when a trusted proxy says the browser uses HTTPS.
+    pub fn trusting_proxy(mut self, trust: bool) -> Self {
+        self.trust_proxy = trust;
+        self
     }
 
     /// A random key, for servers started without `SESSION_SECRET`.
@@ -96,9 +104,10 @@ pub async fn middleware(State(keys): State<SessionKeys>, mut req: Request, next:
         None => (new_session_id(), true),
     };
     req.extensions_mut().insert(SessionId(session.clone()));
+    let https = super::client::is_https(&req, keys.trust_proxy);
     let mut response = next.run(req).await;
     if fresh {
-        for cookie in set_cookies(&keys.sign(&session)) {
+        for cookie in set_cookies(&keys.sign(&session), https) {
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 response.headers_mut().append(header::SET_COOKIE, v);
             }
@@ -107,10 +116,14 @@ pub async fn middleware(State(keys): State<SessionKeys>, mut req: Request, next:
     response
 }
 
-/// The two `Set-Cookie` values of a new session.
-fn set_cookies(signed: &str) -> [String; 2] {
+/// The two `Set-Cookie` values of a new session; over HTTPS the first is `Secure` too (the
+/// partitioned one always is).
+fn set_cookies(signed: &str, https: bool) -> [String; 2] {
+    let secure = if https { "; Secure" } else { "" };
     [
-        format!("{COOKIE}={signed}; Path=/; HttpOnly; SameSite=Lax; Max-Age={MAX_AGE_SECS}"),
+        format!(
+            "{COOKIE}={signed}; Path=/; HttpOnly; SameSite=Lax; Max-Age={MAX_AGE_SECS}{secure}"
+        ),
         format!(
             "{EMBED_COOKIE}={signed}; Path=/; HttpOnly; Secure; SameSite=None; Partitioned; \
              Max-Age={MAX_AGE_SECS}"
@@ -137,7 +150,9 @@ mod tests {
 
     #[test]
     fn embed_cookie_is_partitioned_and_cross_site() {
-        let [own, embed] = set_cookies("s.sig");
+        let [own, embed] = set_cookies("s.sig", false);
+        assert!(!own.contains("Secure"));
+        assert!(set_cookies("s.sig", true)[0].ends_with("; Secure"));
         assert!(own.starts_with("pa_session=s.sig;"));
         assert!(own.contains("HttpOnly") && own.contains("SameSite=Lax"));
         assert!(embed.starts_with("pa_embed=s.sig;"));

@@ -39,6 +39,7 @@ fn start_instance_with_lease(port: u16, db: &str, model_url: &str, lease: u64) -
         .env("RUN_LEASE_SECS", lease.to_string())
         .env("RATE_LIMIT_SESSION_PER_MIN", "0")
         .env("RATE_LIMIT_ADDR_PER_MIN", "0")
+        .env("MAX_ACTIVE_RUNS_PER_SESSION", "0")
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

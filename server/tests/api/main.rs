@@ -1,4 +1,5 @@
 //! API tests: every route of API.md against the real server on port 0 with a fresh database.
+mod abuse;
 mod chat;
 mod fake_model;
 mod helpers;

@@ -28,6 +28,7 @@ fn start_server(port: u16, db: &str, model_url: &str) -> Child {
         .env("OPENAI_MODEL", "fake-model")
         .env("OPENAI_TIMEOUT_SECS", "30")
         .env("RUN_TIME_LIMIT_SECS", "60")
+        .env("MAX_ACTIVE_RUNS_PER_SESSION", "0")
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -1,0 +1,73 @@
+//! Who is asking, and over what: the client address (rate limits) and whether the browser
+//! talks HTTPS (the `Secure` cookie flag). Proxy headers are believed only with `TRUST_PROXY`,
+//! since any client can send them.
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request};
+
+/// The client's address: with a trusted proxy the last `X-Forwarded-For` entry (the one the
+/// proxy appended; earlier ones come from the client), else the peer's address.
+pub fn client_ip(req: &Request, trust_proxy: bool) -> Option<String> {
+    if trust_proxy
+        && let Some(last) = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|v| !v.is_empty())
+        && last.parse::<std::net::IpAddr>().is_ok()
+    {
+        return Some(last.to_string());
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}
+
+/// Whether the browser reached us over HTTPS (TLS ends at the trusted proxy).
+pub fn is_https(req: &Request, trust_proxy: bool) -> bool {
+    trust_proxy
+        && req
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn request(headers: &[(&str, &str)]) -> Request {
+        let mut b = axum::http::Request::builder().uri("/");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let mut req = b.body(Body::empty()).unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo("10.0.0.9:5000".parse::<SocketAddr>().unwrap()));
+        req
+    }
+
+    #[test]
+    fn proxy_headers_count_only_when_trusted() {
+        let req = request(&[
+            ("x-forwarded-for", "1.1.1.1, 203.0.113.7"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        assert_eq!(client_ip(&req, false).as_deref(), Some("10.0.0.9"));
+        assert!(!is_https(&req, false));
+        assert_eq!(client_ip(&req, true).as_deref(), Some("203.0.113.7"));
+        assert!(is_https(&req, true));
+        let junk = request(&[
+            ("x-forwarded-for", "not-an-ip"),
+            ("x-forwarded-proto", "http"),
+        ]);
+        assert_eq!(client_ip(&junk, true).as_deref(), Some("10.0.0.9"));
+        assert!(!is_https(&junk, true));
+    }
+}
