@@ -243,3 +243,42 @@ pub async fn assert_error(r: Response, status: u16, kind: &str) -> String {
     assert!(!message.is_empty());
     message
 }
+
+/// A free TCP port on 127.0.0.1 (for the server binary run as a process).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The real server binary on `port` and database `db`, quiet, with the docs folder and a fixed
+/// session secret; add settings with `.env(…)` and start it with `.spawn()`.
+pub fn server_command(port: u16, db: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+    command
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_OUTPUT_NAME", "paste-assistant")
+        .env("DATABASE_URL", db)
+        .env("DOCS_DIR", docs_dir())
+        .env("SESSION_SECRET", "process-secret-process-secret-process-01")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    command
+}
+
+/// Waits until the server at `base` answers `/healthz`.
+pub async fn wait_healthy(client: &Client, base: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{base} did not become healthy");
+}

@@ -3,34 +3,25 @@
 //! that dies are taken over by the other once their lease runs out. Runs in the Postgres pass
 //! of the suite (`TEST_DATABASE=postgres`), which CI always runs.
 use std::{
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     time::{Duration, Instant},
 };
 
 use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Step};
-use crate::helpers::{fresh_database, new_client, on_postgres};
+use crate::helpers::{
+    free_port, fresh_database, new_client, on_postgres, server_command, wait_healthy,
+};
 
 const LEASE_SECS: u64 = 3;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn start_instance(port: u16, db: &str, model_url: &str) -> Child {
     start_instance_with_lease(port, db, model_url, LEASE_SECS)
 }
 
 fn start_instance_with_lease(port: u16, db: &str, model_url: &str, lease: u64) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("DATABASE_URL", db)
-        .env("DOCS_DIR", crate::helpers::docs_dir())
+    server_command(port, db)
         .env("SESSION_SECRET", "shared-secret-shared-secret-shared-0001")
         .env("OPENAI_BASE_URL", model_url)
         .env("OPENAI_MODEL", "fake-model")
@@ -40,24 +31,8 @@ fn start_instance_with_lease(port: u16, db: &str, model_url: &str, lease: u64) -
         .env("RATE_LIMIT_SESSION_PER_MIN", "0")
         .env("RATE_LIMIT_ADDR_PER_MIN", "0")
         .env("MAX_ACTIVE_RUNS_PER_SESSION", "0")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .expect("the server binary starts")
-}
-
-async fn wait_healthy(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
-            && r.status() == 200
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{base} did not become healthy");
 }
 
 /// Starts a thread with `question` on `base`; returns (thread, run).

@@ -2,14 +2,14 @@
 //! graceful stop on SIGTERM.
 use std::{
     io::Read,
-    process::{Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 
 use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Step, status};
-use crate::helpers::{new_client, spawn_app};
+use crate::helpers::{free_port, new_client, server_command, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_reports_the_database_and_the_docs_index() {
@@ -90,14 +90,6 @@ async fn every_response_carries_a_request_id() {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 const API_KEY: &str = "sk-live-SECRET-api-key-0123456789";
 const SLACK_TOKEN: &str = "xoxb-SECRET-slack-token-0123456789";
 const SESSION_SECRET: &str = "SECRET-session-key-SECRET-session-key-0123";
@@ -118,13 +110,8 @@ async fn logs_are_json_with_request_ids_and_never_show_secrets() {
     let log = std::fs::File::create(&log_path).unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/logs.db", dir.path().display()),
-        )
-        .env("DOCS_DIR", crate::helpers::docs_dir())
+    let db = format!("sqlite://{}/logs.db", dir.path().display());
+    let mut server = server_command(port, &db)
         .env("SESSION_SECRET", SESSION_SECRET)
         .env("OPENAI_API_KEY", API_KEY)
         .env("OPENAI_BASE_URL", &fake.base_url)
@@ -133,9 +120,7 @@ async fn logs_are_json_with_request_ids_and_never_show_secrets() {
         .env("SLACK_CHANNEL", "C0LOGS")
         .env("SLACK_API_URL", format!("{}/nowhere", fake.base_url))
         .env("LOG_FORMAT", "json")
-        .env("LEPTOS_OUTPUT_NAME", "paste-assistant")
         .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
         .stderr(log)
         .spawn()
         .unwrap();

@@ -1,56 +1,26 @@
 //! Kill the server (SIGKILL) while runs wait on a slow model, start it again: every run ends,
 //! nothing acknowledged is lost.
-use std::{
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::{process::Child, time::Duration};
 
 use serde_json::Value;
 
 use crate::fake_model::{FakeModel, Step};
-use crate::helpers::new_client;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::helpers::{free_port, new_client, server_command, wait_healthy};
 
 fn start_server(port: u16, db: &str, model_url: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("DATABASE_URL", db)
-        .env("DOCS_DIR", crate::helpers::docs_dir())
+    server_command(port, db)
         .env("SESSION_SECRET", "restart-secret-restart-secret-restart-01")
         .env("OPENAI_BASE_URL", model_url)
         .env("OPENAI_MODEL", "fake-model")
         .env("OPENAI_TIMEOUT_SECS", "30")
         .env("RUN_TIME_LIMIT_SECS", "60")
         .env("MAX_ACTIVE_RUNS_PER_SESSION", "0")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .expect("the server binary starts")
 }
 
 async fn get_json(client: &reqwest::Client, url: String) -> Value {
     client.get(url).send().await.unwrap().json().await.unwrap()
-}
-
-async fn wait_healthy(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
-            && r.status() == 200
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become healthy");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
