@@ -34,6 +34,7 @@ pub fn api_router() -> Router<Assistant> {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/api/openapi.json", get(openapi))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }
 
@@ -74,6 +75,14 @@ async fn readyz(State(assistant): State<Assistant>) -> impl IntoResponse {
                 .into_response()
         }
     }
+}
+
+/// The OpenAPI description of these routes (used by the schemathesis fuzz run).
+async fn openapi() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        include_str!("../../openapi/openapi.json"),
+    )
 }
 
 /// Prometheus text format (see `crate::metrics`).

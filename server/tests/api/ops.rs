@@ -23,6 +23,43 @@ async fn readyz_reports_the_database_and_the_docs_index() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_description_covers_every_route() {
+    let app = spawn_app().await;
+    let r = app.get("/api/openapi.json").await;
+    assert_eq!(r.status(), 200);
+    let spec: Value = r.json().await.unwrap();
+    assert_eq!(spec["openapi"], "3.0.3");
+    let paths = spec["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/api/paste-assistant-thread", vec!["post"]),
+        ("/api/paste-assistant-threads", vec!["get"]),
+        (
+            "/api/paste-assistant-thread/{tid}",
+            vec!["get", "put", "delete"],
+        ),
+        ("/api/paste-assistant-messages/{tid}", vec!["get"]),
+        ("/api/paste-assistant-message", vec!["post"]),
+        ("/api/paste-assistant-thread/{tid}/run/{rid}", vec!["get"]),
+        (
+            "/api/paste-assistant-thread/{tid}/run/{rid}/steps",
+            vec!["get"],
+        ),
+        (
+            "/api/paste-assistant-thread/{tid}/run/{rid}/cancel",
+            vec!["post"],
+        ),
+        ("/api/paste-assistant-simple-completion", vec!["post"]),
+        ("/api/docs-search", vec!["get"]),
+        ("/healthz", vec!["get"]),
+        ("/readyz", vec!["get"]),
+    ] {
+        for method in methods {
+            assert!(paths[path][method].is_object(), "{method} {path}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_requests_runs_and_model_calls() {
     let app = spawn_app().await;
     let (tid, run) = app.ask("How do I deploy with Postgres?").await;
