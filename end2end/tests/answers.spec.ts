@@ -82,13 +82,21 @@ test("a failed answer offers Retry, which asks the same question again", async (
   await expect(chat.questions()).toHaveCount(1);
 });
 
-test("while a run is active the composer keeps its draft", async ({ chat }) => {
+test("while a run is active the composer keeps its draft", async ({ chat, page }) => {
+  // The first message's thread opens at /t/{id} only when the server has answered the send:
+  // the draft typed before that must survive the page change.
+  await page.route(/\/api\/send_message/, async (route) => {
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
   await chat.open(`${slowApp}/`);
   await chat.ask("Take your time");
   await expect(chat.thinking).toBeVisible();
   await chat.messageBox.fill("My next question");
   await expect(chat.sendButton).toBeDisabled();
   await chat.messageBox.press("Enter");
+  await expect(chat.messageBox).toHaveValue("My next question");
+  await expect(page).toHaveURL(/\/t\//);
   await expect(chat.messageBox).toHaveValue("My next question");
   await chat.waitForAnswer();
   await expect(chat.messageBox).toHaveValue("My next question");

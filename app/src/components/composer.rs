@@ -1,9 +1,13 @@
 use leptos::prelude::*;
 
+use crate::components::state::use_chat_state;
+
 /// The message box: Enter sends, Shift+Enter starts a new line. Sending is off while `busy`.
+/// The draft lives in the app's state, so it survives the page change from `/` to the new
+/// thread's `/t/{id}` that the first message causes.
 #[component]
 pub fn Composer(busy: Signal<bool>, on_send: Callback<String>) -> impl IntoView {
-    let draft = RwSignal::new(String::new());
+    let draft = use_chat_state().draft;
     let submit = move || {
         let text = draft.get_untracked();
         if busy.get_untracked() || text.trim().is_empty() {

@@ -38,6 +38,8 @@ pub struct ChatState {
     awaiting: StoredValue<Option<HashSet<String>>>,
     /// Finished answers for the `role="log"` region (the last few).
     pub announcements: RwSignal<Vec<Announcement>>,
+    /// What the person is typing in the composer.
+    pub draft: RwSignal<String>,
 }
 
 impl ChatState {
@@ -49,6 +51,7 @@ impl ChatState {
             next_token: StoredValue::new(0),
             awaiting: StoredValue::new(None),
             announcements: RwSignal::new(Vec::new()),
+            draft: RwSignal::new(String::new()),
         }
     }
 

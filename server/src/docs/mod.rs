@@ -1,6 +1,7 @@
 //! Documentation search: the pages of `DOCS_DIR` split into sections and indexed in memory
 //! with tantivy (BM25, English stemming), title and heading weighted above body text.
 pub mod chunk;
+pub mod eval;
 
 use std::{
     path::{Path, PathBuf},
@@ -164,6 +165,20 @@ impl DocsIndex {
         top.into_iter()
             .filter_map(|(score, address)| self.hit(&searcher, address, score))
             .collect()
+    }
+
+    /// The pages for `query`, best first, each ranked by its best section.
+    pub fn search_pages(&self, query: &str, limit: usize) -> Vec<String> {
+        let mut pages: Vec<String> = Vec::with_capacity(limit);
+        for hit in self.search(query, limit * 8) {
+            if !pages.contains(&hit.path) {
+                pages.push(hit.path);
+                if pages.len() == limit {
+                    break;
+                }
+            }
+        }
+        pages
     }
 
     fn hit(&self, searcher: &tantivy::Searcher, address: DocAddress, score: f32) -> Option<Hit> {

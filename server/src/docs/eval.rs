@@ -1,0 +1,103 @@
+//! Search quality on a question set: page-level recall@5, recall@10 and MRR@10 (a page is a
+//! hit when any of its sections is returned; pages rank by their best section), query latency
+//! and index build time. Used by the `docs-eval` binary and by a test that guards recall.
+use std::{path::Path, time::Instant};
+
+use serde::Deserialize;
+
+use super::DocsIndex;
+
+/// One question of a `.jsonl` question set.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Question {
+    pub id: String,
+    pub question: String,
+    /// Paths (relative to the docs folder) of the pages that answer it.
+    pub relevant: Vec<String>,
+}
+
+pub fn load_questions(path: &Path) -> anyhow::Result<Vec<Question>> {
+    let text = std::fs::read_to_string(path)?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), i + 1))
+        })
+        .collect()
+}
+
+/// How one question went.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub id: String,
+    pub recall_at_5: f64,
+    pub recall_at_10: f64,
+    pub reciprocal_rank: f64,
+    pub top: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub recall_at_5: f64,
+    pub recall_at_10: f64,
+    pub mrr_at_10: f64,
+    pub outcomes: Vec<Outcome>,
+}
+
+/// Runs every question once and averages the measures.
+pub fn evaluate(index: &DocsIndex, questions: &[Question]) -> Report {
+    let outcomes: Vec<Outcome> = questions
+        .iter()
+        .map(|q| {
+            let top = index.search_pages(&q.question, 10);
+            let found = |k: usize| {
+                let hits = q
+                    .relevant
+                    .iter()
+                    .filter(|r| top.iter().take(k).any(|p| p == *r))
+                    .count();
+                hits as f64 / q.relevant.len().max(1) as f64
+            };
+            let rank = top.iter().position(|p| q.relevant.contains(p));
+            Outcome {
+                id: q.id.clone(),
+                recall_at_5: found(5),
+                recall_at_10: found(10),
+                reciprocal_rank: rank.map_or(0.0, |r| 1.0 / (r + 1) as f64),
+                top,
+            }
+        })
+        .collect();
+    let n = outcomes.len().max(1) as f64;
+    Report {
+        recall_at_5: outcomes.iter().map(|o| o.recall_at_5).sum::<f64>() / n,
+        recall_at_10: outcomes.iter().map(|o| o.recall_at_10).sum::<f64>() / n,
+        mrr_at_10: outcomes.iter().map(|o| o.reciprocal_rank).sum::<f64>() / n,
+        outcomes,
+    }
+}
+
+/// Query latencies in microseconds over `rounds` passes of the questions, sorted.
+pub fn latencies_us(index: &DocsIndex, questions: &[Question], rounds: usize) -> Vec<u128> {
+    let mut out = Vec::with_capacity(questions.len() * rounds);
+    for _ in 0..rounds {
+        for q in questions {
+            let started = Instant::now();
+            let _ = index.search_pages(&q.question, 10);
+            out.push(started.elapsed().as_micros());
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// The `p`th percentile of sorted values.
+pub fn percentile(sorted: &[u128], p: f64) -> u128 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
