@@ -149,7 +149,7 @@ impl DocsIndex {
             build_ms: started.elapsed().as_millis(),
         };
         // Title, heading and body weigh the same: on the Paste dev questions boosting titles
-        // (2×) and headings (1.5×) lost recall (R@5 0.820 → 0.847 without; see docs-eval).
+        // (2×) and headings (1.5×) lost recall (R@5 0.830 with, 0.847 without; docs-eval).
         let parser =
             QueryParser::for_index(&index, vec![fields.title, fields.heading, fields.body]);
         Ok(Self {
@@ -190,14 +190,13 @@ impl DocsIndex {
     }
 
     /// The pages for `query`, best first, each ranked by its best section (measured: adding a
-    /// share of a page's other sections ranked worse). A page's tabs (`api.mdx`,
-    /// `changelog.mdx` beside an `index.mdx`) count as that page.
+    /// share of a page's other sections, or folding `api.mdx` into its `index.mdx`, ranked
+    /// worse).
     pub fn search_pages(&self, query: &str, limit: usize) -> Vec<String> {
         let mut pages: Vec<String> = Vec::with_capacity(limit);
         for hit in self.search(query, limit * 8) {
-            let page = self.canonical_page(&hit.path);
-            if !pages.contains(&page) {
-                pages.push(page);
+            if !pages.contains(&hit.path) {
+                pages.push(hit.path);
                 if pages.len() == limit {
                     break;
                 }
@@ -221,22 +220,6 @@ impl DocsIndex {
             score,
             url: self.url_for(&page.path, &section.slug),
         })
-    }
-
-    /// The page a file belongs to: `x/api.mdx` and `x/changelog.mdx` are tabs of `x/index.mdx`
-    /// when that exists.
-    pub fn canonical_page(&self, path: &str) -> String {
-        for tab in ["/api.mdx", "/changelog.mdx", "/api.md", "/changelog.md"] {
-            if let Some(dir) = path.strip_suffix(tab) {
-                for index in ["index.mdx", "index.md"] {
-                    let candidate = format!("{dir}/{index}");
-                    if self.page(&candidate).is_some() {
-                        return candidate;
-                    }
-                }
-            }
-        }
-        path.to_string()
     }
 
     /// A page by its path relative to the docs folder.
