@@ -282,3 +282,56 @@ pub async fn wait_healthy(client: &Client, base: &str) {
     }
     panic!("{base} did not become healthy");
 }
+
+/// Against a server process at `base`: starts a thread with `question`; (thread, run).
+pub async fn ask_at(client: &reqwest::Client, base: &str, question: &str) -> (String, String) {
+    let t: Value = client
+        .post(format!("{base}/api/paste-assistant-thread"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tid = t["id"].as_str().unwrap().to_string();
+    let r = client
+        .post(format!("{base}/api/paste-assistant-message"))
+        .json(&serde_json::json!({"threadId": tid, "message": question}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let rid = r.json::<Value>().await.unwrap()["run"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (tid, rid)
+}
+
+/// Polls the run on `base` until it is terminal (or `within` passes).
+pub async fn wait_run_at(
+    client: &reqwest::Client,
+    base: &str,
+    tid: &str,
+    rid: &str,
+    within: Duration,
+) -> Value {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let run: Value = client
+            .get(format!("{base}/api/paste-assistant-thread/{tid}/run/{rid}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if server::is_terminal(run["status"].as_str().unwrap_or(""))
+            || std::time::Instant::now() > deadline
+        {
+            return run;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Step};
 use crate::helpers::{
-    free_port, fresh_database, new_client, on_postgres, server_command, wait_healthy,
+    ask_at as ask, free_port, fresh_database, new_client, on_postgres, server_command,
+    wait_healthy, wait_run_at as wait_run,
 };
 
 const LEASE_SECS: u64 = 3;
@@ -33,57 +34,6 @@ fn start_instance_with_lease(port: u16, db: &str, model_url: &str, lease: u64) -
         .env("MAX_ACTIVE_RUNS_PER_SESSION", "0")
         .spawn()
         .expect("the server binary starts")
-}
-
-/// Starts a thread with `question` on `base`; returns (thread, run).
-async fn ask(client: &reqwest::Client, base: &str, question: &str) -> (String, String) {
-    let t: Value = client
-        .post(format!("{base}/api/paste-assistant-thread"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let tid = t["id"].as_str().unwrap().to_string();
-    let r = client
-        .post(format!("{base}/api/paste-assistant-message"))
-        .json(&json!({"threadId": tid, "message": question}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let rid = r.json::<Value>().await.unwrap()["run"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    (tid, rid)
-}
-
-/// Polls the run on `base` until it is terminal (or `within` passes).
-async fn wait_run(
-    client: &reqwest::Client,
-    base: &str,
-    tid: &str,
-    rid: &str,
-    within: Duration,
-) -> Value {
-    let deadline = Instant::now() + within;
-    loop {
-        let run: Value = client
-            .get(format!("{base}/api/paste-assistant-thread/{tid}/run/{rid}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if server::is_terminal(run["status"].as_str().unwrap_or("")) || Instant::now() > deadline {
-            return run;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Model requests made for the thread whose first question is `question`.

@@ -5,7 +5,7 @@ use std::{process::Child, time::Duration};
 use serde_json::Value;
 
 use crate::fake_model::{FakeModel, Step};
-use crate::helpers::{free_port, new_client, server_command, wait_healthy};
+use crate::helpers::{ask_at, free_port, new_client, server_command, wait_healthy};
 
 fn start_server(port: u16, db: &str, model_url: &str) -> Child {
     server_command(port, db)
@@ -37,28 +37,7 @@ async fn runs_survive_a_sigkill_of_the_server() {
     wait_healthy(&client, &base).await;
     let mut runs = Vec::new();
     for i in 0..5 {
-        let t: Value = client
-            .post(format!("{base}/api/paste-assistant-thread"))
-            .json(&serde_json::json!({}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let tid = t["id"].as_str().unwrap().to_string();
-        let r = client
-            .post(format!("{base}/api/paste-assistant-message"))
-            .json(&serde_json::json!({"threadId": tid, "message": format!("Question {i}")}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let rid = r.json::<Value>().await.unwrap()["run"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        runs.push((tid, rid));
+        runs.push(ask_at(&client, &base, &format!("Question {i}")).await);
     }
     // Every run is now waiting on the slow model.
     tokio::time::sleep(Duration::from_millis(500)).await;
