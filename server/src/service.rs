@@ -209,7 +209,7 @@ impl Assistant {
             metadata: "{}".into(),
         };
         let run = self.new_run(&thread.id, &message.id);
-        self.insert_run(Some(&message), &run).await?;
+        self.insert_run(&thread, Some(&message), &run).await?;
         if let Some(slack) = &self.slack {
             slack.message_posted(&thread.id, text);
         }
@@ -390,7 +390,7 @@ impl Assistant {
             ));
         }
         let run = self.new_run(&thread.id, &question.id);
-        self.insert_run(None, &run).await?;
+        self.insert_run(&thread, None, &run).await?;
         Ok(run)
     }
 
@@ -419,11 +419,18 @@ impl Assistant {
     /// Stores the run (and the message that starts it) and executes it in the background.
     /// A session may have `MAX_ACTIVE_RUNS_PER_SESSION` runs in progress at once (over all its
     /// threads); beyond that the request is refused with 429 and nothing is stored.
-    async fn insert_run(&self, message: Option<&MessageRow>, run: &RunRow) -> ServiceResult<()> {
+    async fn insert_run(
+        &self,
+        thread: &ThreadRow,
+        message: Option<&MessageRow>,
+        run: &RunRow,
+    ) -> ServiceResult<()> {
         let cap = self.config.max_active_runs_per_session;
         if cap > 0 {
-            let session = self.store.session_of_thread(&run.thread_id).await?;
-            let active = self.store.active_runs_of_session(&session).await?;
+            let active = self
+                .store
+                .active_runs_of_session(&thread.session_id)
+                .await?;
             if active >= cap as i64 {
                 return Err(ServiceError::Busy(format!(
                     "{active} answers are still being written for you; wait for one to finish."

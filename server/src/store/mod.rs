@@ -336,15 +336,6 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// The session that owns a thread.
-    pub async fn session_of_thread(&self, thread_id: &str) -> StoreResult<String> {
-        let (session,): (String,) = sqlx::query_as("SELECT session_id FROM threads WHERE id = $1")
-            .bind(thread_id)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(session)
-    }
-
     /// Runs not yet ended over all of a session's threads.
     pub async fn active_runs_of_session(&self, session: &str) -> StoreResult<i64> {
         let (n,): (i64,) = sqlx::query_as(
