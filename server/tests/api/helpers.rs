@@ -295,18 +295,23 @@ pub async fn ask_at(client: &reqwest::Client, base: &str, question: &str) -> (St
         .await
         .unwrap();
     let tid = t["id"].as_str().unwrap().to_string();
+    let rid = post_at(client, base, &tid, question).await;
+    (tid, rid)
+}
+
+/// Against a server process at `base`: posts `message` to thread `tid`; the run's id.
+pub async fn post_at(client: &reqwest::Client, base: &str, tid: &str, message: &str) -> String {
     let r = client
         .post(format!("{base}/api/paste-assistant-message"))
-        .json(&serde_json::json!({"threadId": tid, "message": question}))
+        .json(&serde_json::json!({"threadId": tid, "message": message}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let rid = r.json::<Value>().await.unwrap()["run"]["id"]
+    r.json::<Value>().await.unwrap()["run"]["id"]
         .as_str()
         .unwrap()
-        .to_string();
-    (tid, rid)
+        .to_string()
 }
 
 /// Polls the run on `base` until it is terminal (or `within` passes).

@@ -1,15 +1,13 @@
 //! What operators get: readiness, metrics, request ids, JSON logs without secrets, and a
 //! graceful stop on SIGTERM.
-use std::{
-    io::Read,
-    process::Command,
-    time::{Duration, Instant},
-};
+use std::{io::Read, process::Command, time::Duration};
 
 use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Step, status};
-use crate::helpers::{free_port, new_client, server_command, spawn_app};
+use crate::helpers::{
+    free_port, new_client, post_at, server_command, spawn_app, wait_healthy, wait_run_at,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_reports_the_database_and_the_docs_index() {
@@ -162,11 +160,7 @@ async fn logs_are_json_with_request_ids_and_never_show_secrets() {
         .spawn()
         .unwrap();
     let client = new_client();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_healthy(&client, &base).await;
     let t: Value = client
         .post(format!("{base}/api/paste-assistant-thread"))
         .header("x-request-id", "trace-me-1")
@@ -179,31 +173,9 @@ async fn logs_are_json_with_request_ids_and_never_show_secrets() {
         .unwrap();
     let tid = t["id"].as_str().unwrap().to_string();
     for question in ["First try (the key is refused)", "Second try"] {
-        let r: Value = client
-            .post(format!("{base}/api/paste-assistant-message"))
-            .json(&json!({"threadId": tid, "message": question}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let rid = r["run"]["id"].as_str().unwrap().to_string();
-        for _ in 0..100 {
-            let run: Value = client
-                .get(format!("{base}/api/paste-assistant-thread/{tid}/run/{rid}"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if server::is_terminal(run["status"].as_str().unwrap()) {
-                assert!(!run.to_string().contains(API_KEY), "{run}");
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let rid = post_at(&client, &base, &tid, question).await;
+        let run = wait_run_at(&client, &base, &tid, &rid, Duration::from_secs(5)).await;
+        assert!(!run.to_string().contains(API_KEY), "{run}");
     }
     let page = client.get(format!("{base}/t/{tid}")).send().await.unwrap();
     assert!(!page.text().await.unwrap().contains(API_KEY));
