@@ -72,8 +72,10 @@ fn route_class(path: &str) -> &'static str {
         "/docs/*"
     } else if path.starts_with("/api/") {
         "/api/*"
-    } else if path == "/" || path == "/embed" {
-        if path == "/" { "/" } else { "/embed" }
+    } else if path == "/" {
+        "/"
+    } else if path == "/embed" {
+        "/embed"
     } else {
         "other"
     }
