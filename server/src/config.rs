@@ -35,6 +35,16 @@ pub struct Config {
     pub docs_dir: PathBuf,
     /// Where links to docs pages point; `None` serves them from this app at `/docs/…`.
     pub docs_base_url: Option<String>,
+    /// How often `DOCS_DIR` is checked for changed pages (re-indexed when it changed); `None`
+    /// turns the watcher off.
+    pub docs_watch: Option<Duration>,
+    /// Model of the OpenAI-compatible `/embeddings` endpoint (same base URL and key as the chat
+    /// model) for hybrid docs search; `None`: BM25 alone.
+    pub embeddings_model: Option<String>,
+    /// Where section vectors are cached.
+    pub embeddings_cache_dir: PathBuf,
+    /// Bearer token for operator routes (`POST /api/docs-reindex`); `None` turns them off.
+    pub admin_token: Option<Secret>,
     pub openai_api_key: Option<Secret>,
     pub openai_base_url: Option<String>,
     pub openai_model: String,
@@ -187,6 +197,17 @@ impl Config {
                 });
             }
         };
+        let embeddings_model = get("EMBEDDINGS_MODEL").filter(|m| !m.trim().is_empty());
+        if embeddings_model.is_some()
+            && get("OPENAI_API_KEY").is_none()
+            && get("OPENAI_BASE_URL").is_none()
+        {
+            return Err(ConfigError {
+                variable: "EMBEDDINGS_MODEL",
+                reason: "embeddings use the chat model's API: set OPENAI_BASE_URL or OPENAI_API_KEY as well"
+                    .into(),
+            });
+        }
         let widget_allowed_origins = get("WIDGET_ALLOWED_ORIGINS")
             .map(|raw| parse_origins(&raw))
             .transpose()?;
@@ -195,6 +216,17 @@ impl Config {
             database_url,
             docs_dir,
             docs_base_url,
+            docs_watch: match parse_or(&get, "DOCS_WATCH_SECS", 2u64)? {
+                0 => None,
+                secs => Some(Duration::from_secs(secs)),
+            },
+            embeddings_model,
+            embeddings_cache_dir: PathBuf::from(
+                get("EMBEDDINGS_CACHE_DIR").unwrap_or_else(|| "data/embeddings".to_string()),
+            ),
+            admin_token: get("ADMIN_TOKEN")
+                .filter(|t| !t.trim().is_empty())
+                .map(Secret::new),
             openai_api_key: get("OPENAI_API_KEY").map(Secret::new),
             openai_base_url,
             openai_title_model: get("OPENAI_TITLE_MODEL").unwrap_or_else(|| model.clone()),

@@ -6,7 +6,7 @@ use server::{
 
 #[tokio::main]
 async fn main() {
-    telemetry::init("info,tantivy=warn,sqlx=warn", std::io::stderr);
+    telemetry::init("info,sqlx=warn", std::io::stderr);
     if let Err(e) = run().await {
         eprintln!("paste-assistant: {e:#}");
         std::process::exit(1);

@@ -450,8 +450,8 @@ impl Assistant {
         Ok(())
     }
 
-    pub fn search_docs(&self, query: &str, limit: usize) -> Vec<Hit> {
-        self.engine.docs().search(query, limit)
+    pub async fn search_docs(&self, query: &str, limit: usize) -> Vec<Hit> {
+        self.engine.live_docs().search(query, limit).await
     }
 }
 

@@ -11,7 +11,7 @@ use tower_http::{compression::CompressionLayer, services::ServeDir};
 use app::{App, service::SharedService, shell};
 
 use crate::config::Config;
-use crate::docs::DocsIndex;
+use crate::docs::{DocsIndex, embed::Embedder, live::LiveDocs};
 use crate::engine::{DEFAULT_INSTRUCTIONS, Engine, EngineSettings};
 use crate::http::{api_not_found, api_router, headers, limits, requests, session};
 use crate::models::{ChatModel, offline::OfflineModel, openai::OpenAiModel};
@@ -47,9 +47,34 @@ impl Application {
         tracing::info!(
             pages = docs.stats.pages,
             sections = docs.stats.sections,
+            passages = docs.stats.passages,
             ms = docs.stats.build_ms as u64,
             "docs indexed"
         );
+        let embeddings = match (&config.embeddings_model, config.remote_base_url()) {
+            (Some(model), Some(base)) => {
+                tracing::info!(
+                    model,
+                    base_url = base,
+                    "docs search is hybrid once the sections are embedded"
+                );
+                Some((
+                    Embedder::new(base, model, config.openai_api_key.clone())?,
+                    config.embeddings_cache_dir.clone(),
+                ))
+            }
+            _ => None,
+        };
+        let docs = LiveDocs::with_embeddings(
+            docs,
+            config.docs_dir.clone(),
+            config.docs_base_url.clone(),
+            embeddings,
+        );
+        docs.start_embedding();
+        if let Some(every) = config.docs_watch {
+            docs.watch(every);
+        }
         let instructions = match &config.instructions_path {
             Some(path) => std::fs::read_to_string(path).with_context(|| {
                 format!("could not read ASSISTANT_INSTRUCTIONS={}", path.display())
@@ -89,7 +114,7 @@ impl Application {
             max_retries: config.openai_max_retries,
             lease_secs: config.run_lease_secs as i64,
         };
-        let engine = Engine::new(store.clone(), model, title_model, Arc::new(docs), settings);
+        let engine = Engine::new(store.clone(), model, title_model, docs, settings);
         // SQLite is one instance by design: every run left active belongs to a dead process.
         let single_instance = config.database_url.starts_with("sqlite");
         let resumed = engine

@@ -1,12 +1,24 @@
 //! Measures docs search on a question set (page level): recall@5, recall@10, MRR@10, query
 //! latency p50/p99 and index build time.
 //!
-//! cargo run -p server --release --bin docs-eval -- --docs DIR --questions FILE [--rounds N] [--misses]
-use std::{path::PathBuf, time::Instant};
+//! cargo run -p server --release --bin docs-eval -- --docs DIR --questions FILE [--rounds N]
+//!   [--misses] [--dump FILE] [--embeddings-url URL --embeddings-model NAME | --fake-embeddings]
+//!
+//! With an embeddings endpoint (key from `OPENAI_API_KEY`), it measures BM25 and the hybrid
+//! search side by side. `--fake-embeddings` serves hashed bags of stemmed words from a local
+//! endpoint: a check of the hybrid plumbing, not a semantic model.
+use std::{collections::HashMap, path::PathBuf, time::Instant};
 
-use server::docs::{
-    DocsIndex,
-    eval::{evaluate, latencies_us, load_questions, percentile},
+use server::{
+    config::Secret,
+    docs::{
+        DocsIndex,
+        embed::{Cache, Embedder, vectors_for},
+        eval::{
+            Question, Report, evaluate, evaluate_with, latencies_with, load_questions, percentile,
+        },
+        text::Analyzer,
+    },
 };
 
 fn main() {
@@ -16,62 +28,144 @@ fn main() {
     }
 }
 
-fn run() -> anyhow::Result<()> {
-    let mut docs = PathBuf::from("../shared/corpus/paste-docs");
-    let mut questions = PathBuf::from("../shared/eval/docs-qa-dev.jsonl");
-    let mut rounds = 20;
-    let mut misses = false;
+struct Args {
+    docs: PathBuf,
+    questions: PathBuf,
+    rounds: usize,
+    misses: bool,
+    dump: Option<PathBuf>,
+    embeddings_url: Option<String>,
+    embeddings_model: Option<String>,
+    fake_embeddings: bool,
+}
+
+const USAGE: &str = "usage: docs-eval --docs DIR --questions FILE [--rounds N] [--misses] \
+    [--dump FILE] [--embeddings-url URL --embeddings-model NAME | --fake-embeddings]";
+
+fn args() -> anyhow::Result<Args> {
+    let mut out = Args {
+        docs: PathBuf::from("../shared/corpus/paste-docs"),
+        questions: PathBuf::from("../shared/eval/docs-qa-dev.jsonl"),
+        rounds: 20,
+        misses: false,
+        dump: None,
+        embeddings_url: None,
+        embeddings_model: None,
+        fake_embeddings: false,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
+        let mut value = |what: &str| {
+            args.next()
+                .ok_or_else(|| anyhow::anyhow!("{arg} needs {what}; {USAGE}"))
+        };
         match arg.as_str() {
-            "--docs" => {
-                docs = args
-                    .next()
-                    .ok_or_else(|| anyhow::anyhow!("--docs needs a folder"))?
-                    .into()
-            }
-            "--questions" => {
-                questions = args
-                    .next()
-                    .ok_or_else(|| anyhow::anyhow!("--questions needs a file"))?
-                    .into()
-            }
-            "--rounds" => {
-                rounds = args
-                    .next()
-                    .ok_or_else(|| anyhow::anyhow!("--rounds needs a number"))?
-                    .parse()?
-            }
-            "--misses" => misses = true,
-            other => anyhow::bail!(
-                "unknown argument {other:?}; usage: docs-eval --docs DIR --questions FILE [--rounds N] [--misses]"
-            ),
+            "--docs" => out.docs = value("a folder")?.into(),
+            "--questions" => out.questions = value("a file")?.into(),
+            "--rounds" => out.rounds = value("a number")?.parse()?,
+            "--dump" => out.dump = Some(value("a file")?.into()),
+            "--embeddings-url" => out.embeddings_url = Some(value("a URL")?),
+            "--embeddings-model" => out.embeddings_model = Some(value("a model name")?),
+            "--misses" => out.misses = true,
+            "--fake-embeddings" => out.fake_embeddings = true,
+            other => anyhow::bail!("unknown argument {other:?}; {USAGE}"),
         }
     }
-    let questions = load_questions(&questions)?;
+    Ok(out)
+}
+
+fn run() -> anyhow::Result<()> {
+    let args = args()?;
+    let questions = load_questions(&args.questions)?;
     let started = Instant::now();
-    let index = DocsIndex::build(&docs, None)?;
+    let index = DocsIndex::build(&args.docs, None)?;
     let build = started.elapsed();
-    let report = evaluate(&index, &questions);
-    let latencies = latencies_us(&index, &questions, rounds);
+    if let Some(path) = &args.dump {
+        dump(&index, path)?;
+    }
     println!(
-        "docs: {} pages, {} sections, index built in {} ms",
+        "docs: {} pages, {} sections, {} passages, index built in {} ms",
         index.stats.pages,
         index.stats.sections,
+        index.stats.passages,
         build.as_millis()
     );
     println!("questions: {}", questions.len());
+    println!("\nBM25F over passages (offline):");
+    let report = evaluate(&index, &questions);
+    let latencies = latencies_with(&questions, args.rounds, |q| {
+        index.search_pages(&q.question, 10);
+    });
+    print_report(&report, &latencies, &questions, args.misses);
+
+    let embedder = if args.fake_embeddings {
+        let runtime = tokio::runtime::Runtime::new()?;
+        let base = runtime.block_on(fake_embeddings())?;
+        Some((runtime, Embedder::new(&base, "fake-hashed-words", None)?))
+    } else {
+        match (&args.embeddings_url, &args.embeddings_model) {
+            (Some(url), Some(model)) => {
+                let key = std::env::var("OPENAI_API_KEY").ok().map(Secret::new);
+                Some((
+                    tokio::runtime::Runtime::new()?,
+                    Embedder::new(url, model, key)?,
+                ))
+            }
+            (None, None) => None,
+            _ => anyhow::bail!("--embeddings-url and --embeddings-model go together; {USAGE}"),
+        }
+    };
+    if let Some((runtime, embedder)) = embedder {
+        let cache_dir = tempfile_dir()?;
+        let mut cache = Cache::open(&cache_dir, embedder.model());
+        let started = Instant::now();
+        let vectors =
+            runtime.block_on(vectors_for(&embedder, &mut cache, &index.section_texts()))?;
+        index.set_vectors(vectors);
+        let texts: Vec<String> = questions.iter().map(|q| q.question.clone()).collect();
+        let query_vectors = runtime.block_on(embedder.embed(&texts))?;
+        let by_id: HashMap<&str, &Vec<f32>> = questions
+            .iter()
+            .map(|q| q.id.as_str())
+            .zip(query_vectors.iter())
+            .collect();
+        println!(
+            "\nhybrid: BM25F + {} (sections embedded in {} ms), reciprocal-rank fusion k = 60:",
+            embedder.model(),
+            started.elapsed().as_millis()
+        );
+        let rank = |q: &Question| {
+            index.search_pages_with(
+                &q.question,
+                by_id.get(q.id.as_str()).map(|v| v.as_slice()),
+                10,
+            )
+        };
+        let report = evaluate_with(&questions, rank);
+        let latencies = latencies_with(&questions, args.rounds, |q| {
+            rank(q);
+        });
+        print_report(&report, &latencies, &questions, args.misses);
+        println!(
+            "(latency: the search with the query's vector at hand; embedding the query is extra)"
+        );
+        let _ = std::fs::remove_dir_all(&cache_dir);
+    }
+    Ok(())
+}
+
+fn print_report(report: &Report, latencies: &[u128], questions: &[Question], misses: bool) {
     println!("recall@5   {:.3}", report.recall_at_5);
     println!("recall@10  {:.3}", report.recall_at_10);
     println!("MRR@10     {:.3}", report.mrr_at_10);
     println!(
         "query latency p50 {} µs, p99 {} µs ({} queries)",
-        percentile(&latencies, 50.0),
-        percentile(&latencies, 99.0),
+        percentile(latencies, 50.0),
+        percentile(latencies, 99.0),
         latencies.len()
     );
     if misses {
-        for (o, q) in report.outcomes.iter().zip(&questions) {
+        for (o, q) in report.outcomes.iter().zip(questions) {
             if o.recall_at_5 < 1.0 {
                 println!(
                     "\nmiss {} ({:.2}): {}\n  relevant: {:?}\n  top 5:    {:?}",
@@ -84,5 +178,70 @@ fn run() -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// Every section as a JSON line, to inspect the chunking.
+fn dump(index: &DocsIndex, path: &std::path::Path) -> anyhow::Result<()> {
+    let mut out = String::new();
+    for page in index.pages() {
+        for s in &page.sections {
+            let line = serde_json::json!({
+                "path": page.path,
+                "title": page.title,
+                "description": page.description,
+                "heading": s.heading,
+                "slug": s.slug,
+                "parents": s.parents,
+                "text": s.text,
+            });
+            out.push_str(&line.to_string());
+            out.push('\n');
+        }
+    }
+    std::fs::write(path, out)?;
     Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("docs-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// A local `/v1/embeddings` that returns each text's stemmed words hashed into 512 dimensions.
+async fn fake_embeddings() -> anyhow::Result<String> {
+    use axum::{Json, Router, routing::post};
+    async fn embeddings(Json(body): Json<serde_json::Value>) -> Json<serde_json::Value> {
+        let analyzer = Analyzer::default();
+        let inputs: Vec<String> = match &body["input"] {
+            serde_json::Value::String(s) => vec![s.clone()],
+            serde_json::Value::Array(a) => a
+                .iter()
+                .map(|t| t.as_str().unwrap_or_default().to_string())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let data: Vec<serde_json::Value> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let mut v = vec![0f32; 512];
+                for term in analyzer.terms(text) {
+                    let h = term.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+                    });
+                    v[(h % 512) as usize] += 1.0;
+                }
+                serde_json::json!({"index": i, "embedding": v})
+            })
+            .collect();
+        Json(serde_json::json!({"object": "list", "data": data}))
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}/v1", listener.local_addr()?);
+    tokio::spawn(async move {
+        let app = Router::new().route("/v1/embeddings", post(embeddings));
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(base)
 }

@@ -21,6 +21,8 @@ pub struct Section {
     pub heading: String,
     /// The heading's anchor; empty for the part before the first heading.
     pub slug: String,
+    /// The headings this section sits under (outermost first), without the page title.
+    pub parents: Vec<String>,
     pub text: String,
 }
 
@@ -41,6 +43,8 @@ pub fn parse_page(path: &str, source: &str) -> Page {
         .or(front_title)
         .or(first_h1)
         .unwrap_or_else(|| title_from_path(path));
+    // The enclosing headings of each section: (level, heading) of the open ones.
+    let mut open: Vec<(u8, String)> = Vec::new();
     for (level, section) in sections.iter_mut() {
         // The page's own H1 is the page, not a section of it.
         if *level == 1 && section.heading == title {
@@ -48,7 +52,12 @@ pub fn parse_page(path: &str, source: &str) -> Page {
         }
         if section.slug.is_empty() {
             section.heading = title.clone();
+            open.clear();
+            continue;
         }
+        open.retain(|(l, _)| *l < *level);
+        section.parents = open.iter().map(|(_, h)| h.clone()).collect();
+        open.push((*level, section.heading.clone()));
     }
     let sections = sections
         .into_iter()
@@ -507,6 +516,7 @@ fn split_sections(text: &str) -> Vec<(u8, Section)> {
         Section {
             heading: String::new(),
             slug: String::new(),
+            parents: Vec::new(),
             text: String::new(),
         },
     )];
@@ -533,6 +543,7 @@ fn split_sections(text: &str) -> Vec<(u8, Section)> {
                 Section {
                     heading,
                     slug,
+                    parents: Vec::new(),
                     text: String::new(),
                 },
             ));
@@ -590,6 +601,40 @@ fn parse_heading(line: &str) -> Option<(u8, String)> {
     }
     let text = plain_inline(rest.trim().trim_end_matches('#').trim());
     (!text.is_empty()).then_some((level as u8, text))
+}
+
+/// The paragraphs of a section's text (split at blank lines, never inside a code block), as
+/// (byte offset, plain text), empty ones left out.
+pub fn paragraphs(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut fence: Option<String> = None;
+    let mut start: Option<usize> = None;
+    let mut offset = 0;
+    let flush = |start: &mut Option<usize>, end: usize, out: &mut Vec<(usize, String)>| {
+        if let Some(s) = start.take() {
+            let plain = plain_inline(&text[s..end]);
+            if !plain.is_empty() {
+                out.push((s, plain));
+            }
+        }
+    };
+    for line in text.split_inclusive('\n') {
+        if let Some(marker) = &fence {
+            if line.trim_start().starts_with(marker.as_str()) {
+                fence = None;
+            }
+        } else if let Some(marker) = fence_marker(line) {
+            fence = Some(marker);
+        } else if line.trim().is_empty() {
+            flush(&mut start, offset, &mut out);
+        }
+        if start.is_none() && !line.trim().is_empty() {
+            start = Some(offset);
+        }
+        offset += line.len();
+    }
+    flush(&mut start, offset, &mut out);
+    out
 }
 
 /// Inline Markdown to plain text: links keep their text, emphasis and code marks go.
@@ -744,6 +789,41 @@ Again.
         let p = parse_page("components/alert-dialog/index.mdx", "Just text\n");
         assert_eq!(p.title, "Alert dialog");
         assert_eq!(p.sections[0].heading, "Alert dialog");
+    }
+
+    #[test]
+    fn paragraphs_split_at_blank_lines_outside_code() {
+        let text = "First **para**\nstill first.\n\n```js\na();\n\nb();\n```\n\n\nLast [link](/x).";
+        let p = paragraphs(text);
+        let plain: Vec<&str> = p.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(
+            plain,
+            vec!["First para still first.", "js a(); b();", "Last link."]
+        );
+        assert_eq!(&text[p[2].0..p[2].0 + 4], "Last");
+        assert_eq!(p[0].0, 0);
+    }
+
+    #[test]
+    fn sections_know_the_headings_they_sit_under() {
+        let p = parse_page(
+            "a.md",
+            "# A\n\nIntro\n\n## B\n\nb\n\n### C\n\nc\n\n## D\n\nd\n",
+        );
+        let trails: Vec<(&str, Vec<String>)> = p
+            .sections
+            .iter()
+            .map(|s| (s.heading.as_str(), s.parents.clone()))
+            .collect();
+        assert_eq!(
+            trails,
+            vec![
+                ("A", vec![]),
+                ("B", vec![]),
+                ("C", vec!["B".to_string()]),
+                ("D", vec![])
+            ]
+        );
     }
 
     #[test]

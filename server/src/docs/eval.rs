@@ -48,10 +48,15 @@ pub struct Report {
 
 /// Runs every question once and averages the measures.
 pub fn evaluate(index: &DocsIndex, questions: &[Question]) -> Report {
+    evaluate_with(questions, |q| index.search_pages(&q.question, 10))
+}
+
+/// [`evaluate`] with any ranking: `rank` returns a question's top pages, best first.
+pub fn evaluate_with(questions: &[Question], rank: impl Fn(&Question) -> Vec<String>) -> Report {
     let outcomes: Vec<Outcome> = questions
         .iter()
         .map(|q| {
-            let top = index.search_pages(&q.question, 10);
+            let top = rank(q);
             let found = |k: usize| {
                 let hits = q
                     .relevant
@@ -81,11 +86,22 @@ pub fn evaluate(index: &DocsIndex, questions: &[Question]) -> Report {
 
 /// Query latencies in microseconds over `rounds` passes of the questions, sorted.
 pub fn latencies_us(index: &DocsIndex, questions: &[Question], rounds: usize) -> Vec<u128> {
+    latencies_with(questions, rounds, |q| {
+        index.search_pages(&q.question, 10);
+    })
+}
+
+/// [`latencies_us`] of any search.
+pub fn latencies_with(
+    questions: &[Question],
+    rounds: usize,
+    search: impl Fn(&Question),
+) -> Vec<u128> {
     let mut out = Vec::with_capacity(questions.len() * rounds);
     for _ in 0..rounds {
         for q in questions {
             let started = Instant::now();
-            let _ = index.search_pages(&q.question, 10);
+            search(q);
             out.push(started.elapsed().as_micros());
         }
     }
@@ -107,7 +123,7 @@ mod tests {
     use super::*;
 
     /// Guards the search quality measured on the Paste corpus dev set (shared with this
-    /// repository's checkout). Issue 6 raises the bar to R@5 0.90.
+    /// repository's checkout): it fails when page-level recall@5 drops below 0.90.
     #[test]
     fn recall_on_the_paste_dev_questions_does_not_drop() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
@@ -123,12 +139,17 @@ mod tests {
         }
         let index = DocsIndex::build(&docs, None).unwrap();
         let report = evaluate(&index, &load_questions(&questions).unwrap());
-        assert!(report.recall_at_5 >= 0.84, "R@5 {:.3}", report.recall_at_5);
+        // A hair of slack for summing fractions (0.9 is 45 of 50 questions' shares).
+        assert!(
+            report.recall_at_5 >= 0.90 - 1e-9,
+            "R@5 {:.3}",
+            report.recall_at_5
+        );
         assert!(
             report.recall_at_10 >= 0.90,
             "R@10 {:.3}",
             report.recall_at_10
         );
-        assert!(report.mrr_at_10 >= 0.80, "MRR@10 {:.3}", report.mrr_at_10);
+        assert!(report.mrr_at_10 >= 0.85, "MRR@10 {:.3}", report.mrr_at_10);
     }
 }

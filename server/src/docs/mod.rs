@@ -1,7 +1,13 @@
-//! Documentation search: the pages of `DOCS_DIR` split into sections and indexed in memory
-//! with tantivy (BM25 over title, heading and body; English stop words and stemming).
+//! Documentation search: the pages of `DOCS_DIR` split into sections, the sections into
+//! overlapping passages of about [`PASSAGE_WORDS`] words, all held in memory and ranked with
+//! BM25F (title, heading path and passage text; English stop words and stemming). A section
+//! scores as its best passage, plus a share of its whole page's score.
 pub mod chunk;
+pub mod embed;
 pub mod eval;
+pub mod live;
+pub mod rank;
+pub mod text;
 
 use std::{
     path::{Path, PathBuf},
@@ -9,38 +15,18 @@ use std::{
 };
 
 use serde::Serialize;
-use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument,
-    collector::TopDocs,
-    doc,
-    query::QueryParser,
-    schema::{
-        Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value,
-    },
-};
 
 pub use chunk::{Page, Section};
 
-/// English words: lower-cased, stop words dropped ("how do I …" says nothing about the
-/// docs), stemmed.
-const ANALYZER: &str = "en_stop_stem";
+/// Longest passage in words (whole paragraphs; a longer paragraph is a passage of its own).
+/// Measured with docs-eval on the Paste questions: whole sections R@5 0.847, passages of 50–60
+/// words 0.900, 100 words 0.880–0.897, 150 words 0.870–0.897.
+pub const PASSAGE_WORDS: usize = 60;
 
-fn analyzer() -> tantivy::tokenizer::TextAnalyzer {
-    use tantivy::tokenizer::{
-        Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
-        TextAnalyzer,
-    };
-    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser);
-    match StopWordFilter::new(Language::English) {
-        Some(stop) => builder
-            .filter(stop)
-            .filter(Stemmer::new(Language::English))
-            .build(),
-        None => builder.filter(Stemmer::new(Language::English)).build(),
-    }
-}
+/// How much of the whole page's BM25 score is added to each of its sections: it lifts pages
+/// that are about the question as a whole over one stray passage elsewhere (MRR@10 0.827 →
+/// 0.893 on the Paste questions; 0.5 and 0.7 rank a little worse).
+const PAGE_WEIGHT: f32 = 0.3;
 
 /// Longest section text handed to the model or the API, in characters.
 const CONTENT_BUDGET: usize = 1_500;
@@ -62,24 +48,29 @@ pub struct Hit {
 pub struct IndexStats {
     pub pages: usize,
     pub sections: usize,
+    pub passages: usize,
     pub build_ms: u128,
 }
 
-struct Fields {
-    title: Field,
-    heading: Field,
-    body: Field,
-    ord: Field,
+/// A run of whole paragraphs of one section.
+struct Passage {
+    /// Into `DocsIndex::sections`.
+    section: usize,
+    /// Byte offset in the section's text where the passage starts.
+    start: usize,
 }
 
 pub struct DocsIndex {
     pages: Vec<Page>,
-    /// (page, section) for each indexed document, by its `ord`.
+    /// (page, section) of every section, pages in order.
     sections: Vec<(usize, usize)>,
-    reader: IndexReader,
-    /// Built once.
-    parser: QueryParser,
-    fields: Fields,
+    passages: Vec<Passage>,
+    passage_index: rank::Bm25f,
+    /// One document per page (title, description, headings and text).
+    page_index: rank::Bm25f,
+    analyzer: text::Analyzer,
+    /// Each section's unit vector, once the optional embeddings are made.
+    vectors: std::sync::OnceLock<Vec<Vec<f32>>>,
     base_url: Option<String>,
     pub stats: IndexStats,
 }
@@ -104,99 +95,209 @@ impl DocsIndex {
                 .replace('\\', "/");
             pages.push(chunk::parse_page(&rel, &source));
         }
+        Ok(Self::from_pages(pages, base_url, started))
+    }
 
-        let mut builder = Schema::builder();
-        let text = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(ANALYZER)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        );
-        let fields = Fields {
-            title: builder.add_text_field("title", text.clone()),
-            heading: builder.add_text_field("heading", text.clone()),
-            body: builder.add_text_field("body", text),
-            ord: builder.add_u64_field("ord", NumericOptions::default().set_stored()),
-        };
-        let index = Index::create_in_ram(builder.build());
-        index.tokenizers().register(ANALYZER, analyzer());
-        let mut writer: IndexWriter = index.writer_with_num_threads(1, 30_000_000)?;
+    fn from_pages(pages: Vec<Page>, base_url: Option<String>, started: Instant) -> Self {
+        let analyzer = text::Analyzer::default();
         let mut sections = Vec::new();
+        let mut passages = Vec::new();
+        let mut passage_builder = rank::Builder::default();
+        let mut page_builder = rank::Builder::default();
+        let none: Vec<String> = Vec::new();
         for (p, page) in pages.iter().enumerate() {
+            let title = analyzer.terms(&page.title);
+            let mut page_body = title.clone();
+            if let Some(d) = &page.description {
+                page_body.extend(analyzer.terms(d));
+            }
             for (s, section) in page.sections.iter().enumerate() {
-                let mut body = chunk::plain_inline(&section.text);
+                let id = sections.len();
+                sections.push((p, s));
+                let mut trail = section.parents.join(" ");
+                trail.push(' ');
+                trail.push_str(&section.heading);
+                let headings = analyzer.terms(&trail);
+                page_body.extend(analyzer.terms(&section.heading));
+                let mut paragraphs = chunk::paragraphs(&section.text);
                 if s == 0
                     && let Some(d) = &page.description
                 {
-                    body = format!("{d} {body}");
+                    paragraphs.insert(0, (0, d.clone()));
                 }
-                writer.add_document(doc!(
-                    fields.title => page.title.as_str(),
-                    fields.heading => section.heading.as_str(),
-                    fields.body => body,
-                    fields.ord => sections.len() as u64,
-                ))?;
-                sections.push((p, s));
+                // Each paragraph is analysed once; windows share its tokens.
+                let tokens: Vec<Vec<String>> = paragraphs
+                    .iter()
+                    .map(|(_, text)| analyzer.terms(text))
+                    .collect();
+                for (a, b) in windows(&paragraphs, PASSAGE_WORDS) {
+                    let body: Vec<String> = tokens[a..b].concat();
+                    passage_builder.add([&title, &headings, &body]);
+                    passages.push(Passage {
+                        section: id,
+                        start: paragraphs.get(a).map_or(0, |(start, _)| *start),
+                    });
+                }
+                let skip = usize::from(s == 0 && page.description.is_some());
+                for t in tokens.into_iter().skip(skip) {
+                    page_body.extend(t);
+                }
             }
+            page_builder.add([&none, &none, &page_body]);
         }
-        writer.commit()?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
         let stats = IndexStats {
             pages: pages.len(),
             sections: sections.len(),
+            passages: passages.len(),
             build_ms: started.elapsed().as_millis(),
         };
-        // Title, heading and body weigh the same: on the Paste dev questions boosting titles
-        // (2×) and headings (1.5×) lost recall (R@5 0.830 with, 0.847 without; docs-eval).
-        let parser =
-            QueryParser::for_index(&index, vec![fields.title, fields.heading, fields.body]);
-        Ok(Self {
+        // Title, heading path and passage weigh the same: on the Paste dev questions boosting
+        // titles and headings (2× and 1.5×, 3× and 2×) did not find more pages (docs-eval).
+        Self {
+            passage_index: passage_builder.build([1.0, 1.0, 1.0]),
+            page_index: page_builder.build([1.0, 1.0, 1.0]),
             pages,
             sections,
-            reader,
-            parser,
-            fields,
+            passages,
+            analyzer,
+            vectors: std::sync::OnceLock::new(),
             base_url,
             stats,
-        })
+        }
     }
 
-    /// The best sections for `query`, best first. Any text is a valid query: operators and
-    /// field syntax are not interpreted.
-    pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
-        let terms: String = query
-            .chars()
-            .map(|c| {
-                if c.is_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    ' '
-                }
+    /// The query's distinct analysed terms.
+    fn terms(&self, query: &str) -> Vec<String> {
+        let mut terms = self.analyzer.terms(query);
+        let mut seen = std::collections::HashSet::new();
+        terms.retain(|t| seen.insert(t.clone()));
+        terms
+    }
+
+    /// What the optional embeddings embed: each section with its place in the docs.
+    pub fn section_texts(&self) -> Vec<String> {
+        self.sections
+            .iter()
+            .map(|&(p, s)| {
+                let page = &self.pages[p];
+                let section = &page.sections[s];
+                embed::section_text(
+                    &page.title,
+                    &section.parents,
+                    &section.heading,
+                    &section.text,
+                )
             })
-            .collect();
-        if terms.trim().is_empty() || limit == 0 {
-            return Vec::new();
-        }
-        let (query, _) = self.parser.parse_query_lenient(&terms);
-        let searcher = self.reader.searcher();
-        let Ok(top) = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score()) else {
-            return Vec::new();
-        };
-        top.into_iter()
-            .filter_map(|(score, address)| self.hit(&searcher, address, score))
             .collect()
     }
 
-    /// The pages for `query`, best first, each ranked by its best section (measured: adding a
-    /// share of a page's other sections, or folding `api.mdx` into its `index.mdx`, ranked
-    /// worse).
+    /// Attaches the sections' vectors (in [`Self::section_texts`] order); false when they do
+    /// not fit or are already set.
+    pub fn set_vectors(&self, vectors: Vec<Vec<f32>>) -> bool {
+        vectors.len() == self.sections.len() && self.vectors.set(vectors).is_ok()
+    }
+
+    pub fn has_vectors(&self) -> bool {
+        self.vectors.get().is_some()
+    }
+
+    /// [`Self::ranked_bm25`], fused by reciprocal rank with the sections nearest to the query's
+    /// vector when both vectors are there.
+    fn ranked(&self, query: &str, vector: Option<&[f32]>) -> Vec<(usize, f32, usize)> {
+        let lexical = self.ranked_bm25(query);
+        let (Some(vector), Some(vectors)) = (vector, self.vectors.get()) else {
+            return lexical;
+        };
+        let mut dense: Vec<(usize, f32)> = vectors
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.len() == vector.len())
+            .map(|(s, v)| (s, embed::dot(v, vector)))
+            .collect();
+        dense.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        dense.truncate(200);
+        let mut fused: std::collections::HashMap<usize, (f32, usize)> =
+            std::collections::HashMap::new();
+        for (rank, &(s, _, passage)) in lexical.iter().enumerate() {
+            fused.insert(s, (1.0 / (embed::RRF_K + 1.0 + rank as f32), passage));
+        }
+        for (rank, &(s, _)) in dense.iter().enumerate() {
+            fused.entry(s).or_insert((0.0, usize::MAX)).0 +=
+                1.0 / (embed::RRF_K + 1.0 + rank as f32);
+        }
+        let mut out: Vec<(usize, f32, usize)> = fused
+            .into_iter()
+            .map(|(s, (score, p))| (s, score, p))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+
+    /// Every section that matches, best first: (section, score, best passage).
+    fn ranked_bm25(&self, query: &str) -> Vec<(usize, f32, usize)> {
+        let terms = self.terms(query);
+        if terms.is_empty() {
+            return Vec::new();
+        }
+        let mut passage_scores = vec![0f32; self.passage_index.len()];
+        self.passage_index.score(&terms, &mut passage_scores);
+        let mut best = vec![(0f32, usize::MAX); self.sections.len()];
+        for (i, &score) in passage_scores.iter().enumerate() {
+            let section = self.passages[i].section;
+            if score > best[section].0 {
+                best[section] = (score, i);
+            }
+        }
+        let mut page_scores = vec![0f32; self.page_index.len()];
+        self.page_index.score(&terms, &mut page_scores);
+        let mut ranked: Vec<(usize, f32, usize)> = best
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (score, _))| *score > 0.0)
+            .map(|(s, (score, passage))| {
+                let page = self.sections[s].0;
+                (s, score + PAGE_WEIGHT * page_scores[page], passage)
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked
+    }
+
+    /// The best sections for `query`, best first. Any text is a valid query: it is only split
+    /// into words, never parsed for operators or fields.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
+        self.search_with(query, None, limit)
+    }
+
+    /// [`Self::search`], with the query's vector when embeddings are on.
+    pub fn search_with(&self, query: &str, vector: Option<&[f32]>, limit: usize) -> Vec<Hit> {
+        if limit == 0 {
+            return Vec::new();
+        }
+        self.ranked(query, vector)
+            .into_iter()
+            .take(limit)
+            .map(|(s, score, passage)| self.hit(s, score, passage))
+            .collect()
+    }
+
+    /// The pages for `query`, best first, each ranked by its best section.
     pub fn search_pages(&self, query: &str, limit: usize) -> Vec<String> {
+        self.search_pages_with(query, None, limit)
+    }
+
+    /// [`Self::search_pages`], with the query's vector when embeddings are on.
+    pub fn search_pages_with(
+        &self,
+        query: &str,
+        vector: Option<&[f32]>,
+        limit: usize,
+    ) -> Vec<String> {
         let mut pages: Vec<String> = Vec::with_capacity(limit);
-        for hit in self.search(query, limit * 8) {
-            if !pages.contains(&hit.path) {
-                pages.push(hit.path);
+        for (s, _, _) in self.ranked(query, vector) {
+            let path = &self.pages[self.sections[s].0].path;
+            if !pages.contains(path) {
+                pages.push(path.clone());
                 if pages.len() == limit {
                     break;
                 }
@@ -205,21 +306,32 @@ impl DocsIndex {
         pages
     }
 
-    fn hit(&self, searcher: &tantivy::Searcher, address: DocAddress, score: f32) -> Option<Hit> {
-        let doc: TantivyDocument = searcher.doc(address).ok()?;
-        let ord = doc.get_first(self.fields.ord)?.as_u64()? as usize;
-        let (p, s) = *self.sections.get(ord)?;
+    /// A result: the section from its best passage on, within the budget (a long section's
+    /// answer is often past the first 1,500 characters).
+    fn hit(&self, s: usize, score: f32, passage: usize) -> Hit {
+        let (p, i) = self.sections[s];
         let page = &self.pages[p];
-        let section = &page.sections[s];
-        Some(Hit {
+        let section = &page.sections[i];
+        let start = self.passages.get(passage).map_or(0, |x| x.start);
+        let content = if start == 0 || section.text.chars().count() <= CONTENT_BUDGET {
+            trim_to(&section.text, CONTENT_BUDGET)
+        } else {
+            format!("… {}", trim_to(&section.text[start..], CONTENT_BUDGET))
+        };
+        Hit {
             path: page.path.clone(),
             title: page.title.clone(),
             heading: section.heading.clone(),
             slug: section.slug.clone(),
-            content: trim_to(&section.text, CONTENT_BUDGET),
+            content,
             score,
             url: self.url_for(&page.path, &section.slug),
-        })
+        }
+    }
+
+    /// Every indexed page, in path order.
+    pub fn pages(&self) -> &[Page] {
+        &self.pages
     }
 
     /// A page by its path relative to the docs folder.
@@ -246,6 +358,34 @@ impl DocsIndex {
             None => format!("/docs/{path}{anchor}"),
         }
     }
+}
+
+/// Windows of whole paragraphs of at most `words` words (a longer paragraph alone), one
+/// starting at each paragraph, skipping a window that ends where the previous one did. Returns
+/// `[start, end)` paragraph ranges; a section with no paragraphs still gets one (empty) window
+/// so its heading is searchable.
+fn windows(paragraphs: &[(usize, String)], words: usize) -> Vec<(usize, usize)> {
+    let counts: Vec<usize> = paragraphs
+        .iter()
+        .map(|(_, t)| t.split_whitespace().count())
+        .collect();
+    if counts.iter().sum::<usize>() <= words {
+        return vec![(0, paragraphs.len())];
+    }
+    let mut out = Vec::new();
+    let mut last_end = 0;
+    for a in 0..paragraphs.len() {
+        let (mut b, mut total) = (a, 0);
+        while b < paragraphs.len() && (total == 0 || total + counts[b] <= words) {
+            total += counts[b];
+            b += 1;
+        }
+        if b > last_end {
+            out.push((a, b));
+            last_end = b;
+        }
+    }
+    out
 }
 
 /// Cuts `text` to at most `budget` characters at a word boundary, marking the cut.

@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 
 use serde_json::json;
 
-use crate::docs::DocsIndex;
+use crate::docs::{DocsIndex, live::LiveDocs};
 use crate::ids::{Kind, new_id, now_secs};
 use crate::models::{ChatMessage, ChatModel, Completion, ModelError, Reply, ToolCall, Usage};
 use crate::store::{Change, MessageRow, RunRow, StepRow, Store, StoreError};
@@ -72,7 +72,7 @@ struct Inner {
     store: Store,
     model: Arc<dyn ChatModel>,
     title_model: Arc<dyn ChatModel>,
-    docs: Arc<DocsIndex>,
+    docs: LiveDocs,
     settings: EngineSettings,
     /// Runs this process is executing, with the signal that cancels each.
     running: Mutex<HashMap<String, Arc<Notify>>>,
@@ -85,7 +85,7 @@ impl Engine {
         store: Store,
         model: Arc<dyn ChatModel>,
         title_model: Arc<dyn ChatModel>,
-        docs: Arc<DocsIndex>,
+        docs: LiveDocs,
         settings: EngineSettings,
     ) -> Self {
         let running = Mutex::new(HashMap::new());
@@ -133,7 +133,13 @@ impl Engine {
         self.inner.settings.run_time_limit
     }
 
-    pub fn docs(&self) -> &DocsIndex {
+    /// The docs index in use now.
+    pub fn docs(&self) -> Arc<DocsIndex> {
+        self.inner.docs.current()
+    }
+
+    /// The docs, to re-index them.
+    pub fn live_docs(&self) -> &LiveDocs {
         &self.inner.docs
     }
 
@@ -395,19 +401,10 @@ impl Engine {
         {
             return Err(Stop::Superseded);
         }
-        let docs = self.inner.docs.clone();
-        let owned: Vec<ToolCall> = calls.to_vec();
-        let outputs = tokio::task::spawn_blocking(move || {
-            owned
-                .iter()
-                .map(|c| tools::execute(c, &docs))
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|e| Stop::Failed {
-            code: "server_error",
-            message: format!("A tool crashed: {e}"),
-        })?;
+        let mut outputs = Vec::with_capacity(calls.len());
+        for call in calls {
+            outputs.push(tools::execute(call, &self.inner.docs).await);
+        }
         step.status = "completed".into();
         step.completed_at = Some(now_secs());
         step.step_details = tool_step_details(calls, Some(&outputs));

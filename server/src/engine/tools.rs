@@ -1,5 +1,5 @@
 //! The tools a model may call, and their execution.
-use crate::docs::DocsIndex;
+use crate::docs::live::LiveDocs;
 use crate::models::{ToolCall, ToolSpec};
 
 pub const GET_RELEVANT_DOCS: &str = "get_relevant_docs";
@@ -29,7 +29,7 @@ pub fn tool_specs() -> Vec<ToolSpec> {
 
 /// Runs one tool call. Every outcome is an output for the model, errors included, so a bad call
 /// never stops the run.
-pub fn execute(call: &ToolCall, docs: &DocsIndex) -> String {
+pub async fn execute(call: &ToolCall, docs: &LiveDocs) -> String {
     match call.name.as_str() {
         GET_RELEVANT_DOCS => {
             let args: serde_json::Value = match serde_json::from_str(&call.arguments) {
@@ -47,7 +47,7 @@ pub fn execute(call: &ToolCall, docs: &DocsIndex) -> String {
             else {
                 return error_output("missing the string argument `query`");
             };
-            search_output(docs, query)
+            search_output(docs, query).await
         }
         other => error_output(&format!(
             "unknown tool `{other}`; the only tool is `{GET_RELEVANT_DOCS}`"
@@ -55,10 +55,11 @@ pub fn execute(call: &ToolCall, docs: &DocsIndex) -> String {
     }
 }
 
-fn search_output(docs: &DocsIndex, query: &str) -> String {
+async fn search_output(docs: &LiveDocs, query: &str) -> String {
     let mut per_page: std::collections::HashMap<String, usize> = Default::default();
     let results: Vec<serde_json::Value> = docs
         .search(query, RESULTS * 3)
+        .await
         .into_iter()
         .filter(|hit| {
             let n = per_page.entry(hit.path.clone()).or_default();
@@ -98,7 +99,9 @@ pub fn result_paths(output: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn docs() -> (tempfile::TempDir, DocsIndex) {
+    use crate::docs::DocsIndex;
+
+    fn docs() -> (tempfile::TempDir, LiveDocs) {
         let dir = tempfile::tempdir().unwrap();
         for i in 0..4 {
             std::fs::write(
@@ -108,7 +111,8 @@ mod tests {
             .unwrap();
         }
         let index = DocsIndex::build(dir.path(), None).unwrap();
-        (dir, index)
+        let live = LiveDocs::new(index, dir.path().to_path_buf(), None);
+        (dir, live)
     }
 
     fn call(name: &str, arguments: &str) -> ToolCall {
@@ -119,10 +123,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn searches_with_at_most_two_sections_per_page() {
+    #[tokio::test]
+    async fn searches_with_at_most_two_sections_per_page() {
         let (_dir, docs) = docs();
-        let out = execute(&call(GET_RELEVANT_DOCS, r#"{"query":"buttons"}"#), &docs);
+        let out = execute(&call(GET_RELEVANT_DOCS, r#"{"query":"buttons"}"#), &docs).await;
         let paths = result_paths(&out);
         assert_eq!(paths.len(), 5);
         for p in &paths {
@@ -130,8 +134,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn bad_calls_get_an_error_output() {
+    #[tokio::test]
+    async fn bad_calls_get_an_error_output() {
         let (_dir, docs) = docs();
         for (name, args, expect) in [
             (GET_RELEVANT_DOCS, "{not json", "not valid JSON"),
@@ -139,7 +143,7 @@ mod tests {
             ("delete_everything", "{}", "unknown tool"),
         ] {
             let out: serde_json::Value =
-                serde_json::from_str(&execute(&call(name, args), &docs)).unwrap();
+                serde_json::from_str(&execute(&call(name, args), &docs).await).unwrap();
             assert!(out["error"].as_str().unwrap().contains(expect), "{out}");
         }
     }

@@ -1,8 +1,9 @@
 use axum::{
     Json, Router,
     extract::{Path, State},
+    http::{HeaderMap, header},
     response::{Html, IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,6 +15,56 @@ pub fn router() -> Router<Assistant> {
     Router::new()
         .route("/api/docs-search", get(search))
         .route("/docs/{*path}", get(page))
+        .route("/api/docs-reindex", post(reindex))
+}
+
+/// Operators: re-reads `DOCS_DIR` now (the watcher does it within `DOCS_WATCH_SECS` anyway).
+/// Needs `Authorization: Bearer $ADMIN_TOKEN`; the old index answers searches until the new
+/// one is ready.
+async fn reindex(State(a): State<Assistant>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let Some(expected) = &a.config.admin_token else {
+        return Err(ApiError::Forbidden(
+            "Re-indexing over HTTP is off: set ADMIN_TOKEN on the server to turn it on.".into(),
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        None => {
+            return Err(ApiError::Unauthorized(
+                "Send the admin token as `Authorization: Bearer <ADMIN_TOKEN>`.".into(),
+            ));
+        }
+        Some(token) if !same_secret(token, expected.expose()) => {
+            return Err(ApiError::Unauthorized(
+                "The admin token is not valid.".into(),
+            ));
+        }
+        Some(_) => {}
+    }
+    let previous = a.engine.docs().stats.pages;
+    match a.engine.live_docs().reindex().await {
+        Ok(stats) => Ok(Json(json!({
+            "object": "docs.index",
+            "pages": stats.pages,
+            "sections": stats.sections,
+            "passages": stats.passages,
+            "build_ms": stats.build_ms as u64,
+            "previous_pages": previous,
+        }))),
+        Err(e) => Err(ApiError::Conflict(format!(
+            "{e}. Searches keep using the previous index."
+        ))),
+    }
+}
+
+/// Compares in time that depends on the lengths only, not on where the first difference is.
+fn same_secret(given: &str, expected: &str) -> bool {
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[derive(Deserialize)]
@@ -46,9 +97,7 @@ async fn search(
             }
         },
     };
-    let hits = tokio::task::spawn_blocking(move || a.search_docs(&q, limit))
-        .await
-        .map_err(|e| ApiError::Internal(format!("search task failed: {e}")))?;
+    let hits = a.search_docs(&q, limit).await;
     let data: Vec<Value> = hits
         .into_iter()
         .map(|h| json!({"path": h.path, "title": h.title, "heading": h.heading, "slug": h.slug, "content": h.content, "score": h.score, "url": h.url}))

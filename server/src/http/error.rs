@@ -12,6 +12,9 @@ use crate::service::ServiceError;
 #[derive(Debug)]
 pub enum ApiError {
     BadRequest(String),
+    /// 401 with `WWW-Authenticate: Bearer`.
+    Unauthorized(String),
+    Forbidden(String),
     NotFound(String),
     MethodNotAllowed,
     Conflict(String),
@@ -31,6 +34,10 @@ impl ApiError {
             ApiError::BadRequest(m) => {
                 (StatusCode::BAD_REQUEST, "invalid_request_error", m.clone())
             }
+            ApiError::Unauthorized(m) => {
+                (StatusCode::UNAUTHORIZED, "authentication_error", m.clone())
+            }
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "permission_error", m.clone()),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found_error", m.clone()),
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -88,6 +95,11 @@ impl IntoResponse for ApiError {
             Json(json!({"error": {"message": message, "type": kind, "code": code}})),
         )
             .into_response();
+        if matches!(self, ApiError::Unauthorized(_)) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         let retry_after = match self {
             ApiError::RateLimited { retry_after_secs } => Some(retry_after_secs),
             // Answers take seconds: a few seconds is a fair first wait.

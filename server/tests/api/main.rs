@@ -1,6 +1,7 @@
 //! API tests: every route of API.md against the real server on port 0 with a fresh database.
 mod abuse;
 mod chat;
+mod docs;
 mod durability;
 mod fake_model;
 mod helpers;

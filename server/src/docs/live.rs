@@ -1,0 +1,296 @@
+//! The docs index in use, replaced whole when `DOCS_DIR` changes: a new index is built beside
+//! the old one, which answers every search until the new one is swapped in, so there is never
+//! a moment without results.
+use std::{
+    collections::hash_map::DefaultHasher,
+    hash::{Hash, Hasher},
+    path::{Path, PathBuf},
+    sync::{Arc, RwLock},
+    time::Duration,
+};
+
+use super::{
+    DocsIndex, Hit, IndexStats,
+    embed::{self, Cache, Embedder},
+};
+
+#[derive(Clone)]
+pub struct LiveDocs {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    current: RwLock<Arc<DocsIndex>>,
+    dir: PathBuf,
+    base_url: Option<String>,
+    /// One rebuild at a time; holds the fingerprint of the folder the current index was built
+    /// from.
+    rebuild: tokio::sync::Mutex<u64>,
+    embeddings: Option<Embeddings>,
+}
+
+struct Embeddings {
+    embedder: Embedder,
+    cache: tokio::sync::Mutex<Cache>,
+}
+
+/// Why a rebuild did not replace the index (the old one is still in use).
+#[derive(Debug, thiserror::Error)]
+pub enum ReindexError {
+    #[error("could not index DOCS_DIR {dir}: {reason}")]
+    Failed { dir: String, reason: String },
+    #[error(
+        "DOCS_DIR {dir} has no .md or .mdx pages now; the index of {pages} pages is kept (an \
+         empty folder is more likely a deploy in progress than docs that were all removed)"
+    )]
+    Empty { dir: String, pages: usize },
+}
+
+impl LiveDocs {
+    pub fn new(index: DocsIndex, dir: PathBuf, base_url: Option<String>) -> Self {
+        Self::with_embeddings(index, dir, base_url, None)
+    }
+
+    /// With `embeddings` (the embedder and the cache folder), searches are hybrid once
+    /// [`Self::start_embedding`] has embedded the sections.
+    pub fn with_embeddings(
+        index: DocsIndex,
+        dir: PathBuf,
+        base_url: Option<String>,
+        embeddings: Option<(Embedder, PathBuf)>,
+    ) -> Self {
+        let print = fingerprint(&dir);
+        let embeddings = embeddings.map(|(embedder, cache_dir)| Embeddings {
+            cache: tokio::sync::Mutex::new(Cache::open(&cache_dir, embedder.model())),
+            embedder,
+        });
+        Self {
+            inner: Arc::new(Inner {
+                current: RwLock::new(Arc::new(index)),
+                dir,
+                base_url,
+                rebuild: tokio::sync::Mutex::new(print),
+                embeddings,
+            }),
+        }
+    }
+
+    /// Embeds the current index's sections in the background (BM25 answers meanwhile).
+    pub fn start_embedding(&self) -> Option<tokio::task::JoinHandle<()>> {
+        self.inner.embeddings.as_ref()?;
+        let live = self.clone();
+        Some(tokio::spawn(async move {
+            let index = live.current();
+            if let Err(e) = live.embed(&index).await {
+                tracing::warn!(error = %e, "docs search stays on BM25 alone: could not embed the sections");
+            }
+        }))
+    }
+
+    /// Gives `index` its sections' vectors, from the cache or the embeddings endpoint.
+    async fn embed(&self, index: &DocsIndex) -> anyhow::Result<()> {
+        let Some(e) = &self.inner.embeddings else {
+            return Ok(());
+        };
+        let started = std::time::Instant::now();
+        let texts = index.section_texts();
+        let mut cache = e.cache.lock().await;
+        let cached_before = cache.len();
+        let vectors = embed::vectors_for(&e.embedder, &mut cache, &texts).await?;
+        let made = cache.len() - cached_before;
+        drop(cache);
+        index.set_vectors(vectors);
+        tracing::info!(
+            sections = texts.len(),
+            embedded = made,
+            ms = started.elapsed().as_millis() as u64,
+            model = e.embedder.model(),
+            "docs embeddings ready: search is hybrid"
+        );
+        Ok(())
+    }
+
+    /// Searches the current index; hybrid when its vectors are there and the query's vector
+    /// comes back within [`embed::QUERY_TIMEOUT`], else BM25 alone.
+    pub async fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
+        let index = self.current();
+        let vector = match &self.inner.embeddings {
+            Some(e) if index.has_vectors() => {
+                let input = [query.to_string()];
+                let asked = e.embedder.embed(&input);
+                match tokio::time::timeout(embed::QUERY_TIMEOUT, asked).await {
+                    Ok(Ok(mut v)) => v.pop(),
+                    Ok(Err(err)) => {
+                        tracing::warn!(error = %err, "query not embedded: BM25 alone");
+                        None
+                    }
+                    Err(_) => {
+                        tracing::warn!("query not embedded in time: BM25 alone");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let query = query.to_string();
+        tokio::task::spawn_blocking(move || index.search_with(&query, vector.as_deref(), limit))
+            .await
+            .unwrap_or_default()
+    }
+
+    /// The index to search now (a search keeps the one it started with).
+    pub fn current(&self) -> Arc<DocsIndex> {
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Rebuilds the index from the folder and swaps it in.
+    pub async fn reindex(&self) -> Result<IndexStats, ReindexError> {
+        let mut built_from = self.inner.rebuild.lock().await;
+        self.rebuild(&mut built_from).await
+    }
+
+    async fn rebuild(&self, built_from: &mut u64) -> Result<IndexStats, ReindexError> {
+        let dir = self.inner.dir.clone();
+        let base = self.inner.base_url.clone();
+        let shown = dir.display().to_string();
+        let print = fingerprint(&dir);
+        let built = tokio::task::spawn_blocking(move || {
+            if !dir.is_dir() {
+                anyhow::bail!("it is not a folder");
+            }
+            DocsIndex::build(&dir, base)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("the indexing task failed: {e}"))
+        .and_then(|r| r)
+        .map_err(|e| ReindexError::Failed {
+            dir: shown.clone(),
+            reason: format!("{e:#}"),
+        })?;
+        let old_pages = self.current().stats.pages;
+        if built.stats.pages == 0 && old_pages > 0 {
+            return Err(ReindexError::Empty {
+                dir: shown,
+                pages: old_pages,
+            });
+        }
+        // Embedded before the swap (mostly from the cache), so search stays hybrid.
+        if let Err(e) = self.embed(&built).await {
+            tracing::warn!(error = %e, "the new docs index is not embedded: BM25 alone");
+        }
+        let stats = built.stats;
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(built);
+        *built_from = print;
+        tracing::info!(
+            pages = stats.pages,
+            sections = stats.sections,
+            passages = stats.passages,
+            ms = stats.build_ms as u64,
+            "docs re-indexed"
+        );
+        Ok(stats)
+    }
+
+    /// Looks at the folder every `every` and re-indexes when a page was added, removed or
+    /// changed (by path, size and modification time). Runs until the process ends.
+    pub fn watch(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let live = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let dir = live.inner.dir.clone();
+                let Ok(print) = tokio::task::spawn_blocking(move || fingerprint(&dir)).await else {
+                    continue;
+                };
+                let mut built_from = live.inner.rebuild.lock().await;
+                if print == *built_from {
+                    continue;
+                }
+                if let Err(e) = live.rebuild(&mut built_from).await {
+                    tracing::warn!(error = %e, "docs changed but were not re-indexed");
+                    // Not again until the folder changes once more.
+                    *built_from = print;
+                }
+            }
+        })
+    }
+}
+
+/// A hash of every page's path, size and modification time.
+fn fingerprint(dir: &Path) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    for path in super::walk(dir) {
+        path.hash(&mut hasher);
+        if let Ok(meta) = std::fs::metadata(&path) {
+            meta.len().hash(&mut hasher);
+            if let Ok(modified) = meta.modified() {
+                modified.hash(&mut hasher);
+            }
+        }
+    }
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_reindex_swaps_in_the_new_pages_and_keeps_the_old_on_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.md", "# Alpha\n\nAbout zebras.\n");
+        let index = DocsIndex::build(dir.path(), None).unwrap();
+        let live = LiveDocs::new(index, dir.path().to_path_buf(), None);
+        assert_eq!(live.current().search("zebras", 5).len(), 1);
+
+        write(dir.path(), "b.md", "# Beta\n\nAbout giraffes.\n");
+        let before = live.current();
+        let stats = live.reindex().await.unwrap();
+        assert_eq!(stats.pages, 2);
+        assert_eq!(live.current().search("giraffes", 5)[0].title, "Beta");
+        // A search that started before the swap keeps its index.
+        assert!(before.search("giraffes", 5).is_empty());
+
+        std::fs::remove_file(dir.path().join("a.md")).unwrap();
+        std::fs::remove_file(dir.path().join("b.md")).unwrap();
+        let err = live.reindex().await.unwrap_err();
+        assert!(matches!(err, ReindexError::Empty { pages: 2, .. }), "{err}");
+        assert_eq!(live.current().stats.pages, 2);
+    }
+
+    #[tokio::test]
+    async fn the_watcher_picks_up_a_changed_page() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.md", "# Alpha\n\nAbout zebras.\n");
+        let index = DocsIndex::build(dir.path(), None).unwrap();
+        let live = LiveDocs::new(index, dir.path().to_path_buf(), None);
+        let watcher = live.watch(Duration::from_millis(20));
+        write(dir.path(), "a.md", "# Alpha\n\nAbout okapis, and more.\n");
+        let mut found = false;
+        for _ in 0..250 {
+            if !live.current().search("okapis", 5).is_empty() {
+                found = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        watcher.abort();
+        assert!(found, "the watcher did not re-index within 5 s");
+        assert!(live.current().search("zebras", 5).is_empty());
+    }
+}
