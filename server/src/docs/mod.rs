@@ -19,13 +19,13 @@ use serde::Serialize;
 pub use chunk::{Page, Section};
 
 /// Longest passage in words (whole paragraphs; a longer paragraph is a passage of its own).
-/// Measured with docs-eval on the Paste questions: whole sections R@5 0.847, passages of 50–60
-/// words 0.900, 100 words 0.880–0.897, 150 words 0.870–0.897.
+/// On the Paste questions (page-level R@5): whole sections 0.847, passages of 50–60 words 0.900,
+/// 80–100 words 0.880, 150 words 0.870–0.880.
 pub const PASSAGE_WORDS: usize = 60;
 
 /// How much of the whole page's BM25 score is added to each of its sections: it lifts pages
-/// that are about the question as a whole over one stray passage elsewhere (MRR@10 0.827 →
-/// 0.893 on the Paste questions; 0.5 and 0.7 rank a little worse).
+/// that are about the question as a whole over one stray passage elsewhere (R@5 0.890 → 0.900,
+/// MRR@10 0.898 → 0.900 on the Paste questions; 0.5 and 0.7 rank a little worse).
 const PAGE_WEIGHT: f32 = 0.3;
 
 /// Longest section text handed to the model or the API, in characters.
