@@ -16,6 +16,7 @@ use server::{
         embed::{Cache, Embedder, vectors_for},
         eval::{
             Question, Report, evaluate, evaluate_with, latencies_with, load_questions, percentile,
+            tool_recall,
         },
         text::Analyzer,
     },
@@ -97,6 +98,10 @@ fn run() -> anyhow::Result<()> {
         index.search_pages(&q.question, 10);
     });
     print_report(&report, &latencies, &questions, args.misses);
+    println!(
+        "what the model gets (get_relevant_docs: 5 sections, at most 2 of a page): page recall {:.3}",
+        tool_recall(&index, &questions)
+    );
 
     let embedder = if args.fake_embeddings {
         let runtime = tokio::runtime::Runtime::new()?;

@@ -28,6 +28,25 @@ pub fn load_questions(path: &Path) -> anyhow::Result<Vec<Question>> {
         .collect()
 }
 
+/// Share of the question's pages among the pages of what `get_relevant_docs` hands the model
+/// (its 5 sections, at most 2 of one page).
+pub fn tool_recall(index: &DocsIndex, questions: &[Question]) -> f64 {
+    use crate::engine::tools::{PER_PAGE, RESULTS};
+    let total: f64 = questions
+        .iter()
+        .map(|q| {
+            let hits = super::spread(index.search(&q.question, RESULTS * 3), RESULTS, PER_PAGE);
+            let found = q
+                .relevant
+                .iter()
+                .filter(|r| hits.iter().any(|h| &h.path == *r))
+                .count();
+            found as f64 / q.relevant.len().max(1) as f64
+        })
+        .sum();
+    total / questions.len().max(1) as f64
+}
+
 /// How one question went.
 #[derive(Clone, Debug)]
 pub struct Outcome {

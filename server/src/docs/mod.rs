@@ -388,6 +388,20 @@ fn windows(paragraphs: &[(usize, String)], words: usize) -> Vec<(usize, usize)> 
     out
 }
 
+/// What the model is handed: the best `results` hits with at most `per_page` of one page, so
+/// one long page does not crowd out the others.
+pub fn spread(hits: Vec<Hit>, results: usize, per_page: usize) -> Vec<Hit> {
+    let mut taken: std::collections::HashMap<String, usize> = Default::default();
+    hits.into_iter()
+        .filter(|hit| {
+            let n = taken.entry(hit.path.clone()).or_default();
+            *n += 1;
+            *n <= per_page
+        })
+        .take(results)
+        .collect()
+}
+
 /// Cuts `text` to at most `budget` characters at a word boundary, marking the cut.
 fn trim_to(text: &str, budget: usize) -> String {
     if text.chars().count() <= budget {

@@ -5,9 +5,9 @@ use crate::models::{ToolCall, ToolSpec};
 pub const GET_RELEVANT_DOCS: &str = "get_relevant_docs";
 
 /// Sections returned per search.
-const RESULTS: usize = 5;
+pub const RESULTS: usize = 5;
 /// At most this many sections of one page, so one page does not fill the results.
-const PER_PAGE: usize = 2;
+pub const PER_PAGE: usize = 2;
 
 pub fn tool_specs() -> Vec<ToolSpec> {
     vec![ToolSpec {
@@ -56,17 +56,9 @@ pub async fn execute(call: &ToolCall, docs: &LiveDocs) -> String {
 }
 
 async fn search_output(docs: &LiveDocs, query: &str) -> String {
-    let mut per_page: std::collections::HashMap<String, usize> = Default::default();
-    let results: Vec<serde_json::Value> = docs
-        .search(query, RESULTS * 3)
-        .await
+    let hits = docs.search(query, RESULTS * 3).await;
+    let results: Vec<serde_json::Value> = crate::docs::spread(hits, RESULTS, PER_PAGE)
         .into_iter()
-        .filter(|hit| {
-            let n = per_page.entry(hit.path.clone()).or_default();
-            *n += 1;
-            *n <= PER_PAGE
-        })
-        .take(RESULTS)
         .map(|hit| {
             serde_json::json!({
                 "path": hit.path,
