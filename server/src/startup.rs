@@ -41,9 +41,12 @@ impl Application {
                 )
             })?;
         let (dir, base) = (config.docs_dir.clone(), config.docs_base_url.clone());
-        let docs = tokio::task::spawn_blocking(move || DocsIndex::build(&dir, base))
-            .await?
-            .with_context(|| format!("could not index DOCS_DIR={}", config.docs_dir.display()))?;
+        let (docs, print) = tokio::task::spawn_blocking(move || {
+            let print = crate::docs::live::fingerprint(&dir);
+            DocsIndex::build(&dir, base).map(|index| (index, print))
+        })
+        .await?
+        .with_context(|| format!("could not index DOCS_DIR={}", config.docs_dir.display()))?;
         tracing::info!(
             pages = docs.stats.pages,
             sections = docs.stats.sections,
@@ -67,6 +70,7 @@ impl Application {
         };
         let docs = LiveDocs::with_embeddings(
             docs,
+            print,
             config.docs_dir.clone(),
             config.docs_base_url.clone(),
             embeddings,

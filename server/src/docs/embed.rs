@@ -190,6 +190,25 @@ impl Cache {
         self.vectors.is_empty()
     }
 
+    /// Once texts that are gone from the docs hold most of the cache, rewrites it with `keep`
+    /// only (to a new file renamed over the old, so a crash leaves one or the other).
+    pub fn compact(&mut self, keep: &[String]) {
+        if self.vectors.len() <= keep.len() * 2 {
+            return;
+        }
+        let keep: std::collections::HashSet<&String> = keep.iter().collect();
+        self.vectors.retain(|k, _| keep.contains(k));
+        let tmp = self.path.with_extension("jsonl.tmp");
+        let mut buf = String::new();
+        for (k, v) in &self.vectors {
+            buf.push_str(&serde_json::json!({"k": k, "v": v}).to_string());
+            buf.push('\n');
+        }
+        if let Err(e) = std::fs::write(&tmp, buf).and_then(|_| std::fs::rename(&tmp, &self.path)) {
+            tracing::warn!(path = %self.path.display(), error = %e, "could not compact the embeddings cache");
+        }
+    }
+
     /// Keeps new vectors in memory and appends them to the file (best effort: a cache that
     /// cannot be written only costs embedding again next time).
     pub fn insert_all(&mut self, items: Vec<(String, Vec<f32>)>) {
@@ -239,11 +258,54 @@ pub async fn vectors_for(
                 .collect(),
         );
     }
-    Ok(keys
+    let vectors = keys
         .iter()
         .map(|k| cache.get(k).cloned().unwrap_or_default())
-        .collect())
+        .collect();
+    cache.compact(&keys);
+    Ok(vectors)
 }
 
 /// Reciprocal-rank fusion constant (the usual 60).
 pub const RRF_K: f32 = 60.0;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_survives_a_reopen_skips_damaged_lines_and_compacts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cache = Cache::open(dir.path(), "m/1");
+        assert!(cache.is_empty());
+        let keys: Vec<String> = (0..6)
+            .map(|i| Cache::key("m/1", &format!("text {i}")))
+            .collect();
+        cache.insert_all(keys.iter().map(|k| (k.clone(), vec![0.6, 0.8])).collect());
+        let file = dir.path().join("m_1.jsonl");
+        let mut text = std::fs::read_to_string(&file).unwrap();
+        text.push_str("{\"k\": \"half a li");
+        std::fs::write(&file, text).unwrap();
+
+        let mut cache = Cache::open(dir.path(), "m/1");
+        assert_eq!(cache.len(), 6);
+        assert_eq!(cache.get(&keys[0]), Some(&vec![0.6, 0.8]));
+        // Two texts are left in the docs: the four others go.
+        cache.compact(&keys[..2]);
+        assert_eq!(cache.len(), 2);
+        assert_eq!(Cache::open(dir.path(), "m/1").len(), 2);
+        assert_ne!(Cache::key("m/1", "a"), Cache::key("m/2", "a"));
+    }
+
+    #[test]
+    fn what_is_embedded_says_where_the_section_is() {
+        let t = section_text(
+            "Card",
+            &["Guidelines".into()],
+            "About cards",
+            "Cards hold content.",
+        );
+        assert_eq!(t, "Card › Guidelines › About cards\n\nCards hold content.");
+        assert_eq!(section_text("Card", &[], "Card", "x"), "Card\n\nx");
+    }
+}

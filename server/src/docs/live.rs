@@ -48,18 +48,21 @@ pub enum ReindexError {
 
 impl LiveDocs {
     pub fn new(index: DocsIndex, dir: PathBuf, base_url: Option<String>) -> Self {
-        Self::with_embeddings(index, dir, base_url, None)
+        let print = fingerprint(&dir);
+        Self::with_embeddings(index, print, dir, base_url, None)
     }
 
-    /// With `embeddings` (the embedder and the cache folder), searches are hybrid once
-    /// [`Self::start_embedding`] has embedded the sections.
+    /// `index` was built from the folder when it had [`fingerprint`] `print` (taken before the
+    /// build, so a page changed during it is re-indexed). With `embeddings` (the embedder and
+    /// the cache folder), searches are hybrid once [`Self::start_embedding`] has embedded the
+    /// sections.
     pub fn with_embeddings(
         index: DocsIndex,
+        print: u64,
         dir: PathBuf,
         base_url: Option<String>,
         embeddings: Option<(Embedder, PathBuf)>,
     ) -> Self {
-        let print = fingerprint(&dir);
         let embeddings = embeddings.map(|(embedder, cache_dir)| Embeddings {
             cache: tokio::sync::Mutex::new(Cache::open(&cache_dir, embedder.model())),
             embedder,
@@ -228,7 +231,7 @@ impl LiveDocs {
 }
 
 /// A hash of every page's path, size and modification time.
-fn fingerprint(dir: &Path) -> u64 {
+pub fn fingerprint(dir: &Path) -> u64 {
     let mut hasher = DefaultHasher::new();
     for path in super::walk(dir) {
         path.hash(&mut hasher);
