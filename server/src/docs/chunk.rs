@@ -330,19 +330,20 @@ fn strip_jsx(text: &str) -> String {
 fn strip_prose(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
+    // Inside JSX elements the children are indented for the JSX, not for Markdown (where four
+    // spaces would make a code block): lines there lose their leading whitespace.
+    let mut depth = 0usize;
+    let mut line_start = true;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
         if c == '`' {
             // Inline code is kept as written.
             let run = chars[i..].iter().take_while(|&&x| x == '`').count();
-            if let Some(end) = find_run(&chars, i + run, run) {
-                out.extend(&chars[i..end + run]);
-                i = end + run;
-                continue;
-            }
-            out.extend(&chars[i..i + run]);
-            i += run;
+            let end = find_run(&chars, i + run, run).map_or(i + run, |e| e + run);
+            out.extend(&chars[i..end]);
+            line_start = false;
+            i = end;
             continue;
         }
         if c == '<' && chars.get(i + 1..i + 4) == Some(&['!', '-', '-']) {
@@ -354,7 +355,9 @@ fn strip_prose(text: &str) -> String {
         if c == '{' {
             // A JSX expression or comment: dropped, braces balanced.
             i = skip_balanced(&chars, i);
-            out.push(' ');
+            if !line_start {
+                out.push(' ');
+            }
             continue;
         }
         if c == '<'
@@ -363,15 +366,32 @@ fn strip_prose(text: &str) -> String {
                 .is_some_and(|n| n.is_ascii_alphabetic() || *n == '/' || *n == '>')
         {
             let (end, kept) = parse_tag(&chars, i);
+            let closing = chars.get(i + 1) == Some(&'/');
+            let self_closing = end >= 2 && chars.get(end - 2) == Some(&'/');
+            if closing {
+                depth = depth.saturating_sub(1);
+            } else if !self_closing {
+                depth += 1;
+            }
             for value in kept {
                 out.push('\n');
                 out.push_str(&value);
                 out.push('\n');
+                line_start = true;
             }
             i = end;
             continue;
         }
+        if line_start && depth > 0 && (c == ' ' || c == '\t') {
+            i += 1;
+            continue;
+        }
         out.push(c);
+        if c == '\n' {
+            line_start = true;
+        } else if !c.is_whitespace() {
+            line_start = false;
+        }
         i += 1;
     }
     out
@@ -758,6 +778,20 @@ Again.
             "{all}"
         );
         assert!(all.contains("`<Card>`"), "{all}");
+    }
+
+    #[test]
+    fn text_inside_jsx_is_not_indented_into_a_code_block() {
+        let page = parse_page(
+            "a.mdx",
+            "# A\n\n<Callout>\n  <CalloutText>\n    If you aren't using the provider, set the\n    font size.\n  </CalloutText>\n</Callout>\n\n    indented code outside JSX\n",
+        );
+        let text = &page.sections[0].text;
+        assert!(
+            text.starts_with("If you aren't using the provider, set the\nfont size."),
+            "{text:?}"
+        );
+        assert!(text.contains("    indented code outside JSX"), "{text:?}");
     }
 
     #[test]
