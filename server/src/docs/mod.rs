@@ -37,6 +37,8 @@ pub struct Hit {
     pub path: String,
     pub title: String,
     pub heading: String,
+    /// Where the section is: page title › enclosing headings › heading.
+    pub trail: String,
     pub slug: String,
     pub content: String,
     pub score: f32,
@@ -322,6 +324,12 @@ impl DocsIndex {
             path: page.path.clone(),
             title: page.title.clone(),
             heading: section.heading.clone(),
+            trail: std::iter::once(&page.title)
+                .chain(&section.parents)
+                .chain((section.heading != page.title).then_some(&section.heading))
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(" › "),
             slug: section.slug.clone(),
             content,
             score,

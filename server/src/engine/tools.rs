@@ -64,6 +64,7 @@ async fn search_output(docs: &LiveDocs, query: &str) -> String {
                 "path": hit.path,
                 "title": hit.title,
                 "heading": hit.heading,
+                "section": hit.trail,
                 "url": hit.url,
                 "content": hit.content,
             })
@@ -124,6 +125,19 @@ mod tests {
         for p in &paths {
             assert!(paths.iter().filter(|q| *q == p).count() <= 2);
         }
+        // Each result says where it is in its page.
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let trails: Vec<&str> = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["section"].as_str().unwrap())
+            .collect();
+        assert!(
+            trails.iter().all(|t| t.starts_with("Buttons")),
+            "{trails:?}"
+        );
+        assert!(trails.contains(&"Buttons › More buttons"), "{trails:?}");
     }
 
     #[tokio::test]
