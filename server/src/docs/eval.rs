@@ -103,14 +103,7 @@ pub fn evaluate_with(questions: &[Question], rank: impl Fn(&Question) -> Vec<Str
     }
 }
 
-/// Query latencies in microseconds over `rounds` passes of the questions, sorted.
-pub fn latencies_us(index: &DocsIndex, questions: &[Question], rounds: usize) -> Vec<u128> {
-    latencies_with(questions, rounds, |q| {
-        index.search_pages(&q.question, 10);
-    })
-}
-
-/// [`latencies_us`] of any search.
+/// Latencies of `search` in microseconds over `rounds` passes of the questions, sorted.
 pub fn latencies_with(
     questions: &[Question],
     rounds: usize,
