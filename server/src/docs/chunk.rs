@@ -26,6 +26,21 @@ pub struct Section {
     pub text: String,
 }
 
+impl Section {
+    /// Where the section is in its page: `Page title › Parent › Heading` (the page's own
+    /// introduction is just the title).
+    pub fn trail(&self, title: &str) -> String {
+        let mut out = title.to_string();
+        for h in self.parents.iter().chain(std::iter::once(&self.heading)) {
+            if h != title {
+                out.push_str(" › ");
+                out.push_str(h);
+            }
+        }
+        out
+    }
+}
+
 /// Parses one page. `path` is used for the title when the page names none.
 pub fn parse_page(path: &str, source: &str) -> Page {
     let source = source.replace("\r\n", "\n");

@@ -124,16 +124,10 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// What is embedded for a section: where it is, then its text.
-pub fn section_text(title: &str, parents: &[String], heading: &str, text: &str) -> String {
-    let mut out = title.to_string();
-    for h in parents.iter().chain(std::iter::once(&heading.to_string())) {
-        if h != title {
-            out.push_str(" › ");
-            out.push_str(h);
-        }
-    }
+pub fn section_text(title: &str, section: &super::Section) -> String {
+    let mut out = section.trail(title);
     out.push_str("\n\n");
-    out.extend(text.chars().take(MAX_CHARS));
+    out.extend(section.text.chars().take(MAX_CHARS));
     out
 }
 
@@ -299,13 +293,20 @@ mod tests {
 
     #[test]
     fn what_is_embedded_says_where_the_section_is() {
+        let section = |parents: &[&str], heading: &str, text: &str| super::super::Section {
+            heading: heading.into(),
+            slug: String::new(),
+            parents: parents.iter().map(|p| p.to_string()).collect(),
+            text: text.into(),
+        };
         let t = section_text(
             "Card",
-            &["Guidelines".into()],
-            "About cards",
-            "Cards hold content.",
+            &section(&["Guidelines"], "About cards", "Cards hold content."),
         );
         assert_eq!(t, "Card › Guidelines › About cards\n\nCards hold content.");
-        assert_eq!(section_text("Card", &[], "Card", "x"), "Card\n\nx");
+        assert_eq!(
+            section_text("Card", &section(&[], "Card", "x")),
+            "Card\n\nx"
+        );
     }
 }

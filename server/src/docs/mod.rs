@@ -182,13 +182,7 @@ impl DocsIndex {
             .iter()
             .map(|&(p, s)| {
                 let page = &self.pages[p];
-                let section = &page.sections[s];
-                embed::section_text(
-                    &page.title,
-                    &section.parents,
-                    &section.heading,
-                    &section.text,
-                )
+                embed::section_text(&page.title, &page.sections[s])
             })
             .collect()
     }
@@ -324,12 +318,7 @@ impl DocsIndex {
             path: page.path.clone(),
             title: page.title.clone(),
             heading: section.heading.clone(),
-            trail: std::iter::once(&page.title)
-                .chain(&section.parents)
-                .chain((section.heading != page.title).then_some(&section.heading))
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(" › "),
+            trail: section.trail(&page.title),
             slug: section.slug.clone(),
             content,
             score,
