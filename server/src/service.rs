@@ -453,6 +453,18 @@ impl Assistant {
     pub async fn search_docs(&self, query: &str, limit: usize) -> Vec<Hit> {
         self.engine.live_docs().search(query, limit).await
     }
+
+    /// Re-reads the docs folder now; the new index's counts and the page count before. The
+    /// previous index stays in use when the folder cannot be indexed (a conflict).
+    pub async fn reindex_docs(&self) -> ServiceResult<(crate::docs::IndexStats, usize)> {
+        let previous = self.engine.docs().stats.pages;
+        match self.engine.live_docs().reindex().await {
+            Ok(stats) => Ok((stats, previous)),
+            Err(e) => Err(ServiceError::Conflict(format!(
+                "{e}. Searches keep using the previous index."
+            ))),
+        }
+    }
 }
 
 /// Everything stored about one thread, oldest first.

@@ -45,20 +45,15 @@ async fn reindex(State(a): State<Assistant>, headers: HeaderMap) -> Result<Json<
         }
         Some(_) => {}
     }
-    let previous = a.engine.docs().stats.pages;
-    match a.engine.live_docs().reindex().await {
-        Ok(stats) => Ok(Json(json!({
-            "object": "docs.index",
-            "pages": stats.pages,
-            "sections": stats.sections,
-            "passages": stats.passages,
-            "build_ms": stats.build_ms as u64,
-            "previous_pages": previous,
-        }))),
-        Err(e) => Err(ApiError::Conflict(format!(
-            "{e}. Searches keep using the previous index."
-        ))),
-    }
+    let (stats, previous) = a.reindex_docs().await?;
+    Ok(Json(json!({
+        "object": "docs.index",
+        "pages": stats.pages,
+        "sections": stats.sections,
+        "passages": stats.passages,
+        "build_ms": stats.build_ms as u64,
+        "previous_pages": previous,
+    })))
 }
 
 /// Compares in time that depends on the lengths only, not on where the first difference is.

@@ -40,13 +40,6 @@ async fn operators_reindex_with_the_admin_token_and_searches_never_go_empty() {
         ],
     })
     .await;
-    let reindex = |token: Option<&'static str>| {
-        let mut req = app.client.post(app.url("/api/docs-reindex"));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        req.send()
-    };
     assert_eq!(search_titles(&app, "striped").await, vec!["Zebras"]);
     page(
         docs.path(),
@@ -56,11 +49,11 @@ async fn operators_reindex_with_the_admin_token_and_searches_never_go_empty() {
     // The watcher is off: nothing changes until an operator asks.
     assert_eq!(search_titles(&app, "giraffe").await, Vec::<String>::new());
 
-    let r = reindex(None).await.unwrap();
+    let r = app.docs_reindex(None).await;
     assert_eq!(r.headers()["www-authenticate"], "Bearer");
     assert_error(r, 401, "authentication_error").await;
     assert_error(
-        reindex(Some("wrong")).await.unwrap(),
+        app.docs_reindex(Some("wrong")).await,
         401,
         "authentication_error",
     )
@@ -79,7 +72,7 @@ async fn operators_reindex_with_the_admin_token_and_searches_never_go_empty() {
             found
         })
     };
-    let r = reindex(Some("s3cret-admin")).await.unwrap();
+    let r = app.docs_reindex(Some("s3cret-admin")).await;
     assert_eq!(r.status(), 200);
     let stats: Value = r.json().await.unwrap();
     assert_eq!(stats["pages"], 2);
@@ -92,7 +85,7 @@ async fn operators_reindex_with_the_admin_token_and_searches_never_go_empty() {
     std::fs::remove_file(docs.path().join("zebra.md")).unwrap();
     std::fs::remove_file(docs.path().join("okapi.md")).unwrap();
     let message = assert_error(
-        reindex(Some("s3cret-admin")).await.unwrap(),
+        app.docs_reindex(Some("s3cret-admin")).await,
         409,
         "conflict_error",
     )
@@ -104,13 +97,7 @@ async fn operators_reindex_with_the_admin_token_and_searches_never_go_empty() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reindexing_over_http_is_off_without_an_admin_token() {
     let app = spawn_app_with(Settings::default()).await;
-    let r = app
-        .client
-        .post(app.url("/api/docs-reindex"))
-        .bearer_auth("anything")
-        .send()
-        .await
-        .unwrap();
+    let r = app.docs_reindex(Some("anything")).await;
     let message = assert_error(r, 403, "permission_error").await;
     assert!(message.contains("ADMIN_TOKEN"), "{message}");
 }
@@ -270,13 +257,7 @@ async fn with_embeddings_search_is_hybrid_cached_and_falls_back_to_bm25() {
         "toast.md",
         "# Toast\n\nA short message that goes away.\n",
     );
-    let r = app
-        .client
-        .post(app.url("/api/docs-reindex"))
-        .bearer_auth("admin-token")
-        .send()
-        .await
-        .unwrap();
+    let r = app.docs_reindex(Some("admin-token")).await;
     assert_eq!(r.status(), 200);
     assert_eq!(fake.sections_embedded(), 4);
 

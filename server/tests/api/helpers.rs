@@ -211,6 +211,15 @@ impl TestApp {
         self.get(&format!("/api/docs-search{query}")).await
     }
 
+    /// `POST /api/docs-reindex`, with `Authorization: Bearer <token>` when given.
+    pub async fn docs_reindex(&self, token: Option<&str>) -> Response {
+        let mut req = self.client.post(self.url("/api/docs-reindex"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
     /// Polls the run every 100 ms until it is terminal (at most 20 s) and returns it.
     pub async fn wait_for_run(&self, tid: &str, rid: &str) -> Value {
         for _ in 0..200 {
