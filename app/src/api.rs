@@ -60,26 +60,136 @@ pub struct ThreadView {
     pub active_run: Option<String>,
 }
 
+/// A run's place in API.md's life cycle: `queued → in_progress → (requires_action →
+/// in_progress)* → completed`, or `failed`, `cancelling → cancelled`, `expired`, `incomplete`.
+/// On the wire and in the database it is the same lower-case string as OpenAI's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Queued,
+    InProgress,
+    RequiresAction,
+    Cancelling,
+    Cancelled,
+    Failed,
+    Completed,
+    Incomplete,
+    Expired,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 9] = [
+        RunStatus::Queued,
+        RunStatus::InProgress,
+        RunStatus::RequiresAction,
+        RunStatus::Cancelling,
+        RunStatus::Cancelled,
+        RunStatus::Failed,
+        RunStatus::Completed,
+        RunStatus::Incomplete,
+        RunStatus::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::InProgress => "in_progress",
+            RunStatus::RequiresAction => "requires_action",
+            RunStatus::Cancelling => "cancelling",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::Failed => "failed",
+            RunStatus::Completed => "completed",
+            RunStatus::Incomplete => "incomplete",
+            RunStatus::Expired => "expired",
+        }
+    }
+
+    /// Final: the run will never change again.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Completed
+                | RunStatus::Failed
+                | RunStatus::Cancelled
+                | RunStatus::Expired
+                | RunStatus::Incomplete
+        )
+    }
+
+    /// Not final yet: someone is (or will be) working on it.
+    pub fn is_active(self) -> bool {
+        !self.is_terminal()
+    }
+
+    /// Active and not being cancelled: an executor may claim it, or hand it back.
+    pub fn is_runnable(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Queued | RunStatus::InProgress | RunStatus::RequiresAction
+        )
+    }
+
+    /// Ended without an answer: the conversation shows why and offers a retry.
+    pub fn is_unanswered_end(self) -> bool {
+        self.is_terminal() && self != RunStatus::Completed
+    }
+
+    /// The statuses for which `keep` holds, in life-cycle order.
+    pub fn all_where(keep: fn(RunStatus) -> bool) -> impl Iterator<Item = RunStatus> {
+        RunStatus::ALL.into_iter().filter(move |s| keep(*s))
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Text that is not one of the run statuses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownRunStatus(pub String);
+
+impl std::fmt::Display for UnknownRunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` is not a run status", self.0)
+    }
+}
+
+impl std::error::Error for UnknownRunStatus {}
+
+impl std::str::FromStr for RunStatus {
+    type Err = UnknownRunStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RunStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| UnknownRunStatus(s.to_string()))
+    }
+}
+
+/// How a database row's text becomes a status (sqlx's `try_from`).
+impl TryFrom<String> for RunStatus {
+    type Error = UnknownRunStatus;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
 /// What the browser needs to follow a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
     pub id: String,
-    pub status: String,
+    pub status: RunStatus,
     pub error: Option<String>,
 }
 
 impl RunState {
     pub fn is_terminal(&self) -> bool {
-        is_terminal_status(&self.status)
+        self.status.is_terminal()
     }
-}
-
-/// Whether a run status is final (API.md's life cycle).
-pub fn is_terminal_status(status: &str) -> bool {
-    matches!(
-        status,
-        "completed" | "failed" | "cancelled" | "expired" | "incomplete"
-    )
 }
 
 /// The answer to sending a message: the run the server started.
@@ -89,25 +199,76 @@ pub struct SentMessage {
     pub run: RunState,
 }
 
+/// What kind of failure a request met: the one table of HTTP status codes and API.md error
+/// types, shared by the REST API and the server functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorKind {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    RateLimited,
+    Upstream,
+    Unavailable,
+    Server,
+}
+
+impl ErrorKind {
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorKind::BadRequest => 400,
+            ErrorKind::Unauthorized => 401,
+            ErrorKind::Forbidden => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Conflict => 409,
+            ErrorKind::RateLimited => 429,
+            ErrorKind::Server => 500,
+            ErrorKind::Upstream => 502,
+            ErrorKind::Unavailable => 503,
+        }
+    }
+
+    /// API.md's `error.type`.
+    pub fn error_type(self) -> &'static str {
+        match self {
+            ErrorKind::BadRequest => "invalid_request_error",
+            ErrorKind::Unauthorized => "authentication_error",
+            ErrorKind::Forbidden => "permission_error",
+            ErrorKind::NotFound => "not_found_error",
+            ErrorKind::Conflict => "conflict_error",
+            ErrorKind::RateLimited => "rate_limit_error",
+            ErrorKind::Upstream => "upstream_error",
+            ErrorKind::Unavailable | ErrorKind::Server => "server_error",
+        }
+    }
+}
+
 /// The one error type of the server functions, JSON-encoded on the wire.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum AppError {
-    NotFound(String),
-    BadRequest(String),
-    Conflict(String),
-    RateLimited(String),
-    Server(String),
+pub struct AppError {
+    pub kind: ErrorKind,
+    pub message: String,
 }
 
 impl AppError {
-    pub fn message(&self) -> &str {
-        match self {
-            AppError::NotFound(m)
-            | AppError::BadRequest(m)
-            | AppError::Conflict(m)
-            | AppError::RateLimited(m)
-            | AppError::Server(m) => m,
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
         }
+    }
+
+    pub fn server(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Server, message)
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
     }
 }
 
@@ -123,9 +284,58 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        AppError::Server(value.to_string())
+        AppError::server(value.to_string())
     }
 }
 
 /// Sidebar title shown until a title is generated.
 pub const DEFAULT_TITLE: &str = "New thread";
+
+/// Escapes text for HTML text and attribute values (both crates use this one).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_statuses_round_trip_as_openais_strings() {
+        for status in RunStatus::ALL {
+            assert_eq!(status.as_str().parse::<RunStatus>(), Ok(status));
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::Value::String(status.as_str().into())
+            );
+            assert_ne!(status.is_terminal(), status.is_active());
+        }
+        let active: Vec<&str> = RunStatus::all_where(RunStatus::is_active)
+            .map(RunStatus::as_str)
+            .collect();
+        assert_eq!(
+            active,
+            ["queued", "in_progress", "requires_action", "cancelling"]
+        );
+        assert!("done".parse::<RunStatus>().is_err());
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            escape_html("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}

@@ -11,26 +11,20 @@ mod ssr {
 
     pub async fn context() -> Result<(SharedService, SessionId), AppError> {
         let service = use_context::<SharedService>()
-            .ok_or_else(|| AppError::Server("the assistant service is not configured".into()))?;
+            .ok_or_else(|| AppError::server("the assistant service is not configured"))?;
         let axum::Extension(session) = leptos_axum::extract::<axum::Extension<SessionId>>()
             .await
-            .map_err(|e| AppError::Server(format!("no session: {e}")))?;
+            .map_err(|e| AppError::server(format!("no session: {e}")))?;
         Ok((service, session))
     }
 
     /// Gives a failed server function the status code its error deserves (API.md), not 500.
     pub fn status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let Err(e) = &result {
-            let code = match e {
-                AppError::BadRequest(_) => 400,
-                AppError::NotFound(_) => 404,
-                AppError::Conflict(_) => 409,
-                AppError::RateLimited(_) => 429,
-                AppError::Server(_) => 500,
-            };
-            if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
-                options.set_status(axum::http::StatusCode::from_u16(code).unwrap_or_default());
-            }
+        if let Err(e) = &result
+            && let Some(options) = use_context::<leptos_axum::ResponseOptions>()
+        {
+            options
+                .set_status(axum::http::StatusCode::from_u16(e.kind.status()).unwrap_or_default());
         }
         result
     }

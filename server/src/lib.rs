@@ -1,5 +1,7 @@
 //! The Paste Assistant server: configuration, store, run engine, models, docs search, HTTP API.
 
+/// How long to wait before a retry.
+pub mod backoff;
 /// Settings from the environment.
 pub mod config;
 /// Documentation indexing and search.
@@ -16,9 +18,8 @@ pub mod markdown;
 pub mod metrics;
 /// Chat models (the offline one).
 pub mod models;
-/// OpenAI-shaped JSON objects.
-pub mod objects;
-/// The service layer shared by the REST API and the pages.
+/// The service layer shared by the REST API and the pages (`service::pages`): the only door
+/// to the store, the engine and the docs.
 pub mod service;
 /// Slack notices of new threads and messages, in the background.
 pub mod slack;
@@ -28,7 +29,3 @@ pub mod startup;
 pub mod store;
 /// Logging set-up.
 pub mod telemetry;
-/// The pages' service implementation.
-pub mod ui;
-
-pub use app::api::is_terminal_status as is_terminal;

@@ -108,20 +108,8 @@ fn is_safe_url(url: &str) -> bool {
     }
 }
 
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// The one HTML escape, shared with the browser build.
+pub use app::api::escape_html as escape;
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,12 @@ use crate::store::Store;
 
 /// Attempts per notice (the first and four retries, waits 0.5 s, 1 s, 2 s, 4 s between).
 pub const ATTEMPTS: u32 = 5;
-const BACKOFF_BASE_MS: u64 = 500;
+/// 0.5, 1, 2, 4 s between the attempts; a `Retry-After` up to 30 s is honoured.
+const BACKOFF: crate::backoff::Backoff = crate::backoff::Backoff {
+    base: Duration::from_millis(500),
+    jitter: false,
+    max_retry_after: Duration::from_secs(30),
+};
 /// Longest wait for one Slack API call.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -24,12 +29,10 @@ pub struct Slack {
     store: Store,
 }
 
-/// Why one attempt failed.
+/// Why one attempt failed; every failure is worth another try (network, timeout, 429/5xx,
+/// `ok: false`, thread not announced yet), with the wait Slack asked for, if any.
 #[derive(Debug)]
-enum Failure {
-    /// Worth another try: network, timeout, 429/5xx, `ok: false`, thread not announced yet.
-    Retry(String, Option<Duration>),
-}
+struct Failure(String, Option<Duration>);
 
 impl Slack {
     pub fn new(
@@ -74,12 +77,12 @@ impl Slack {
                     let ts = match slack.store.slack_ts(&thread_id).await {
                         Ok(Some(ts)) => ts,
                         Ok(None) => {
-                            return Err(Failure::Retry(
+                            return Err(Failure(
                                 "the thread's announcement has no ts yet".into(),
                                 None,
                             ));
                         }
-                        Err(e) => return Err(Failure::Retry(format!("database: {e}"), None)),
+                        Err(e) => return Err(Failure(format!("database: {e}"), None)),
                     };
                     slack.post(&text, Some(&ts)).await
                 })
@@ -100,15 +103,13 @@ impl Slack {
         for n in 1..=ATTEMPTS {
             match attempt().await {
                 Ok(ts) => return Some(ts),
-                Err(Failure::Retry(reason, retry_after)) => {
+                Err(Failure(reason, retry_after)) => {
                     if n == ATTEMPTS {
                         tracing::error!(what, thread_id, %reason, attempts = n, "Slack notice given up");
                         return None;
                     }
                     tracing::warn!(what, thread_id, %reason, attempt = n, "Slack notice failed; retrying");
-                    let backoff = Duration::from_millis(BACKOFF_BASE_MS << (n - 1));
-                    let wait = retry_after.map_or(backoff, |r| r.min(Duration::from_secs(30)));
-                    tokio::time::sleep(wait).await;
+                    tokio::time::sleep(BACKOFF.delay(n, retry_after)).await;
                 }
             }
         }
@@ -128,7 +129,7 @@ impl Slack {
             .json(&body)
             .send()
             .await
-            .map_err(|e| Failure::Retry(format!("request failed: {}", e.without_url()), None))?;
+            .map_err(|e| Failure(format!("request failed: {}", e.without_url()), None))?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -137,19 +138,19 @@ impl Slack {
             .and_then(|v| v.parse().ok())
             .map(Duration::from_secs);
         if !status.is_success() {
-            return Err(Failure::Retry(format!("HTTP {status}"), retry_after));
+            return Err(Failure(format!("HTTP {status}"), retry_after));
         }
         let answer: Value = response
             .json()
             .await
-            .map_err(|e| Failure::Retry(format!("unreadable answer: {}", e.without_url()), None))?;
+            .map_err(|e| Failure(format!("unreadable answer: {}", e.without_url()), None))?;
         if answer["ok"] != json!(true) {
             let error = answer["error"].as_str().unwrap_or("no error given");
-            return Err(Failure::Retry(format!("ok: false ({error})"), None));
+            return Err(Failure(format!("ok: false ({error})"), None));
         }
         answer["ts"]
             .as_str()
             .map(str::to_string)
-            .ok_or_else(|| Failure::Retry("the answer has no ts".into(), None))
+            .ok_or_else(|| Failure("the answer has no ts".into(), None))
     }
 }

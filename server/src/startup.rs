@@ -25,100 +25,23 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub struct Application {
     listener: TcpListener,
     router: Router,
-    pub assistant: Assistant,
+    assistant: Assistant,
 }
 
 impl Application {
     /// Connects to the database, indexes the docs, resumes unfinished runs and binds the
     /// listener (`config.addr` may use port 0).
     pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
-        let store = Store::connect(&config.database_url)
-            .await
-            .with_context(|| {
-                format!(
-                    "could not open the database (DATABASE_URL={})",
-                    redact(&config.database_url)
-                )
-            })?;
-        let (dir, base) = (config.docs_dir.clone(), config.docs_base_url.clone());
-        let (docs, print) = tokio::task::spawn_blocking(move || {
-            let print = crate::docs::live::fingerprint(&dir);
-            DocsIndex::build(&dir, base).map(|index| (index, print))
-        })
-        .await?
-        .with_context(|| format!("could not index DOCS_DIR={}", config.docs_dir.display()))?;
-        tracing::info!(
-            pages = docs.stats.pages,
-            sections = docs.stats.sections,
-            passages = docs.stats.passages,
-            ms = docs.stats.build_ms as u64,
-            "docs indexed"
+        let store = open_store(&config).await?;
+        let docs = index_docs(&config).await?;
+        let (model, title_model) = chat_models(&config)?;
+        let engine = Engine::new(
+            store.clone(),
+            model,
+            title_model,
+            docs.clone(),
+            engine_settings(&config)?,
         );
-        let embeddings = match (&config.embeddings_model, config.remote_base_url()) {
-            (Some(model), Some(base)) => {
-                tracing::info!(
-                    model,
-                    base_url = base,
-                    "docs search is hybrid once the sections are embedded"
-                );
-                Some((
-                    Embedder::new(base, model, config.openai_api_key.clone())?,
-                    config.embeddings_cache_dir.clone(),
-                ))
-            }
-            _ => None,
-        };
-        let docs = LiveDocs::with_embeddings(
-            docs,
-            print,
-            config.docs_dir.clone(),
-            config.docs_base_url.clone(),
-            embeddings,
-        );
-        docs.start_embedding();
-        if let Some(every) = config.docs_watch {
-            docs.watch(every);
-        }
-        let instructions = match &config.instructions_path {
-            Some(path) => std::fs::read_to_string(path).with_context(|| {
-                format!("could not read ASSISTANT_INSTRUCTIONS={}", path.display())
-            })?,
-            None => DEFAULT_INSTRUCTIONS.to_string(),
-        };
-        let (model, title_model): (Arc<dyn ChatModel>, Arc<dyn ChatModel>) = match config
-            .remote_base_url()
-        {
-            Some(base) => {
-                let make = |name: &str| -> anyhow::Result<Arc<dyn ChatModel>> {
-                    let key = config.openai_api_key.clone();
-                    Ok(Arc::new(OpenAiModel::new(
-                        base,
-                        name,
-                        key,
-                        config.openai_timeout,
-                    )?))
-                };
-                tracing::info!(base_url = base, model = %config.openai_model, "answers come from a remote chat model");
-                (
-                    make(&config.openai_model)?,
-                    make(&config.openai_title_model)?,
-                )
-            }
-            None => {
-                tracing::info!(
-                    "no OPENAI_API_KEY or OPENAI_BASE_URL: answers come from the offline model"
-                );
-                (Arc::new(OfflineModel), Arc::new(OfflineModel))
-            }
-        };
-        let settings = EngineSettings {
-            instructions,
-            run_time_limit: config.run_time_limit,
-            max_rounds: config.max_tool_rounds,
-            max_retries: config.openai_max_retries,
-            lease_secs: config.run_lease_secs as i64,
-        };
-        let engine = Engine::new(store.clone(), model, title_model, docs, settings);
         // SQLite is one instance by design: every run left active belongs to a dead process.
         let single_instance = config.database_url.starts_with("sqlite");
         let resumed = engine
@@ -129,95 +52,23 @@ impl Application {
             tracing::info!(resumed, "resumed runs left by a previous process");
         }
         engine.spawn_sweeper();
-
-        let keys = match &config.session_secret {
-            Some(secret) => session::SessionKeys::new(secret.expose().as_bytes()),
-            None => {
-                tracing::warn!(
-                    "SESSION_SECRET is not set: sessions are signed with a random key and end when the server restarts"
-                );
-                session::SessionKeys::random()
-            }
-        };
-        let limiter = limits::RateLimiter::new(
-            config.rate_limit_session_per_min,
-            config.rate_limit_addr_per_min,
-        )
-        .trusting_proxy(config.trust_proxy);
-        let keys = keys.trusting_proxy(config.trust_proxy);
-        let frames = headers::FramePolicy::new(config.widget_allowed_origins.as_deref());
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("could not listen on LEPTOS_SITE_ADDR={}", config.addr))?;
-        let slack = match &config.slack {
-            Some(c) => {
-                tracing::info!(channel = %c.channel, "new threads and messages are posted to Slack");
-                Some(Slack::new(
-                    &c.api_url,
-                    c.bot_token.clone(),
-                    c.channel.clone(),
-                    store.clone(),
-                )?)
-            }
-            None => None,
-        };
-        let assistant = Assistant {
-            store,
-            engine,
-            config: Arc::new(config),
-            slack,
-        };
-
-        // The WASM, JS and CSS as `.br` files made at build time (`--precompress`) when the
-        // browser takes brotli: its best level costs seconds per request, so it is done once.
-        // Otherwise (gzip, or no `.br` file) they are compressed on the fly like the rest.
-        let pkg_dir = std::path::Path::new(leptos_options.site_root.as_ref())
-            .join(leptos_options.site_pkg_dir.as_ref());
-        let pkg_route = format!("/{}", leptos_options.site_pkg_dir);
-        let pkg = ServeDir::new(pkg_dir).precompressed_br();
-        let service: SharedService = Arc::new(assistant.clone());
-        // The page renderer gets the service and this response's CSP nonce (for the
-        // hydration loader's inline script).
-        let context = move || {
-            provide_context(service.clone());
-            let nonce = use_context::<axum::http::request::Parts>()
-                .and_then(|parts| parts.extensions.get::<headers::CspNonce>().cloned());
-            if let Some(headers::CspNonce(nonce)) = nonce {
-                provide_context(leptos::nonce::Nonce::from_value(nonce));
-            }
-        };
-        let pages = Router::new()
-            .leptos_routes_with_context(
-                &leptos_options,
-                generate_route_list(App),
-                context.clone(),
-                {
-                    let options = leptos_options.clone();
-                    move || shell(options.clone())
-                },
-            )
-            .fallback(leptos_axum::file_and_error_handler_with_context(
-                context, shell,
-            ))
-            .with_state(leptos_options);
-        let api = api_router()
-            .route("/api/{*rest}", any(api_not_found))
-            .with_state(assistant.clone());
-        let router = api
-            .nest_service(&pkg_route, pkg)
-            .merge(pages)
-            .layer(from_fn_with_state(limiter, limits::middleware))
-            .layer(from_fn_with_state(keys, session::middleware))
-            .layer(from_fn_with_state(frames, headers::middleware))
-            .layer(axum::middleware::from_fn(requests::middleware))
-            .layer(DefaultBodyLimit::max(BODY_LIMIT))
-            // gzip or brotli, as the browser asks; small bodies and images stay as they are.
-            .layer(CompressionLayer::new().gzip(true).br(true));
+        let slack = slack(&config, &store)?;
+        let config = Arc::new(config);
+        let assistant = Assistant::new(store, engine, docs, config.clone(), slack);
+        let router = routes(&config, &assistant, leptos_options);
         Ok(Self {
             listener,
             router,
             assistant,
         })
+    }
+
+    /// The service this application serves (tests call it directly).
+    pub fn assistant(&self) -> Assistant {
+        self.assistant.clone()
     }
 
     pub fn port(&self) -> u16 {
@@ -233,10 +84,182 @@ impl Application {
         let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await;
-        let handed = self.assistant.engine.hand_back().await;
+        let handed = self.assistant.hand_back_runs().await;
         tracing::info!(runs_handed_back = handed, "stopped");
         served
     }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::connect(&config.database_url).await.with_context(|| {
+        format!(
+            "could not open the database (DATABASE_URL={})",
+            redact(&config.database_url)
+        )
+    })
+}
+
+/// Indexes `DOCS_DIR` (off the async threads) and starts embedding and watching it.
+async fn index_docs(config: &Config) -> anyhow::Result<LiveDocs> {
+    let (dir, base) = (config.docs_dir.clone(), config.docs_base_url.clone());
+    let (index, print) = tokio::task::spawn_blocking(move || {
+        let print = crate::docs::live::fingerprint(&dir);
+        DocsIndex::build(&dir, base).map(|index| (index, print))
+    })
+    .await?
+    .with_context(|| format!("could not index DOCS_DIR={}", config.docs_dir.display()))?;
+    tracing::info!(
+        pages = index.stats.pages,
+        sections = index.stats.sections,
+        passages = index.stats.passages,
+        ms = index.stats.build_ms as u64,
+        "docs indexed"
+    );
+    let embeddings = match (&config.embeddings_model, config.remote_base_url()) {
+        (Some(model), Some(base)) => {
+            tracing::info!(
+                model,
+                base_url = base,
+                "docs search is hybrid once the sections are embedded"
+            );
+            Some((
+                Embedder::new(base, model, config.openai_api_key.clone())?,
+                config.embeddings_cache_dir.clone(),
+            ))
+        }
+        _ => None,
+    };
+    let docs = LiveDocs::with_embeddings(
+        index,
+        print,
+        config.docs_dir.clone(),
+        config.docs_base_url.clone(),
+        embeddings,
+    );
+    docs.start_embedding();
+    if let Some(every) = config.docs_watch {
+        docs.watch(every);
+    }
+    Ok(docs)
+}
+
+/// The model that answers and the one that writes titles: a remote OpenAI-compatible one when
+/// configured, else the offline model.
+fn chat_models(config: &Config) -> anyhow::Result<(Arc<dyn ChatModel>, Arc<dyn ChatModel>)> {
+    let Some(base) = config.remote_base_url() else {
+        tracing::info!("no OPENAI_API_KEY or OPENAI_BASE_URL: answers come from the offline model");
+        return Ok((Arc::new(OfflineModel), Arc::new(OfflineModel)));
+    };
+    let make = |name: &str| -> anyhow::Result<Arc<dyn ChatModel>> {
+        let key = config.openai_api_key.clone();
+        Ok(Arc::new(OpenAiModel::new(
+            base,
+            name,
+            key,
+            config.openai_timeout,
+        )?))
+    };
+    tracing::info!(base_url = base, model = %config.openai_model, "answers come from a remote chat model");
+    Ok((
+        make(&config.openai_model)?,
+        make(&config.openai_title_model)?,
+    ))
+}
+
+fn engine_settings(config: &Config) -> anyhow::Result<EngineSettings> {
+    let instructions = match &config.instructions_path {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("could not read ASSISTANT_INSTRUCTIONS={}", path.display()))?,
+        None => DEFAULT_INSTRUCTIONS.to_string(),
+    };
+    Ok(EngineSettings {
+        instructions,
+        run_time_limit: config.run_time_limit,
+        max_rounds: config.max_tool_rounds,
+        max_retries: config.openai_max_retries,
+        lease_secs: config.run_lease_secs as i64,
+    })
+}
+
+fn slack(config: &Config, store: &Store) -> anyhow::Result<Option<Slack>> {
+    let Some(c) = &config.slack else {
+        return Ok(None);
+    };
+    tracing::info!(channel = %c.channel, "new threads and messages are posted to Slack");
+    Ok(Some(Slack::new(
+        &c.api_url,
+        c.bot_token.clone(),
+        c.channel.clone(),
+        store.clone(),
+    )?))
+}
+
+/// The REST API, the pages and the static files, behind the middleware every request passes:
+/// compression, body limit, request ids, security headers, sessions, rate limits.
+fn routes(config: &Config, assistant: &Assistant, leptos_options: LeptosOptions) -> Router {
+    let keys = match &config.session_secret {
+        Some(secret) => session::SessionKeys::new(secret.expose().as_bytes()),
+        None => {
+            tracing::warn!(
+                "SESSION_SECRET is not set: sessions are signed with a random key and end when the server restarts"
+            );
+            session::SessionKeys::random()
+        }
+    }
+    .trusting_proxy(config.trust_proxy);
+    let limiter = limits::RateLimiter::new(
+        config.rate_limit_session_per_min,
+        config.rate_limit_addr_per_min,
+    )
+    .trusting_proxy(config.trust_proxy);
+    let frames = headers::FramePolicy::new(config.widget_allowed_origins.as_deref());
+    // The WASM, JS and CSS as `.br` files made at build time (`--precompress`) when the
+    // browser takes brotli: its best level costs seconds per request, so it is done once.
+    // Otherwise (gzip, or no `.br` file) they are compressed on the fly like the rest.
+    let pkg_dir = std::path::Path::new(leptos_options.site_root.as_ref())
+        .join(leptos_options.site_pkg_dir.as_ref());
+    let pkg_route = format!("/{}", leptos_options.site_pkg_dir);
+    let pkg = ServeDir::new(pkg_dir).precompressed_br();
+    let api = api_router()
+        .route("/api/{*rest}", any(api_not_found))
+        .with_state(assistant.clone());
+    api.nest_service(&pkg_route, pkg)
+        .merge(pages(assistant, leptos_options))
+        .layer(from_fn_with_state(limiter, limits::middleware))
+        .layer(from_fn_with_state(keys, session::middleware))
+        .layer(from_fn_with_state(frames, headers::middleware))
+        .layer(axum::middleware::from_fn(requests::middleware))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // gzip or brotli, as the browser asks; small bodies and images stay as they are.
+        .layer(CompressionLayer::new().gzip(true).br(true))
+}
+
+/// The Leptos pages and server functions, with the service and this response's CSP nonce (for
+/// the hydration loader's inline script) as context.
+fn pages(assistant: &Assistant, leptos_options: LeptosOptions) -> Router {
+    let service: SharedService = Arc::new(assistant.clone());
+    let context = move || {
+        provide_context(service.clone());
+        let nonce = use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<headers::CspNonce>().cloned());
+        if let Some(headers::CspNonce(nonce)) = nonce {
+            provide_context(leptos::nonce::Nonce::from_value(nonce));
+        }
+    };
+    Router::new()
+        .leptos_routes_with_context(
+            &leptos_options,
+            generate_route_list(App),
+            context.clone(),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context, shell,
+        ))
+        .with_state(leptos_options)
 }
 
 /// Options for the pages when the server is not started by cargo-leptos (tests, plain runs).

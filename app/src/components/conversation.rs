@@ -2,12 +2,12 @@ use std::collections::HashSet;
 
 use leptos::{prelude::*, task::spawn_local};
 
-use crate::api::{AppError, ConversationItem, ItemKind, Source, ThreadView};
+use crate::api::{ConversationItem, ItemKind, Source, ThreadView, escape_html};
 use crate::components::{
     composer::Composer,
     dom,
     layout::focus_composer,
-    state::{escape_html, sleep_ms, use_chat_state},
+    state::{sleep_ms, use_chat_state},
 };
 use crate::server_fns::{
     cancel_run, create_thread, delete_thread, get_run_state, get_thread_view, retry_run,
@@ -111,7 +111,7 @@ pub fn Conversation(
                 if let Some((tid, rid)) = following.clone() {
                     let ended = match get_run_state(tid, rid).await {
                         Ok(run) => run.is_terminal(),
-                        Err(AppError::NotFound(_)) => true,
+                        Err(e) if e.is_not_found() => true,
                         Err(e) => {
                             failures += 1;
                             if failures >= 5 {
@@ -357,7 +357,7 @@ pub fn Conversation(
                                     .into_any()
                             }
                             Ok(None) => ().into_any(),
-                            Err(AppError::NotFound(_)) => {
+                            Err(e) if e.is_not_found() => {
                                 view! {
                                     <p class="notice">
                                         "This thread does not exist or was deleted. "
@@ -431,9 +431,14 @@ fn request_animation_frame_or_now(f: impl FnOnce() + 'static) {
     f();
 }
 
+/// Numbers the errors made in the browser, so two of them never share a key (not even two
+/// with the same text).
+static LOCAL_ERRORS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 fn error_item(message: &str) -> ConversationItem {
+    let n = LOCAL_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     ConversationItem::local(
-        format!("error-{}", message.len()),
+        format!("local-error-{n}"),
         ItemKind::Error,
         format!("<p>{}</p>", escape_html(message)),
     )

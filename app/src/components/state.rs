@@ -150,22 +150,6 @@ pub async fn sleep_ms(ms: u32) {
     let _ = ms;
 }
 
-/// Escapes text for use as HTML (the optimistic copy of a message just sent).
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 /// The live region that reads finished answers out, and nothing else.
 #[component]
 pub fn Announcer() -> impl IntoView {

@@ -4,9 +4,7 @@
 //! scores would).
 use std::collections::HashMap;
 
-pub const TITLE: usize = 0;
-pub const HEADINGS: usize = 1;
-pub const BODY: usize = 2;
+/// Title, heading path, passage text.
 const FIELDS: usize = 3;
 
 /// BM25's term-frequency saturation and length normalisation (the usual defaults).

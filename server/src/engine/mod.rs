@@ -12,13 +12,19 @@ use tokio::sync::Notify;
 
 use serde_json::json;
 
-use crate::docs::{DocsIndex, live::LiveDocs};
+use crate::docs::live::LiveDocs;
 use crate::ids::{Kind, new_id, now_secs};
 use crate::models::{ChatMessage, ChatModel, Completion, ModelError, Reply, ToolCall, Usage};
 use crate::store::{Change, MessageRow, RunRow, StepRow, Store, StoreError};
+use app::api::RunStatus;
 
-/// First wait before retrying a model call; it doubles each time, with jitter.
-const BACKOFF_BASE_MS: u64 = 500;
+/// Waits before retrying a model call: 0.5 s doubling, with jitter; `Retry-After` honoured up
+/// to the run's time limit (which ends the run anyway).
+const BACKOFF: crate::backoff::Backoff = crate::backoff::Backoff {
+    base: Duration::from_millis(500),
+    jitter: true,
+    max_retry_after: Duration::MAX,
+};
 
 /// Built-in instructions for a docs assistant (replaced by `ASSISTANT_INSTRUCTIONS`).
 pub const DEFAULT_INSTRUCTIONS: &str = "You are the documentation assistant of this site. \
@@ -34,6 +40,8 @@ Markdown, with code blocks where code helps.";
 enum Stop {
     /// Fail the run with this `last_error`.
     Failed { code: &'static str, message: String },
+    /// The run's time limit passed.
+    Expired,
     /// Someone else moved the run on (expired, deleted): nothing more to do.
     Superseded,
     /// Cancelled through the API.
@@ -133,20 +141,6 @@ impl Engine {
         self.inner.settings.run_time_limit
     }
 
-    /// The docs index in use now.
-    pub fn docs(&self) -> Arc<DocsIndex> {
-        self.inner.docs.current()
-    }
-
-    /// The docs, to re-index them.
-    pub fn live_docs(&self) -> &LiveDocs {
-        &self.inner.docs
-    }
-
-    pub fn model(&self) -> &dyn ChatModel {
-        self.inner.model.as_ref()
-    }
-
     /// Executes a queued run in the background.
     pub fn spawn(&self, run_id: String) {
         let engine = self.clone();
@@ -163,8 +157,8 @@ impl Engine {
         let claimed = store
             .transition(
                 run_id,
-                &["queued"],
-                "in_progress",
+                &[RunStatus::Queued],
+                RunStatus::InProgress,
                 Change {
                     stamp: Some("started_at"),
                     lease_until: Some(now_secs() + self.lease_secs()),
@@ -190,13 +184,7 @@ impl Engine {
         // Dropping `drive` (time limit, cancel) drops its in-flight model call too.
         let outcome = tokio::select! {
             outcome = self.drive(&run) => outcome,
-            _ = tokio::time::sleep(left) => Err(Stop::Failed {
-                code: "expired",
-                message: format!(
-                    "The run did not finish within the time limit of {} seconds.",
-                    self.inner.settings.run_time_limit.as_secs()
-                ),
-            }),
+            _ = tokio::time::sleep(left) => Err(Stop::Expired),
             _ = cancel.notified() => Err(Stop::Cancelled),
             _ = self.heartbeat(run_id) => Err(Stop::Superseded),
         };
@@ -207,13 +195,18 @@ impl Engine {
             .remove(run_id);
         match outcome {
             Ok(()) | Err(Stop::Superseded) => {}
-            Err(Stop::Cancelled) => self.end(run_id, "cancelled", None).await,
+            Err(Stop::Cancelled) => self.end(run_id, RunStatus::Cancelled, None).await,
+            Err(Stop::Expired) => {
+                let message = format!(
+                    "The run did not finish within the time limit of {} seconds.",
+                    self.inner.settings.run_time_limit.as_secs()
+                );
+                let error = Some(("server_error", message.as_str()));
+                self.end(run_id, RunStatus::Expired, error).await;
+            }
             Err(Stop::Failed { code, message }) => {
-                let (status, code) = match code {
-                    "expired" => ("expired", "server_error"),
-                    other => ("failed", other),
-                };
-                self.end(run_id, status, Some((code, &message))).await;
+                self.end(run_id, RunStatus::Failed, Some((code, &message)))
+                    .await;
             }
         }
     }
@@ -234,7 +227,7 @@ impl Engine {
     }
 
     /// Ends a run that is not terminal yet with `status` and, unless cancelled, a `last_error`.
-    pub async fn end(&self, run_id: &str, status: &str, error: Option<(&str, &str)>) {
+    pub async fn end(&self, run_id: &str, status: RunStatus, error: Option<(&str, &str)>) {
         if self
             .inner
             .stopping
@@ -245,12 +238,12 @@ impl Engine {
         let last_error =
             error.map(|(code, message)| json!({ "code": code, "message": message }).to_string());
         let stamp = match status {
-            "failed" => Some("failed_at"),
-            "cancelled" => Some("cancelled_at"),
+            RunStatus::Failed => Some("failed_at"),
+            RunStatus::Cancelled => Some("cancelled_at"),
             _ => None,
         };
         let store = &self.inner.store;
-        let active = ["queued", "in_progress", "requires_action", "cancelling"];
+        let active: Vec<RunStatus> = RunStatus::all_where(RunStatus::is_active).collect();
         let change = Change {
             stamp,
             last_error: last_error.as_deref(),
@@ -259,7 +252,7 @@ impl Engine {
         match store.transition(run_id, &active, status, change).await {
             Ok(true) => {
                 let reason = error.map(|e| e.1);
-                tracing::info!(run_id, status, reason, "run ended without an answer");
+                tracing::info!(run_id, %status, reason, "run ended without an answer");
                 if let Err(e) = store.close_open_steps(run_id, status).await {
                     tracing::warn!(run_id, error = %e, "could not close a run's steps");
                 }
@@ -334,9 +327,7 @@ impl Engine {
                     retry_after,
                 }) if attempt < self.inner.settings.max_retries => {
                     attempt += 1;
-                    let backoff = BACKOFF_BASE_MS * 2u64.pow(attempt - 1);
-                    let jitter = rand::random_range(0..=backoff / 2);
-                    let wait = retry_after.unwrap_or(Duration::from_millis(backoff / 2 + jitter));
+                    let wait = BACKOFF.delay(attempt, retry_after);
                     tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, %message, "model call failed; retrying");
                     tokio::time::sleep(wait).await;
                 }
@@ -373,7 +364,7 @@ impl Engine {
             thread_id: run.thread_id.clone(),
             created_at: now_secs(),
             step_type: "tool_calls".into(),
-            status: "in_progress".into(),
+            status: RunStatus::InProgress,
             step_details: tool_step_details(calls, None),
             last_error: None,
             completed_at: None,
@@ -396,7 +387,12 @@ impl Engine {
             ..Default::default()
         };
         if !store
-            .transition(&run.id, &["in_progress"], "requires_action", change)
+            .transition(
+                &run.id,
+                &[RunStatus::InProgress],
+                RunStatus::RequiresAction,
+                change,
+            )
             .await?
         {
             return Err(Stop::Superseded);
@@ -405,7 +401,7 @@ impl Engine {
         for call in calls {
             outputs.push(tools::execute(call, &self.inner.docs).await);
         }
-        step.status = "completed".into();
+        step.status = RunStatus::Completed;
         step.completed_at = Some(now_secs());
         step.step_details = tool_step_details(calls, Some(&outputs));
         step.usage = Some(serde_json::to_string(&usage).unwrap_or_default());
@@ -415,7 +411,12 @@ impl Engine {
             ..Default::default()
         };
         if !store
-            .transition(&run.id, &["requires_action"], "in_progress", change)
+            .transition(
+                &run.id,
+                &[RunStatus::RequiresAction],
+                RunStatus::InProgress,
+                change,
+            )
             .await?
         {
             return Err(Stop::Superseded);
@@ -440,7 +441,7 @@ impl Engine {
             thread_id: run.thread_id.clone(),
             created_at: now,
             step_type: "message_creation".into(),
-            status: "completed".into(),
+            status: RunStatus::Completed,
             step_details:
                 json!({"type": "message_creation", "message_creation": {"message_id": message.id}})
                     .to_string(),
@@ -475,7 +476,7 @@ impl Engine {
             if run.expires_at <= now {
                 let message =
                     "The run did not finish within its time limit (the server restarted).";
-                self.end(&run.id, "expired", Some(("server_error", message)))
+                self.end(&run.id, RunStatus::Expired, Some(("server_error", message)))
                     .await;
                 continue;
             }
@@ -483,8 +484,8 @@ impl Engine {
             if !(single_instance || lease_over) {
                 continue;
             }
-            if run.status == "cancelling" {
-                self.end(&run.id, "cancelled", None).await;
+            if run.status == RunStatus::Cancelling {
+                self.end(&run.id, RunStatus::Cancelled, None).await;
                 continue;
             }
             // One guarded UPDATE: of several instances sweeping at once, exactly one wins the
@@ -493,7 +494,7 @@ impl Engine {
                 .reclaim(&run.id, now, now + self.lease_secs(), single_instance)
                 .await?
             {
-                store.close_open_steps(&run.id, "failed").await?;
+                store.close_open_steps(&run.id, RunStatus::Failed).await?;
                 tracing::info!(run_id = %run.id, "resuming a run left by a previous process");
                 self.spawn(run.id.clone());
                 resumed += 1;

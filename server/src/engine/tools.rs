@@ -77,22 +77,22 @@ fn error_output(message: &str) -> String {
     serde_json::json!({ "error": message }).to_string()
 }
 
-/// The pages a `get_relevant_docs` output listed (for the UI's sources).
-pub fn result_paths(output: &str) -> Vec<String> {
-    serde_json::from_str::<serde_json::Value>(output)
-        .ok()
-        .and_then(|v| v.get("results").and_then(|r| r.as_array()).cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|r| r.get("path").and_then(|p| p.as_str()).map(str::to_string))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     use crate::docs::DocsIndex;
+
+    /// The pages a `get_relevant_docs` output listed (for the UI's sources).
+    fn result_paths(output: &str) -> Vec<String> {
+        serde_json::from_str::<serde_json::Value>(output)
+            .ok()
+            .and_then(|v| v.get("results").and_then(|r| r.as_array()).cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| r.get("path").and_then(|p| p.as_str()).map(str::to_string))
+            .collect()
+    }
 
     fn docs() -> (tempfile::TempDir, LiveDocs) {
         let dir = tempfile::tempdir().unwrap();

@@ -1,5 +1,6 @@
 //! The HTTP boundary's error: status code and API.md's error JSON; internal causes are logged,
-//! never sent.
+//! never sent. Status codes and error types come from [`ErrorKind`], the one table both the
+//! REST API and the server functions use.
 use axum::{
     Json,
     http::{HeaderValue, StatusCode, header},
@@ -7,106 +8,109 @@ use axum::{
 };
 use serde_json::json;
 
+use crate::ids::InvalidId;
 use crate::service::ServiceError;
+use app::api::ErrorKind;
 
 #[derive(Debug)]
 pub enum ApiError {
+    /// What the service answered.
+    Service(ServiceError),
+    /// A request the boundary could not parse (body, query, path).
     BadRequest(String),
-    /// 401 with `WWW-Authenticate: Bearer`.
-    Unauthorized(String),
-    Forbidden(String),
+    /// No such route.
     NotFound(String),
     MethodNotAllowed,
-    Conflict(String),
     PayloadTooLarge,
     RateLimited {
         retry_after_secs: u64,
     },
-    /// 429 for a reason of its own (too many answers in progress).
-    Busy(String),
-    Upstream(String),
+    /// A fault of the server itself (a missing middleware).
     Internal(String),
-}
-
-impl ApiError {
-    fn parts(&self) -> (StatusCode, &'static str, String) {
-        match self {
-            ApiError::BadRequest(m) => {
-                (StatusCode::BAD_REQUEST, "invalid_request_error", m.clone())
-            }
-            ApiError::Unauthorized(m) => {
-                (StatusCode::UNAUTHORIZED, "authentication_error", m.clone())
-            }
-            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "permission_error", m.clone()),
-            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found_error", m.clone()),
-            ApiError::MethodNotAllowed => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "invalid_request_error",
-                "This method is not allowed on this route.".into(),
-            ),
-            ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict_error", m.clone()),
-            ApiError::PayloadTooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "invalid_request_error",
-                "The request body is larger than the limit of 1 MiB.".into(),
-            ),
-            ApiError::RateLimited { retry_after_secs } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limit_error",
-                format!("Too many requests; try again in {retry_after_secs} seconds."),
-            ),
-            ApiError::Busy(m) => (StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", m.clone()),
-            ApiError::Upstream(m) => (StatusCode::BAD_GATEWAY, "upstream_error", m.clone()),
-            ApiError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "The server could not complete the request; nothing was lost, please retry.".into(),
-            ),
-        }
-    }
 }
 
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
-        match e {
-            ServiceError::BadRequest(m) => ApiError::BadRequest(m),
-            ServiceError::NotFound(m) => ApiError::NotFound(m),
-            ServiceError::Conflict(m) => ApiError::Conflict(m),
-            ServiceError::Upstream(m) => ApiError::Upstream(m),
-            ServiceError::Busy(m) => ApiError::Busy(m),
-            ServiceError::Store(e) => ApiError::Internal(format!("{e:?}")),
+        ApiError::Service(e)
+    }
+}
+
+impl From<InvalidId> for ApiError {
+    fn from(e: InvalidId) -> Self {
+        ApiError::BadRequest(e.to_string())
+    }
+}
+
+impl ApiError {
+    /// The kind, the message for the caller and API.md's `error.code`.
+    fn parts(&self) -> (ErrorKind, String, Option<&'static str>) {
+        match self {
+            ApiError::Service(e) => {
+                let code = match e {
+                    ServiceError::Busy(_) => Some("too_many_active_runs"),
+                    _ => None,
+                };
+                (e.kind(), e.public_message(), code)
+            }
+            ApiError::BadRequest(m) => (ErrorKind::BadRequest, m.clone(), None),
+            ApiError::NotFound(m) => (ErrorKind::NotFound, m.clone(), None),
+            ApiError::MethodNotAllowed => (
+                ErrorKind::BadRequest,
+                "This method is not allowed on this route.".into(),
+                None,
+            ),
+            ApiError::PayloadTooLarge => (
+                ErrorKind::BadRequest,
+                "The request body is larger than the limit of 1 MiB.".into(),
+                None,
+            ),
+            ApiError::RateLimited { retry_after_secs } => (
+                ErrorKind::RateLimited,
+                format!("Too many requests; try again in {retry_after_secs} seconds."),
+                Some("rate_limit_exceeded"),
+            ),
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "request failed");
+                (
+                    ErrorKind::Server,
+                    "The server could not complete the request; nothing was lost, please retry."
+                        .into(),
+                    None,
+                )
+            }
+        }
+    }
+
+    fn status(&self, kind: ErrorKind) -> StatusCode {
+        match self {
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            // Answers take seconds: a few seconds is a fair first wait.
+            ApiError::Service(ServiceError::Busy(_)) => Some(5),
+            _ => None,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(cause) = &self {
-            tracing::error!(%cause, "request failed");
-        }
-        let (status, kind, message) = self.parts();
-        let code = match &self {
-            ApiError::RateLimited { .. } => json!("rate_limit_exceeded"),
-            ApiError::Busy(_) => json!("too_many_active_runs"),
-            _ => json!(null),
-        };
-        let mut response = (
-            status,
-            Json(json!({"error": {"message": message, "type": kind, "code": code}})),
-        )
-            .into_response();
-        if matches!(self, ApiError::Unauthorized(_)) {
+        let (kind, message, code) = self.parts();
+        let status = self.status(kind);
+        let body = json!({"error": {"message": message, "type": kind.error_type(), "code": code}});
+        let mut response = (status, Json(body)).into_response();
+        if kind == ErrorKind::Unauthorized {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        let retry_after = match self {
-            ApiError::RateLimited { retry_after_secs } => Some(retry_after_secs),
-            // Answers take seconds: a few seconds is a fair first wait.
-            ApiError::Busy(_) => Some(5),
-            _ => None,
-        };
-        if let Some(secs) = retry_after
+        if let Some(secs) = self.retry_after()
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);

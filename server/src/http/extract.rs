@@ -1,8 +1,12 @@
 //! Extractors whose rejections are API.md error objects.
 use axum::{
     body::Bytes,
-    extract::{FromRequest, FromRequestParts, Request, rejection::BytesRejection},
-    http::{StatusCode, request::Parts},
+    extract::{
+        FromRequest, FromRequestParts, Path, Request,
+        path::ErrorKind as PathErrorKind,
+        rejection::{BytesRejection, PathRejection},
+    },
+    http::{StatusCode, header, request::Parts},
 };
 use serde::de::DeserializeOwned;
 
@@ -77,5 +81,42 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
             .get::<SessionId>()
             .map(|s| Session(s.0.clone()))
             .ok_or_else(|| ApiError::Internal("session middleware missing".into()))
+    }
+}
+
+/// Path parameters, typed: ids (`ThreadId`, `RunId`) are parsed here, once, and a malformed
+/// one answers 400 with the id's own message.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => match e.into_kind() {
+                PathErrorKind::Message(message) => Err(ApiError::BadRequest(message)),
+                other => Err(ApiError::BadRequest(format!("invalid path: {other}"))),
+            },
+            Err(other) => Err(ApiError::BadRequest(other.body_text())),
+        }
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`, when one is sent.
+pub struct Bearer(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Bearer(
+            parts
+                .headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(|t| t.trim().to_string()),
+        ))
     }
 }

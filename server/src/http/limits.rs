@@ -70,7 +70,7 @@ pub async fn middleware(State(limiter): State<RateLimiter>, req: Request, next: 
         return next.run(req).await;
     }
     let session = req.extensions().get::<SessionId>().map(|s| s.0.clone());
-    let addr = super::client::client_ip(&req, limiter.trust_proxy);
+    let addr = super::peer::client_ip(&req, limiter.trust_proxy);
     let checks = [
         session.map(|s| (format!("s:{s}"), limiter.per_session)),
         addr.map(|a| (format!("a:{a}"), limiter.per_addr)),

@@ -1,6 +1,6 @@
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -9,9 +9,13 @@ use serde_json::{Value, json};
 use super::{
     ListParams,
     error::ApiError,
-    extract::{ApiJson, ApiQuery, Session},
+    extract::{ApiJson, ApiPath, ApiQuery, Session},
+    objects,
 };
-use crate::{objects, service::Assistant};
+use crate::{
+    ids::{RunId, ThreadId},
+    service::Assistant,
+};
 
 pub fn router() -> Router<Assistant> {
     Router::new()
@@ -46,14 +50,16 @@ async fn create(
     let message = body
         .message
         .ok_or_else(|| ApiError::BadRequest("`message` is required".into()))?;
-    let run = a.post_message(&s, &thread_id, &message).await?;
+    let run = a
+        .post_message(&s, &ThreadId::parse(&thread_id)?, &message)
+        .await?;
     Ok(Json(json!({ "run": objects::run(&run) })))
 }
 
 async fn list(
     State(a): State<Assistant>,
     Session(s): Session,
-    Path(tid): Path<String>,
+    ApiPath(tid): ApiPath<ThreadId>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
     let (page, limit) = params.page(false)?;
@@ -67,7 +73,7 @@ async fn list(
 async fn run(
     State(a): State<Assistant>,
     Session(s): Session,
-    Path((tid, rid)): Path<(String, String)>,
+    ApiPath((tid, rid)): ApiPath<(ThreadId, RunId)>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(objects::run(&a.run(&s, &tid, &rid).await?)))
 }
@@ -75,7 +81,7 @@ async fn run(
 async fn cancel(
     State(a): State<Assistant>,
     Session(s): Session,
-    Path((tid, rid)): Path<(String, String)>,
+    ApiPath((tid, rid)): ApiPath<(ThreadId, RunId)>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(objects::run(&a.cancel_run(&s, &tid, &rid).await?)))
 }
@@ -83,7 +89,7 @@ async fn cancel(
 async fn steps(
     State(a): State<Assistant>,
     Session(s): Session,
-    Path((tid, rid)): Path<(String, String)>,
+    ApiPath((tid, rid)): ApiPath<(ThreadId, RunId)>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
     let (page, limit) = params.page(false)?;

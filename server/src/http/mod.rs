@@ -1,10 +1,19 @@
 //! The REST API of API.md. Each module exposes `router()`; [`api_router`] merges them.
-pub mod client;
+/// Errors as API.md's error objects.
 pub mod error;
+/// Extractors whose rejections are error objects: JSON bodies, queries, typed paths, bearer.
 pub mod extract;
+/// Security headers (CSP with a nonce, frame ancestors).
 pub mod headers;
+/// Rate limits per session and per client address.
 pub mod limits;
+/// The OpenAI-shaped JSON objects of API.md.
+pub mod objects;
+/// Who the peer is: the client address and whether it came over HTTPS.
+pub mod peer;
+/// Request ids, request logs and request metrics.
 pub mod requests;
+/// Signed anonymous session cookies.
 pub mod session;
 
 mod completion;
@@ -16,7 +25,7 @@ use axum::{
     Router,
     extract::State,
     http::{StatusCode, Uri},
-    response::IntoResponse,
+    response::{IntoResponse, Response},
     routing::get,
 };
 use serde::Deserialize;
@@ -43,38 +52,29 @@ pub async fn api_not_found(uri: Uri) -> ApiError {
     ApiError::NotFound(format!("No route {}.", uri.path()))
 }
 
-async fn healthz(State(assistant): State<Assistant>) -> impl IntoResponse {
-    match assistant.store.ping().await {
+async fn healthz(State(assistant): State<Assistant>) -> Response {
+    match assistant.health().await {
         Ok(()) => (StatusCode::OK, "ok").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: the database does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
-        }
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
 }
 
 /// Ready for traffic: the database answers and the docs index is loaded.
-async fn readyz(State(assistant): State<Assistant>) -> impl IntoResponse {
-    let pages = assistant.engine.docs().stats.pages;
-    match assistant.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({
-                "status": "ready", "database": "ok", "docs_pages": pages
-            })),
+async fn readyz(State(assistant): State<Assistant>) -> Response {
+    let ready = assistant.readiness().await;
+    let (status, word, database) = if ready.database {
+        (StatusCode::OK, "ready", "ok")
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "unavailable",
         )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "readiness: the database does not answer");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({
-                    "status": "unavailable", "database": "unavailable", "docs_pages": pages
-                })),
-            )
-                .into_response()
-        }
-    }
+    };
+    let body = serde_json::json!({
+        "status": word, "database": database, "docs_pages": ready.docs_pages
+    });
+    (status, axum::Json(body)).into_response()
 }
 
 /// The OpenAPI description of these routes (used by the schemathesis fuzz run).
@@ -87,19 +87,12 @@ async fn openapi() -> impl IntoResponse {
 
 /// Prometheus text format (see `crate::metrics`).
 async fn metrics(State(assistant): State<Assistant>) -> impl IntoResponse {
-    let runs = match assistant.store.runs_by_status().await {
-        Ok(runs) => runs,
-        Err(e) => {
-            tracing::error!(error = %e, "metrics: could not count runs");
-            Vec::new()
-        }
-    };
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        crate::metrics::global().render(&runs),
+        assistant.metrics().await,
     )
 }
 

@@ -104,7 +104,7 @@ pub async fn middleware(State(keys): State<SessionKeys>, mut req: Request, next:
         None => (new_session_id(), true),
     };
     req.extensions_mut().insert(SessionId(session.clone()));
-    let https = super::client::is_https(&req, keys.trust_proxy);
+    let https = super::peer::is_https(&req, keys.trust_proxy);
     let mut response = next.run(req).await;
     if fresh {
         for cookie in set_cookies(&keys.sign(&session), https) {

@@ -1,6 +1,6 @@
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -9,9 +9,10 @@ use serde_json::{Value, json};
 use super::{
     ListParams,
     error::ApiError,
-    extract::{ApiJson, ApiQuery, Session},
+    extract::{ApiJson, ApiPath, ApiQuery, Session},
+    objects,
 };
-use crate::{objects, service::Assistant};
+use crate::{ids::ThreadId, service::Assistant};
 
 pub fn router() -> Router<Assistant> {
     Router::new()
@@ -54,7 +55,7 @@ async fn list(
 async fn fetch(
     State(a): State<Assistant>,
     Session(s): Session,
-    Path(tid): Path<String>,
+    ApiPath(tid): ApiPath<ThreadId>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(objects::thread(&a.thread(&s, &tid).await?)))
 }
@@ -62,7 +63,7 @@ async fn fetch(
 async fn update(
     State(a): State<Assistant>,
     Session(s): Session,
-    Path(tid): Path<String>,
+    ApiPath(tid): ApiPath<ThreadId>,
     ApiJson(body): ApiJson<ThreadBody>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(objects::thread(
@@ -73,10 +74,10 @@ async fn update(
 async fn remove(
     State(a): State<Assistant>,
     Session(s): Session,
-    Path(tid): Path<String>,
+    ApiPath(tid): ApiPath<ThreadId>,
 ) -> Result<Json<Value>, ApiError> {
     a.delete_thread(&s, &tid).await?;
     Ok(Json(
-        json!({"id": tid, "object": "thread.deleted", "deleted": true}),
+        json!({"id": tid.as_str(), "object": "thread.deleted", "deleted": true}),
     ))
 }

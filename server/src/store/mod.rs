@@ -8,12 +8,19 @@ use sqlx::{
 };
 
 use crate::ids::now_secs;
+use app::api::RunStatus;
 
 // Every SQL string built with `format!` below joins only constants and values this module
 // computes (column names, sort order, numbers); input always goes through `bind`.
 
-/// Run statuses that are not terminal (API.md's life cycle).
-pub const ACTIVE_STATUSES: &str = "('queued', 'in_progress', 'requires_action', 'cancelling')";
+/// `('queued', 'in_progress', …)`: the statuses for which `keep` holds, as an SQL list. The
+/// strings are [`RunStatus`]'s own, never input.
+fn status_list(keep: fn(RunStatus) -> bool) -> String {
+    let quoted: Vec<String> = RunStatus::all_where(keep)
+        .map(|s| format!("'{s}'"))
+        .collect();
+    format!("({})", quoted.join(", "))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -54,7 +61,8 @@ pub struct RunRow {
     pub thread_id: String,
     pub message_id: String,
     pub created_at: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RunStatus,
     pub model: String,
     pub instructions: String,
     pub required_action: Option<String>,
@@ -76,7 +84,9 @@ pub struct StepRow {
     pub created_at: i64,
     #[sqlx(rename = "type")]
     pub step_type: String,
-    pub status: String,
+    /// A step's status: `in_progress`, then `completed`, `failed`, `cancelled` or `expired`.
+    #[sqlx(try_from = "String")]
+    pub status: RunStatus,
     pub step_details: String,
     pub last_error: Option<String>,
     pub completed_at: Option<i64>,
@@ -236,7 +246,7 @@ impl Store {
         .bind(&run.thread_id)
         .bind(&run.message_id)
         .bind(run.created_at)
-        .bind(&run.status)
+        .bind(run.status.as_str())
         .bind(&run.model)
         .bind(&run.instructions)
         .bind(run.expires_at)
@@ -288,7 +298,10 @@ impl Store {
 
     /// Runs that are not terminal, for recovery at start.
     pub async fn active_runs(&self) -> StoreResult<Vec<RunRow>> {
-        let sql = format!("SELECT * FROM runs WHERE status IN {ACTIVE_STATUSES} ORDER BY id");
+        let sql = format!(
+            "SELECT * FROM runs WHERE status IN {} ORDER BY id",
+            status_list(RunStatus::is_active)
+        );
         Ok(sqlx::query_as(AssertSqlSafe(sql))
             .fetch_all(&self.pool)
             .await?)
@@ -300,8 +313,8 @@ impl Store {
     pub async fn transition(
         &self,
         run_id: &str,
-        from: &[&str],
-        to: &str,
+        from: &[RunStatus],
+        to: RunStatus,
         change: Change<'_>,
     ) -> StoreResult<bool> {
         let from_list = from
@@ -325,7 +338,7 @@ impl Store {
             sets.join(", ")
         );
         let done = sqlx::query(AssertSqlSafe(sql))
-            .bind(to)
+            .bind(to.as_str())
             .bind(change.required_action)
             .bind(change.last_error)
             .bind(change.usage)
@@ -338,14 +351,15 @@ impl Store {
 
     /// Runs not yet ended over all of a session's threads.
     pub async fn active_runs_of_session(&self, session: &str) -> StoreResult<i64> {
-        let (n,): (i64,) = sqlx::query_as(
+        let sql = format!(
             "SELECT COUNT(*) FROM runs JOIN threads ON runs.thread_id = threads.id \
-             WHERE threads.session_id = $1 \
-             AND runs.status IN ('queued', 'in_progress', 'requires_action', 'cancelling')",
-        )
-        .bind(session)
-        .fetch_one(&self.pool)
-        .await?;
+             WHERE threads.session_id = $1 AND runs.status IN {}",
+            status_list(RunStatus::is_active)
+        );
+        let (n,): (i64,) = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(session)
+            .fetch_one(&self.pool)
+            .await?;
         Ok(n)
     }
 
@@ -394,8 +408,10 @@ impl Store {
             " AND (lease_until IS NULL OR lease_until < $3)"
         };
         let sql = format!(
-            "UPDATE runs SET status = 'queued', required_action = NULL, lease_until = $1 \
-             WHERE id = $2 AND status IN ('queued', 'in_progress', 'requires_action'){lease_rule}"
+            "UPDATE runs SET status = '{}', required_action = NULL, lease_until = $1 \
+             WHERE id = $2 AND status IN {}{lease_rule}",
+            RunStatus::Queued,
+            status_list(RunStatus::is_runnable)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql))
             .bind(lease_until)
@@ -408,13 +424,16 @@ impl Store {
 
     /// Gives an active run up (shutdown): `queued` without a lease, for anyone to take.
     pub async fn release(&self, run_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE runs SET status = 'queued', required_action = NULL, lease_until = NULL \
-             WHERE id = $1 AND status IN ('queued', 'in_progress', 'requires_action')",
-        )
-        .bind(run_id)
-        .execute(&self.pool)
-        .await?;
+        let sql = format!(
+            "UPDATE runs SET status = '{}', required_action = NULL, lease_until = NULL \
+             WHERE id = $1 AND status IN {}",
+            RunStatus::Queued,
+            status_list(RunStatus::is_runnable)
+        );
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -439,12 +458,14 @@ impl Store {
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
-            "UPDATE runs SET status = 'completed', completed_at = $1, usage = $2, \
-             required_action = NULL, lease_until = NULL WHERE id = $3 AND status = 'in_progress'",
+            "UPDATE runs SET status = $4, completed_at = $1, usage = $2, \
+             required_action = NULL, lease_until = NULL WHERE id = $3 AND status = $5",
         )
         .bind(now_secs())
         .bind(usage)
         .bind(run_id)
+        .bind(RunStatus::Completed.as_str())
+        .bind(RunStatus::InProgress.as_str())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
@@ -468,7 +489,7 @@ impl Store {
             "UPDATE run_steps SET status = $1, step_details = $2, last_error = $3, \
              completed_at = $4, failed_at = $5, usage = $6 WHERE id = $7",
         )
-        .bind(&step.status)
+        .bind(step.status.as_str())
         .bind(&step.step_details)
         .bind(&step.last_error)
         .bind(step.completed_at)
@@ -481,17 +502,18 @@ impl Store {
     }
 
     /// Marks the steps of a run that never finished with the run's terminal status.
-    pub async fn close_open_steps(&self, run_id: &str, status: &str) -> StoreResult<()> {
+    pub async fn close_open_steps(&self, run_id: &str, status: RunStatus) -> StoreResult<()> {
         let column = match status {
-            "expired" => "expired_at",
-            "cancelled" => "cancelled_at",
+            RunStatus::Expired => "expired_at",
+            RunStatus::Cancelled => "cancelled_at",
             _ => "failed_at",
         };
         let sql = format!(
-            "UPDATE run_steps SET status = $1, {column} = $2 WHERE run_id = $3 AND status = 'in_progress'"
+            "UPDATE run_steps SET status = $1, {column} = $2 WHERE run_id = $3 AND status = '{}'",
+            RunStatus::InProgress
         );
         sqlx::query(AssertSqlSafe(sql))
-            .bind(status)
+            .bind(status.as_str())
             .bind(now_secs())
             .bind(run_id)
             .execute(&self.pool)
@@ -593,7 +615,7 @@ async fn insert_step(conn: &mut sqlx::AnyConnection, s: &StepRow) -> StoreResult
     .bind(&s.thread_id)
     .bind(s.created_at)
     .bind(&s.step_type)
-    .bind(&s.status)
+    .bind(s.status.as_str())
     .bind(&s.step_details)
     .bind(&s.last_error)
     .bind(s.completed_at)
@@ -634,7 +656,19 @@ fn prepare_url(url: &str) -> StoreResult<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::prepare_url;
+    use super::{RunStatus, prepare_url, status_list};
+
+    #[test]
+    fn status_lists_come_from_the_life_cycle() {
+        assert_eq!(
+            status_list(RunStatus::is_active),
+            "('queued', 'in_progress', 'requires_action', 'cancelling')"
+        );
+        assert_eq!(
+            status_list(RunStatus::is_runnable),
+            "('queued', 'in_progress', 'requires_action')"
+        );
+    }
 
     #[test]
     fn sqlite_urls_create_their_file() {

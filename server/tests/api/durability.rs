@@ -140,7 +140,11 @@ async fn acknowledged_messages_survive_two_sigkills_and_every_run_ends() {
             .await
             .unwrap()
             .into_iter()
-            .filter(|(status, _)| !server::is_terminal(status))
+            .filter(|(status, _)| {
+                status
+                    .parse::<app::api::RunStatus>()
+                    .is_ok_and(|s| s.is_active())
+            })
             .map(|(_, n)| n)
             .sum::<i64>();
         if active == 0 || Instant::now() > deadline {

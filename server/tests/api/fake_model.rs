@@ -31,6 +31,8 @@ pub enum Step {
         body: String,
     },
     Delay(Duration, Box<Step>),
+    /// Waits until the test releases it, then answers with the inner step.
+    Held(Arc<tokio::sync::Notify>, Box<Step>),
     /// A 200 whose body arrives a few bytes at a time.
     Drip {
         interval: Duration,
@@ -116,9 +118,30 @@ impl FakeModel {
         self.shared.script.lock().unwrap().extend(steps);
     }
 
+    /// Holds the next request until the returned signal is given (`notify_one`), then
+    /// answers it as `Step::Auto` would.
+    pub fn hold_next(&self) -> Arc<tokio::sync::Notify> {
+        let release = Arc::new(tokio::sync::Notify::new());
+        self.script([Step::Held(release.clone(), Box::new(Step::Auto))]);
+        release
+    }
+
     /// What to answer once the script is used up (default `Step::Auto`).
     pub fn set_fallback(&self, step: Step) {
         *self.shared.fallback.lock().unwrap() = Some(step);
+    }
+
+    /// Waits until at least `n` requests have arrived (at most 20 s, else the test fails).
+    pub async fn wait_for_requests(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.requests().len() < n {
+            assert!(
+                Instant::now() < deadline,
+                "the fake model got {} of {n} requests",
+                self.requests().len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -173,6 +196,10 @@ fn respond(
             }
             Step::Delay(d, next) => {
                 tokio::time::sleep(d).await;
+                respond(*next, request).await
+            }
+            Step::Held(release, next) => {
+                release.notified().await;
                 respond(*next, request).await
             }
             Step::Drip { interval } => {

@@ -6,12 +6,15 @@ use std::{collections::HashMap, path::PathBuf, time::Duration};
 
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
-use server::{config::Config, startup::Application};
+use server::{config::Config, startup::Application, store::Store};
 
 pub struct TestApp {
     pub address: String,
     pub client: Client,
     pub assistant: server::service::Assistant,
+    /// A connection of the test's own to the server's database, to look at (or plant) rows
+    /// the API does not show.
+    pub store: Store,
     _dir: tempfile::TempDir,
 }
 
@@ -30,11 +33,13 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
-    server::telemetry::init("warn", std::io::sink);
     let dir = tempfile::tempdir().unwrap();
     let mut vars: HashMap<&str, String> = HashMap::new();
     vars.insert("LEPTOS_SITE_ADDR", "127.0.0.1:0".into());
     vars.insert("DATABASE_URL", fresh_database(dir.path()).await);
+    // With TEST_LOG=1 a test prints the server's log (debug for our crate), so a failing test
+    // shows what the server did; otherwise only warnings, dropped.
+    let verbose = std::env::var("TEST_LOG").is_ok_and(|v| !v.is_empty() && v != "0");
     vars.insert("DOCS_DIR", docs_dir().display().to_string());
     vars.insert(
         "SESSION_SECRET",
@@ -43,18 +48,28 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     for (k, v) in settings.vars {
         vars.insert(k, v);
     }
+    if verbose {
+        server::telemetry::init("info,server=debug,sqlx=warn", std::io::stderr);
+    } else {
+        server::telemetry::init("warn", std::io::sink);
+    }
+    let database_url = vars["DATABASE_URL"].clone();
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
     let options = server::startup::leptos_options().unwrap();
     let app = Application::build(config, options)
         .await
         .expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
-    let assistant = app.assistant.clone();
+    let assistant = app.assistant();
     tokio::spawn(app.run_until_stopped());
+    let store = Store::connect(&database_url)
+        .await
+        .expect("the test opens the server's database");
     TestApp {
         address,
         client: new_client(),
         assistant,
+        store,
         _dir: dir,
     }
 }
@@ -105,6 +120,7 @@ impl TestApp {
             address: self.address.clone(),
             client: new_client(),
             assistant: self.assistant.clone(),
+            store: self.store.clone(),
             _dir: tempfile::tempdir().unwrap(),
         }
     }
@@ -220,26 +236,23 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
-    /// Polls the run every 100 ms until it is terminal (at most 20 s) and returns it.
+    /// Polls the run until it is terminal (at most 20 s, else the test fails) and returns it.
     pub async fn wait_for_run(&self, tid: &str, rid: &str) -> Value {
-        for _ in 0..200 {
-            let run: Value = self.get_run(tid, rid).await.json().await.unwrap();
-            if server::is_terminal(run["status"].as_str().unwrap()) {
-                return run;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("run {rid} did not end");
+        wait_run_at(
+            &self.client,
+            &self.address,
+            tid,
+            rid,
+            Duration::from_secs(20),
+        )
+        .await
     }
 
     /// Asks a question on a new thread and waits for the run to end.
     pub async fn ask(&self, question: &str) -> (String, Value) {
-        let tid = self.new_thread().await;
-        let r = self.post_message(&tid, question).await;
-        assert_eq!(r.status(), 200);
-        let body: Value = r.json().await.unwrap();
-        let rid = body["run"]["id"].as_str().unwrap().to_string();
-        (tid.clone(), self.wait_for_run(&tid, &rid).await)
+        let (tid, rid) = ask_at(&self.client, &self.address, question).await;
+        let run = self.wait_for_run(&tid, &rid).await;
+        (tid, run)
     }
 }
 
@@ -323,7 +336,16 @@ pub async fn post_at(client: &reqwest::Client, base: &str, tid: &str, message: &
         .to_string()
 }
 
-/// Polls the run on `base` until it is terminal (or `within` passes).
+/// Whether a run object's status is terminal.
+pub fn is_terminal(run: &Value) -> bool {
+    run["status"]
+        .as_str()
+        .and_then(|s| s.parse::<app::api::RunStatus>().ok())
+        .is_some_and(|s| s.is_terminal())
+}
+
+/// Polls the run on `base` every 100 ms until it is terminal; fails the test when it is not
+/// within `within`.
 pub async fn wait_run_at(
     client: &reqwest::Client,
     base: &str,
@@ -341,11 +363,13 @@ pub async fn wait_run_at(
             .json()
             .await
             .unwrap();
-        if server::is_terminal(run["status"].as_str().unwrap_or(""))
-            || std::time::Instant::now() > deadline
-        {
+        if is_terminal(&run) {
             return run;
         }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "run {rid} did not end within {within:?}: {run}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -67,11 +67,12 @@ async fn answers(client: &reqwest::Client, base: &str, tid: &str) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Postgres: runs in the TEST_DATABASE=postgres pass (--include-ignored)"]
 async fn two_instances_execute_each_run_once_and_take_over_a_dead_ones_runs() {
-    if !on_postgres() {
-        eprintln!("two instances need Postgres: this test runs in the TEST_DATABASE=postgres pass");
-        return;
-    }
+    assert!(
+        on_postgres(),
+        "several instances share one Postgres: set TEST_DATABASE=postgres"
+    );
     let fake = FakeModel::start().await;
     fake.set_fallback(Step::Delay(
         Duration::from_millis(200),
@@ -122,12 +123,14 @@ async fn two_instances_execute_each_run_once_and_take_over_a_dead_ones_runs() {
     // leases run out, and each is answered once.
     fake.set_fallback(Step::Delay(Duration::from_secs(60), Box::new(Step::Auto)));
     let mut stranded = Vec::new();
+    let before = fake.requests().len();
     for i in 0..4 {
         let question = format!("Stranded question {i}");
         let (tid, rid) = ask(&client, &a, &question).await;
         stranded.push((question, tid, rid));
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Each is waiting on the model.
+    fake.wait_for_requests(before + stranded.len()).await;
     instance_a.kill().unwrap();
     instance_a.wait().unwrap();
     let killed = Instant::now();
@@ -148,11 +151,12 @@ async fn two_instances_execute_each_run_once_and_take_over_a_dead_ones_runs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Postgres: runs in the TEST_DATABASE=postgres pass (--include-ignored)"]
 async fn sigterm_finishes_requests_in_flight_and_hands_runs_back_at_once() {
-    if !on_postgres() {
-        eprintln!("two instances need Postgres: this test runs in the TEST_DATABASE=postgres pass");
-        return;
-    }
+    assert!(
+        on_postgres(),
+        "several instances share one Postgres: set TEST_DATABASE=postgres"
+    );
     // A long lease: without the hand-back, B could take A's runs only after 60 s.
     const LONG_LEASE: u64 = 60;
     let fake = FakeModel::start().await;
@@ -171,6 +175,7 @@ async fn sigterm_finishes_requests_in_flight_and_hands_runs_back_at_once() {
     wait_healthy(&client, &b).await;
 
     let mut runs = Vec::new();
+    let before = fake.requests().len();
     for i in 0..3 {
         let question = format!("Handed back {i}");
         let (tid, rid) = ask(&client, &a, &question).await;
@@ -188,7 +193,8 @@ async fn sigterm_finishes_requests_in_flight_and_hands_runs_back_at_once() {
                 .await
         })
     };
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The runs and the title request are all waiting on the model.
+    fake.wait_for_requests(before + runs.len() + 1).await;
     let stop = Instant::now();
     let _ = Command::new("kill")
         .args(["-TERM", &instance_a.id().to_string()])

@@ -146,7 +146,7 @@ async fn a_message_while_a_run_is_active_is_a_conflict_and_is_not_stored() {
         thread_id: tid.clone(),
         message_id: message.id.clone(),
         created_at: 1,
-        status: "in_progress".into(),
+        status: app::api::RunStatus::InProgress,
         model: "m".into(),
         instructions: "i".into(),
         required_action: None,
@@ -159,8 +159,7 @@ async fn a_message_while_a_run_is_active_is_a_conflict_and_is_not_stored() {
         usage: None,
         lease_until: None,
     };
-    app.assistant
-        .store
+    app.store
         .insert_message_and_run(Some(&message), &run)
         .await
         .unwrap();

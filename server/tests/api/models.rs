@@ -357,7 +357,8 @@ async fn cancelling_drops_the_upstream_call_and_ends_the_run_cancelled() {
         .await
         .unwrap();
     let rid = r["run"]["id"].as_str().unwrap().to_string();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The run is waiting on the model.
+    fake.wait_for_requests(1).await;
     let started = Instant::now();
     let url = format!("/api/paste-assistant-thread/{tid}/run/{rid}/cancel");
     let r = app.post_json(&url, &json!({})).await;

@@ -184,8 +184,18 @@ async fn logs_are_json_with_request_ids_and_never_show_secrets() {
         .body("{not json")
         .send()
         .await;
-    // Slack's retries (0.5 + 1 + 2 + 4 s) log their failures meanwhile.
-    tokio::time::sleep(Duration::from_secs(8)).await;
+    // Slack's retries (0.5 + 1 + 2 + 4 s) log their failures meanwhile: wait for the last.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&log_path)
+        .unwrap()
+        .contains("Slack notice given up")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Slack's failures are given up"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // SIGTERM: a graceful stop.
     let _ = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])

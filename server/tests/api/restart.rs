@@ -5,7 +5,7 @@ use std::{process::Child, time::Duration};
 use serde_json::Value;
 
 use crate::fake_model::{FakeModel, Step};
-use crate::helpers::{ask_at, free_port, new_client, server_command, wait_healthy};
+use crate::helpers::{ask_at, free_port, new_client, server_command, wait_healthy, wait_run_at};
 
 fn start_server(port: u16, db: &str, model_url: &str) -> Child {
     server_command(port, db)
@@ -40,7 +40,7 @@ async fn runs_survive_a_sigkill_of_the_server() {
         runs.push(ask_at(&client, &base, &format!("Question {i}")).await);
     }
     // Every run is now waiting on the slow model.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    fake.wait_for_requests(runs.len()).await;
     server.kill().unwrap(); // SIGKILL
     server.wait().unwrap();
 
@@ -48,18 +48,7 @@ async fn runs_survive_a_sigkill_of_the_server() {
     let mut server = start_server(port, &db, &fake.base_url);
     wait_healthy(&client, &base).await;
     for (i, (tid, rid)) in runs.iter().enumerate() {
-        let mut run = Value::Null;
-        for _ in 0..200 {
-            run = get_json(
-                &client,
-                format!("{base}/api/paste-assistant-thread/{tid}/run/{rid}"),
-            )
-            .await;
-            if server::is_terminal(run["status"].as_str().unwrap()) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let run = wait_run_at(&client, &base, tid, rid, Duration::from_secs(20)).await;
         assert_eq!(
             run["status"], "completed",
             "run {rid} resumed after the restart: {run}"

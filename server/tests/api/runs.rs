@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use app::api::RunStatus;
 use serde_json::Value;
 use server::ids::{Kind, new_id, now_secs};
 use server::store::{MessageRow, RunRow};
@@ -34,7 +35,7 @@ async fn unknown_and_malformed_run_ids_are_refused() {
     assert_error(app.get_run(&tid, rid).await, 404, "not_found_error").await;
 }
 
-fn stranded_run(thread_id: &str, status: &str, expires_at: i64) -> (MessageRow, RunRow) {
+fn stranded_run(thread_id: &str, status: RunStatus, expires_at: i64) -> (MessageRow, RunRow) {
     let message = MessageRow {
         id: new_id(Kind::Message),
         thread_id: thread_id.into(),
@@ -49,7 +50,7 @@ fn stranded_run(thread_id: &str, status: &str, expires_at: i64) -> (MessageRow, 
         thread_id: thread_id.into(),
         message_id: message.id.clone(),
         created_at: now_secs(),
-        status: status.into(),
+        status,
         model: "offline-docs-search".into(),
         instructions: "Answer from the docs.".into(),
         required_action: None,
@@ -74,16 +75,20 @@ async fn runs_left_by_a_dead_process_are_resumed_or_expired_on_start() {
         vars: vec![("DATABASE_URL", url.clone())],
     };
     let first = spawn_app_with(settings()).await;
-    let store = first.assistant.store.clone();
+    let store = first.store.clone();
     let mut stranded = Vec::new();
-    for status in ["queued", "in_progress", "requires_action"] {
+    for status in [
+        RunStatus::Queued,
+        RunStatus::InProgress,
+        RunStatus::RequiresAction,
+    ] {
         let tid = first.new_thread().await;
         let (m, r) = stranded_run(&tid, status, now_secs() + 600);
         store.insert_message_and_run(Some(&m), &r).await.unwrap();
         stranded.push(r.id);
     }
     let tid = first.new_thread().await;
-    let (m, overdue) = stranded_run(&tid, "in_progress", now_secs() - 1);
+    let (m, overdue) = stranded_run(&tid, RunStatus::InProgress, now_secs() - 1);
     store
         .insert_message_and_run(Some(&m), &overdue)
         .await
@@ -91,20 +96,19 @@ async fn runs_left_by_a_dead_process_are_resumed_or_expired_on_start() {
 
     // "Restart": a new process on the same database.
     let second = spawn_app_with(settings()).await;
-    let store = second.assistant.store.clone();
+    let store = second.store.clone();
     for rid in &stranded {
-        let mut status = String::new();
-        for _ in 0..100 {
-            status = store.run_by_id(rid).await.unwrap().unwrap().status;
-            if server::is_terminal(&status) {
-                break;
-            }
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut status = store.run_by_id(rid).await.unwrap().unwrap().status;
+        while status.is_active() {
+            assert!(std::time::Instant::now() < deadline, "run {rid} ends");
             tokio::time::sleep(Duration::from_millis(100)).await;
+            status = store.run_by_id(rid).await.unwrap().unwrap().status;
         }
-        assert_eq!(status, "completed", "run {rid} was resumed");
+        assert_eq!(status, RunStatus::Completed, "run {rid} was resumed");
     }
     let run = store.run_by_id(&overdue.id).await.unwrap().unwrap();
-    assert_eq!(run.status, "expired");
+    assert_eq!(run.status, RunStatus::Expired);
     let error: Value = serde_json::from_str(run.last_error.as_deref().unwrap()).unwrap();
     assert!(error["message"].as_str().unwrap().contains("time limit"));
     assert_eq!(

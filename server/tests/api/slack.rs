@@ -20,7 +20,8 @@ enum Answer {
     Ok,
     Status(u16),
     NotOk(&'static str),
-    Slow(Duration),
+    /// Answers once the test releases it.
+    Held(Arc<tokio::sync::Notify>),
 }
 
 #[derive(Clone, Debug)]
@@ -71,8 +72,8 @@ async fn post_message(
             Json(json!({"ok": false, "error": "down"})),
         ),
         Answer::NotOk(error) => (StatusCode::OK, Json(json!({"ok": false, "error": error}))),
-        Answer::Slow(wait) => {
-            tokio::time::sleep(wait).await;
+        Answer::Held(release) => {
+            release.notified().await;
             ok()
         }
     }
@@ -131,12 +132,12 @@ async fn a_new_thread_and_its_messages_are_posted_to_slack_in_one_slack_thread()
     assert!(got[0].body.get("thread_ts").is_none());
     // The ts Slack returned is kept with the thread.
     for _ in 0..100 {
-        if app.assistant.store.slack_ts(&tid).await.unwrap().is_some() {
+        if app.store.slack_ts(&tid).await.unwrap().is_some() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let ts = app.assistant.store.slack_ts(&tid).await.unwrap().unwrap();
+    let ts = app.store.slack_ts(&tid).await.unwrap().unwrap();
     assert_eq!(ts, "1700000000.000001");
 
     for question in ["How do I deploy?", "And with Postgres?"] {
@@ -166,22 +167,28 @@ async fn a_new_thread_and_its_messages_are_posted_to_slack_in_one_slack_thread()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_right_after_its_thread_waits_for_the_announcement() {
     let (url, receiver) = start_receiver().await;
-    // The announcement is slow: the message's notice must still become its reply.
+    // The announcement hangs until released: the person's requests are answered meanwhile,
+    // and the message's notice still becomes its reply once Slack answers.
+    let release = Arc::new(tokio::sync::Notify::new());
     receiver
         .script
         .lock()
         .unwrap()
-        .push_back(Answer::Slow(Duration::from_millis(800)));
+        .push_back(Answer::Held(release.clone()));
     let app = app_with_slack(&url).await;
-    let started = Instant::now();
     let tid = app.new_thread().await;
     let r = app.post_message(&tid, "Quick question").await;
-    assert_eq!(r.status(), 200);
-    assert!(
-        started.elapsed() < Duration::from_millis(700),
-        "a slow Slack does not delay the person: {:?}",
-        started.elapsed()
+    assert_eq!(
+        r.status(),
+        200,
+        "a hanging Slack does not hold up the person"
     );
+    assert_eq!(calls(&receiver, 1, Duration::from_secs(10)).await.len(), 1);
+    assert!(
+        app.store.slack_ts(&tid).await.unwrap().is_none(),
+        "Slack has not answered yet"
+    );
+    release.notify_one();
     let got = calls(&receiver, 2, Duration::from_secs(10)).await;
     assert_eq!(got.len(), 2, "{got:?}");
     assert_eq!(got[1].body["text"], "Quick question");
@@ -209,9 +216,13 @@ async fn slack_down_is_retried_in_the_background_and_never_fails_the_request() {
         got.iter()
             .all(|c| c.body["text"] == format!("New Paste Assistant thread created: {tid}"))
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.store.slack_ts(&tid).await.unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the thread's Slack ts is kept");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(
-        app.assistant.store.slack_ts(&tid).await.unwrap().as_deref(),
+        app.store.slack_ts(&tid).await.unwrap().as_deref(),
         Some("1700000000.000001")
     );
 }
@@ -235,5 +246,5 @@ async fn a_slack_that_keeps_refusing_is_given_up_after_a_bounded_number_of_attem
     assert_eq!(got.len(), server::slack::ATTEMPTS as usize, "{got:?}");
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(receiver.calls.lock().unwrap().len(), 5);
-    assert!(app.assistant.store.slack_ts(&tid).await.unwrap().is_none());
+    assert!(app.store.slack_ts(&tid).await.unwrap().is_none());
 }

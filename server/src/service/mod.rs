@@ -1,15 +1,20 @@
 //! The one service layer: every operation the REST API and the pages' server functions offer,
-//! with its validation and ownership rules (API.md). Handlers only translate.
+//! with its validation and ownership rules (API.md). It is the only door to the store, the
+//! engine and the docs; handlers parse, call one method and render its answer.
+pub mod pages;
+
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use crate::config::Config;
-use crate::docs::Hit;
+use crate::docs::{Hit, IndexStats, live::LiveDocs};
 use crate::engine::Engine;
-use crate::ids::{Kind, is_valid, new_id, now_secs};
+use crate::ids::{InvalidId, Kind, MessageId, RunId, ThreadId, is_valid, now_secs};
 use crate::models::{ChatMessage, ChatModel, Completion, Reply, Usage};
+use crate::slack::Slack;
 use crate::store::{MessageRow, Page, RunRow, StepRow, Store, StoreError, ThreadRow};
+use app::api::{ErrorKind, RunStatus};
 
 pub const DEFAULT_TITLE: &str = app::api::DEFAULT_TITLE;
 /// OpenAI's metadata limits.
@@ -19,24 +24,90 @@ const METADATA_MAX_VALUE: usize = 512;
 /// Longest prompt (plus context) simple-completion takes, in characters.
 const COMPLETION_MAX_CHARS: usize = 32_000;
 
+/// Longest docs search query, in characters.
+const SEARCH_MAX_CHARS: usize = 1_000;
+/// Most results one docs search returns.
+pub const SEARCH_MAX_LIMIT: usize = 50;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{0}")]
     BadRequest(String),
+    /// No credentials, or wrong ones (`WWW-Authenticate: Bearer`).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The operation is switched off on this server.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("the model could not answer: {0}")]
+    #[error("The model could not answer: {0}")]
     Upstream(String),
     /// Too many answers being written for this session at once.
     #[error("{0}")]
     Busy(String),
+    /// The database does not answer (health checks).
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
+impl ServiceError {
+    /// The one mapping from service errors to kinds (and so to status codes).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ServiceError::BadRequest(_) => ErrorKind::BadRequest,
+            ServiceError::Unauthorized(_) => ErrorKind::Unauthorized,
+            ServiceError::Forbidden(_) => ErrorKind::Forbidden,
+            ServiceError::NotFound(_) => ErrorKind::NotFound,
+            ServiceError::Conflict(_) => ErrorKind::Conflict,
+            ServiceError::Upstream(_) => ErrorKind::Upstream,
+            ServiceError::Busy(_) => ErrorKind::RateLimited,
+            ServiceError::Unavailable(_) => ErrorKind::Unavailable,
+            ServiceError::Store(_) => ErrorKind::Server,
+        }
+    }
+
+    /// What the person is told. A database error's cause is logged here, never sent.
+    pub fn public_message(&self) -> String {
+        match self {
+            ServiceError::Store(e) => {
+                tracing::error!(error = ?e, "request failed on a database error");
+                "The server could not complete the request; nothing was lost, please retry.".into()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<InvalidId> for ServiceError {
+    fn from(e: InvalidId) -> Self {
+        ServiceError::BadRequest(e.to_string())
+    }
+}
+
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Whether the server can take traffic (`/readyz`).
+pub struct Readiness {
+    pub database: bool,
+    pub docs_pages: usize,
+}
+
+/// A docs page for reading: its title and its body as safe HTML.
+pub struct DocsPage {
+    pub title: String,
+    pub html: String,
+}
+
+/// A re-index: the new index's counts and the page count before.
+pub struct Reindexed {
+    pub stats: IndexStats,
+    pub previous_pages: usize,
+}
 
 /// The answer of simple-completion.
 pub struct SimpleCompletion {
@@ -47,14 +118,31 @@ pub struct SimpleCompletion {
 
 #[derive(Clone)]
 pub struct Assistant {
-    pub store: Store,
-    pub engine: Engine,
-    pub config: Arc<Config>,
+    store: Store,
+    engine: Engine,
+    docs: LiveDocs,
+    config: Arc<Config>,
     /// Slack notices, when configured.
-    pub slack: Option<crate::slack::Slack>,
+    slack: Option<Slack>,
 }
 
 impl Assistant {
+    pub fn new(
+        store: Store,
+        engine: Engine,
+        docs: LiveDocs,
+        config: Arc<Config>,
+        slack: Option<Slack>,
+    ) -> Self {
+        Self {
+            store,
+            engine,
+            docs,
+            config,
+            slack,
+        }
+    }
+
     pub async fn create_thread(
         &self,
         session: &str,
@@ -71,7 +159,7 @@ impl Assistant {
             .or_insert_with(|| Value::String(DEFAULT_TITLE.into()));
         check_metadata(&map)?;
         let row = ThreadRow {
-            id: new_id(Kind::Thread),
+            id: ThreadId::new().into_string(),
             session_id: session.to_string(),
             created_at: now_secs(),
             metadata: Value::Object(map).to_string(),
@@ -85,16 +173,13 @@ impl Assistant {
     }
 
     /// The caller's thread, or 404 (another session's thread is as missing as a deleted one).
-    pub async fn thread(&self, session: &str, thread_id: &str) -> ServiceResult<ThreadRow> {
-        if !is_valid(Kind::Thread, thread_id) {
-            return Err(bad(&format!(
-                "`{}` is not a valid thread id",
-                shorten(thread_id)
-            )));
-        }
-        self.store.thread(session, thread_id).await?.ok_or_else(|| {
-            ServiceError::NotFound(format!("No thread found with id '{thread_id}'."))
-        })
+    pub async fn thread(&self, session: &str, thread_id: &ThreadId) -> ServiceResult<ThreadRow> {
+        self.store
+            .thread(session, thread_id.as_str())
+            .await?
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!("No thread found with id '{thread_id}'."))
+            })
     }
 
     pub async fn list_threads(&self, session: &str, page: &Page) -> ServiceResult<Vec<ThreadRow>> {
@@ -106,7 +191,7 @@ impl Assistant {
     pub async fn update_thread(
         &self,
         session: &str,
-        thread_id: &str,
+        thread_id: &ThreadId,
         metadata: Option<Value>,
     ) -> ServiceResult<ThreadRow> {
         let mut thread = self.thread(session, thread_id).await?;
@@ -151,7 +236,7 @@ impl Assistant {
     pub async fn conversation(
         &self,
         session: &str,
-        thread_id: &str,
+        thread_id: &ThreadId,
     ) -> ServiceResult<Conversation> {
         let thread = self.thread(session, thread_id).await?;
         let messages = self.store.all_messages(&thread.id).await?;
@@ -165,7 +250,7 @@ impl Assistant {
         })
     }
 
-    pub async fn delete_thread(&self, session: &str, thread_id: &str) -> ServiceResult<()> {
+    pub async fn delete_thread(&self, session: &str, thread_id: &ThreadId) -> ServiceResult<()> {
         let thread = self.thread(session, thread_id).await?;
         self.store.delete_thread(&thread.id).await?;
         Ok(())
@@ -174,7 +259,7 @@ impl Assistant {
     pub async fn list_messages(
         &self,
         session: &str,
-        thread_id: &str,
+        thread_id: &ThreadId,
         page: &Page,
     ) -> ServiceResult<Vec<MessageRow>> {
         let thread = self.thread(session, thread_id).await?;
@@ -186,7 +271,7 @@ impl Assistant {
     pub async fn post_message(
         &self,
         session: &str,
-        thread_id: &str,
+        thread_id: &ThreadId,
         text: &str,
     ) -> ServiceResult<RunRow> {
         if text.trim().is_empty() {
@@ -200,7 +285,7 @@ impl Assistant {
         }
         let thread = self.thread(session, thread_id).await?;
         let message = MessageRow {
-            id: new_id(Kind::Message),
+            id: MessageId::new().into_string(),
             thread_id: thread.id.clone(),
             created_at: now_secs(),
             role: "user".into(),
@@ -216,13 +301,15 @@ impl Assistant {
         Ok(run)
     }
 
-    pub async fn run(&self, session: &str, thread_id: &str, run_id: &str) -> ServiceResult<RunRow> {
+    pub async fn run(
+        &self,
+        session: &str,
+        thread_id: &ThreadId,
+        run_id: &RunId,
+    ) -> ServiceResult<RunRow> {
         let thread = self.thread(session, thread_id).await?;
-        if !is_valid(Kind::Run, run_id) {
-            return Err(bad(&format!("`{}` is not a valid run id", shorten(run_id))));
-        }
         self.store
-            .run(&thread.id, run_id)
+            .run(&thread.id, run_id.as_str())
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("No run found with id '{run_id}'.")))
     }
@@ -231,30 +318,35 @@ impl Assistant {
     pub async fn cancel_run(
         &self,
         session: &str,
-        thread_id: &str,
-        run_id: &str,
+        thread_id: &ThreadId,
+        run_id: &RunId,
     ) -> ServiceResult<RunRow> {
         let run = self.run(session, thread_id, run_id).await?;
-        if crate::is_terminal(&run.status) {
+        if run.status.is_terminal() {
             return Err(ServiceError::Conflict(format!(
                 "The run has already ended with status '{}' and cannot be cancelled.",
                 run.status
             )));
         }
-        let active = ["queued", "in_progress", "requires_action"];
+        let runnable: Vec<RunStatus> = RunStatus::all_where(RunStatus::is_runnable).collect();
         let moved = self
             .store
-            .transition(&run.id, &active, "cancelling", Default::default())
+            .transition(
+                &run.id,
+                &runnable,
+                RunStatus::Cancelling,
+                Default::default(),
+            )
             .await?;
         if moved && !self.engine.signal_cancel(&run.id) {
             // Nobody here executes it: end it now (another executor's next step will find
             // the run no longer in progress and stop).
-            self.engine.end(&run.id, "cancelled", None).await;
+            self.engine.end(&run.id, RunStatus::Cancelled, None).await;
         } else if moved {
             // Give the executor a moment to drop its model call, so the answer is final.
             for _ in 0..20 {
                 let now = self.store.run_by_id(&run.id).await?;
-                if now.as_ref().is_some_and(|r| crate::is_terminal(&r.status)) {
+                if now.as_ref().is_some_and(|r| r.status.is_terminal()) {
                     break;
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(25)).await;
@@ -266,8 +358,8 @@ impl Assistant {
     pub async fn steps(
         &self,
         session: &str,
-        thread_id: &str,
-        run_id: &str,
+        thread_id: &ThreadId,
+        run_id: &RunId,
         page: &Page,
     ) -> ServiceResult<Vec<StepRow>> {
         let run = self.run(session, thread_id, run_id).await?;
@@ -327,7 +419,7 @@ impl Assistant {
     pub async fn title_thread(
         &self,
         session: &str,
-        thread_id: &str,
+        thread_id: &ThreadId,
         text: &str,
     ) -> ServiceResult<ThreadRow> {
         let thread = self.thread(session, thread_id).await?;
@@ -347,14 +439,14 @@ impl Assistant {
             return Ok(thread);
         }
         let patch = serde_json::json!({ "threadTitle": title });
-        self.update_thread(session, &thread.id, Some(patch)).await
+        self.update_thread(session, thread_id, Some(patch)).await
     }
 
     /// Saves a title the person typed as the thread's `threadTitle` (one line, trimmed).
     pub async fn rename_thread(
         &self,
         session: &str,
-        thread_id: &str,
+        thread_id: &ThreadId,
         title: &str,
     ) -> ServiceResult<ThreadRow> {
         let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -373,7 +465,7 @@ impl Assistant {
     /// Asks the thread's last question again: a new run on it, when the last run for it
     /// failed, expired or was cancelled. 409 while a run is active or when the question has
     /// an answer.
-    pub async fn retry_run(&self, session: &str, thread_id: &str) -> ServiceResult<RunRow> {
+    pub async fn retry_run(&self, session: &str, thread_id: &ThreadId) -> ServiceResult<RunRow> {
         let thread = self.thread(session, thread_id).await?;
         let messages = self.store.all_messages(&thread.id).await?;
         let Some(question) = messages.last().filter(|m| m.role == "user") else {
@@ -383,7 +475,7 @@ impl Assistant {
         };
         let runs = self.store.runs_of_thread(&thread.id).await?;
         if let Some(run) = runs.iter().rev().find(|r| r.message_id == question.id)
-            && !crate::is_terminal(&run.status)
+            && run.status.is_active()
         {
             return Err(ServiceError::Conflict(
                 "This thread already has a run in progress; wait for it to finish.".into(),
@@ -397,11 +489,11 @@ impl Assistant {
     fn new_run(&self, thread_id: &str, message_id: &str) -> RunRow {
         let now = now_secs();
         RunRow {
-            id: new_id(Kind::Run),
+            id: RunId::new().into_string(),
             thread_id: thread_id.to_string(),
             message_id: message_id.to_string(),
             created_at: now,
-            status: "queued".into(),
+            status: RunStatus::Queued,
             model: self.engine.model_name().to_string(),
             instructions: self.engine.instructions().to_string(),
             required_action: None,
@@ -450,21 +542,129 @@ impl Assistant {
         Ok(())
     }
 
-    pub async fn search_docs(&self, query: &str, limit: usize) -> Vec<Hit> {
-        self.engine.live_docs().search(query, limit).await
+    /// The docs sections that best match `query`, best first (`limit`: 10 unless given, at
+    /// most [`SEARCH_MAX_LIMIT`]).
+    pub async fn search_docs(&self, query: &str, limit: Option<usize>) -> ServiceResult<Vec<Hit>> {
+        if query.trim().is_empty() {
+            return Err(bad("`q` is required"));
+        }
+        if query.chars().count() > SEARCH_MAX_CHARS {
+            return Err(bad(&format!(
+                "`q` is longer than {SEARCH_MAX_CHARS} characters"
+            )));
+        }
+        let limit = match limit {
+            None => 10,
+            Some(n) if (1..=SEARCH_MAX_LIMIT).contains(&n) => n,
+            Some(_) => {
+                return Err(bad(&format!(
+                    "`limit` must be a number from 1 to {SEARCH_MAX_LIMIT}"
+                )));
+            }
+        };
+        Ok(self.docs.search(query, limit).await)
     }
 
-    /// Re-reads the docs folder now; the new index's counts and the page count before. The
+    /// A docs page rendered for reading (where answers link when no docs site is configured).
+    pub fn docs_page(&self, path: &str) -> ServiceResult<DocsPage> {
+        let docs = self.docs.current();
+        let page = docs
+            .page(path)
+            .ok_or_else(|| ServiceError::NotFound(format!("No docs page {path}.")))?;
+        Ok(DocsPage {
+            title: page.title.clone(),
+            html: crate::markdown::render_page(&crate::docs::chunk::annotate_headings(
+                &page.markdown,
+            )),
+        })
+    }
+
+    /// Re-reads the docs folder now, for an operator holding `ADMIN_TOKEN` (`bearer`). The
     /// previous index stays in use when the folder cannot be indexed (a conflict).
-    pub async fn reindex_docs(&self) -> ServiceResult<(crate::docs::IndexStats, usize)> {
-        let previous = self.engine.docs().stats.pages;
-        match self.engine.live_docs().reindex().await {
-            Ok(stats) => Ok((stats, previous)),
+    pub async fn reindex_docs(&self, bearer: Option<&str>) -> ServiceResult<Reindexed> {
+        self.check_admin(bearer, "Re-indexing over HTTP")?;
+        let previous_pages = self.docs.current().stats.pages;
+        match self.docs.reindex().await {
+            Ok(stats) => Ok(Reindexed {
+                stats,
+                previous_pages,
+            }),
             Err(e) => Err(ServiceError::Conflict(format!(
                 "{e}. Searches keep using the previous index."
             ))),
         }
     }
+
+    /// Whether `bearer` is the operator's `ADMIN_TOKEN`; `what` names the operation in the
+    /// answer when admin routes are off.
+    fn check_admin(&self, bearer: Option<&str>, what: &str) -> ServiceResult<()> {
+        let Some(expected) = &self.config.admin_token else {
+            return Err(ServiceError::Forbidden(format!(
+                "{what} is off: set ADMIN_TOKEN on the server to turn it on."
+            )));
+        };
+        match bearer {
+            None => Err(ServiceError::Unauthorized(
+                "Send the admin token as `Authorization: Bearer <ADMIN_TOKEN>`.".into(),
+            )),
+            Some(token) if !same_secret(token, expected.expose()) => Err(
+                ServiceError::Unauthorized("The admin token is not valid.".into()),
+            ),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Liveness: the database answers.
+    pub async fn health(&self) -> ServiceResult<()> {
+        self.store.ping().await.map_err(|e| {
+            tracing::error!(error = %e, "health check: the database does not answer");
+            ServiceError::Unavailable("database unavailable".into())
+        })
+    }
+
+    /// Readiness: the database answers and the docs index is loaded.
+    pub async fn readiness(&self) -> Readiness {
+        let database = self.health().await.is_ok();
+        Readiness {
+            database,
+            docs_pages: self.docs.current().stats.pages,
+        }
+    }
+
+    /// `/metrics` in Prometheus's text format; runs are counted in the database, so every
+    /// instance reports the same totals.
+    pub async fn metrics(&self) -> String {
+        let runs = match self.store.runs_by_status().await {
+            Ok(runs) => runs,
+            Err(e) => {
+                tracing::error!(error = %e, "metrics: could not count runs");
+                Vec::new()
+            }
+        };
+        crate::metrics::global().render(&runs)
+    }
+
+    /// The name of the model that answers, as the pages show it.
+    pub fn model_label(&self) -> String {
+        let name = self.engine.model_name();
+        if name == crate::models::offline::NAME {
+            "the offline model (docs search)".to_string()
+        } else {
+            name.to_string()
+        }
+    }
+
+    /// At shutdown: the runs this process executes go back to the database for another
+    /// instance; how many did.
+    pub async fn hand_back_runs(&self) -> usize {
+        self.engine.hand_back().await
+    }
+}
+
+/// Compares in time that depends on the lengths only, not on where the first difference is.
+fn same_secret(given: &str, expected: &str) -> bool {
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Everything stored about one thread, oldest first.
@@ -523,10 +723,9 @@ fn shorten(text: &str) -> String {
 
 fn check_cursor(kind: Kind, page: &Page) -> ServiceResult<()> {
     match &page.after {
-        Some(after) if !is_valid(kind, after) => Err(bad(&format!(
-            "`after` is not a valid {} id",
-            kind.prefix().trim_end_matches('_')
-        ))),
+        Some(after) if !is_valid(kind, after) => {
+            Err(bad(&format!("`after` is not a valid {} id", kind.name())))
+        }
         _ => Ok(()),
     }
 }

@@ -1,11 +1,14 @@
 //! The pages' view of the service: `app`'s `AssistantService` implemented over [`Assistant`].
+//! Ids from the server functions are parsed here, once.
 use app::api::{
-    AppError, ConversationItem, ItemKind, RunState, SentMessage, Source, ThreadSummary, ThreadView,
+    AppError, ConversationItem, ItemKind, RunState, RunStatus, SentMessage, Source, ThreadSummary,
+    ThreadView,
 };
 use app::service::{AssistantService, ServiceFuture, SessionId};
 
+use crate::ids::{RunId, ThreadId};
 use crate::markdown;
-use crate::service::{Assistant, DEFAULT_TITLE, ServiceError};
+use crate::service::{Assistant, DEFAULT_TITLE, ServiceError, ServiceResult};
 use crate::store::{Page, RunRow, StepRow, ThreadRow};
 
 /// Most sources listed under one answer.
@@ -13,20 +16,18 @@ const MAX_SOURCES: usize = 6;
 
 impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
-        match e {
-            ServiceError::BadRequest(m) => AppError::BadRequest(m),
-            ServiceError::NotFound(m) => AppError::NotFound(m),
-            ServiceError::Conflict(m) => AppError::Conflict(m),
-            ServiceError::Busy(m) => AppError::RateLimited(m),
-            ServiceError::Upstream(m) => {
-                AppError::Server(format!("The model could not answer: {m}"))
-            }
-            ServiceError::Store(e) => {
-                tracing::error!(error = %e, "database error in a page request");
-                AppError::Server("The server could not complete the request; please retry.".into())
-            }
-        }
+        AppError::new(e.kind(), e.public_message())
     }
+}
+
+impl From<crate::ids::InvalidId> for AppError {
+    fn from(e: crate::ids::InvalidId) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+fn ids(thread_id: &str, run_id: &str) -> ServiceResult<(ThreadId, RunId)> {
+    Ok((ThreadId::parse(thread_id)?, RunId::parse(run_id)?))
 }
 
 fn summary(row: &ThreadRow) -> ThreadSummary {
@@ -46,7 +47,7 @@ fn summary(row: &ThreadRow) -> ThreadSummary {
 fn run_state(run: &RunRow) -> RunState {
     RunState {
         id: run.id.clone(),
-        status: run.status.clone(),
+        status: run.status,
         error: last_error_message(run),
     }
 }
@@ -61,10 +62,10 @@ fn last_error_message(run: &RunRow) -> Option<String> {
 
 /// How a run that ended without an answer reads in the conversation.
 fn ending_text(run: &RunRow) -> String {
-    let what = match run.status.as_str() {
-        "expired" => "The answer took too long and was stopped.",
-        "cancelled" => "The answer was stopped.",
-        "incomplete" => "The answer was cut short.",
+    let what = match run.status {
+        RunStatus::Expired => "The answer took too long and was stopped.",
+        RunStatus::Cancelled => "The answer was stopped.",
+        RunStatus::Incomplete => "The answer was cut short.",
         _ => "The assistant could not answer.",
     };
     match last_error_message(run) {
@@ -88,9 +89,9 @@ impl AssistantService for Assistant {
     }
 
     fn thread_view(&self, session: &SessionId, thread_id: &str) -> ServiceFuture<'_, ThreadView> {
-        let (session, thread_id) = (session.0.clone(), thread_id.to_string());
+        let (session, thread_id) = (session.0.clone(), ThreadId::parse(thread_id));
         Box::pin(async move {
-            let c = self.conversation(&session, &thread_id).await?;
+            let c = self.conversation(&session, &thread_id?).await?;
             let mut items = Vec::with_capacity(c.messages.len() + 1);
             let last_question = c
                 .messages
@@ -122,12 +123,7 @@ impl AssistantService for Assistant {
                 });
                 // The question's latest run decides: a retry that answered hides the failure.
                 let latest = c.runs.iter().rev().find(|r| r.message_id == m.id);
-                if let Some(run) = latest.filter(|r| {
-                    matches!(
-                        r.status.as_str(),
-                        "failed" | "expired" | "cancelled" | "incomplete"
-                    )
-                }) {
+                if let Some(run) = latest.filter(|r| r.status.is_unanswered_end()) {
                     items.push(ConversationItem {
                         id: format!("error-{}", run.id),
                         kind: ItemKind::Error,
@@ -140,7 +136,7 @@ impl AssistantService for Assistant {
             let active_run = c
                 .runs
                 .iter()
-                .find(|r| !crate::is_terminal(&r.status))
+                .find(|r| r.status.is_active())
                 .map(|r| r.id.clone());
             Ok(ThreadView {
                 id: c.thread.id.clone(),
@@ -166,12 +162,16 @@ impl AssistantService for Assistant {
         thread_id: &str,
         text: &str,
     ) -> ServiceFuture<'_, SentMessage> {
-        let (session, thread_id, text) =
-            (session.0.clone(), thread_id.to_string(), text.to_string());
+        let (session, thread_id, text) = (
+            session.0.clone(),
+            ThreadId::parse(thread_id),
+            text.to_string(),
+        );
         Box::pin(async move {
+            let thread_id = thread_id?;
             let run = self.post_message(&session, &thread_id, &text).await?;
             Ok(SentMessage {
-                thread_id,
+                thread_id: thread_id.into_string(),
                 run: run_state(&run),
             })
         })
@@ -183,9 +183,11 @@ impl AssistantService for Assistant {
         thread_id: &str,
         run_id: &str,
     ) -> ServiceFuture<'_, RunState> {
-        let (session, thread_id, run_id) =
-            (session.0.clone(), thread_id.to_string(), run_id.to_string());
-        Box::pin(async move { Ok(run_state(&self.run(&session, &thread_id, &run_id).await?)) })
+        let (session, ids) = (session.0.clone(), ids(thread_id, run_id));
+        Box::pin(async move {
+            let (thread_id, run_id) = ids?;
+            Ok(run_state(&self.run(&session, &thread_id, &run_id).await?))
+        })
     }
 
     fn cancel_run(
@@ -194,9 +196,9 @@ impl AssistantService for Assistant {
         thread_id: &str,
         run_id: &str,
     ) -> ServiceFuture<'_, RunState> {
-        let (session, thread_id, run_id) =
-            (session.0.clone(), thread_id.to_string(), run_id.to_string());
+        let (session, ids) = (session.0.clone(), ids(thread_id, run_id));
         Box::pin(async move {
+            let (thread_id, run_id) = ids?;
             Ok(run_state(
                 &Assistant::cancel_run(self, &session, &thread_id, &run_id).await?,
             ))
@@ -209,18 +211,21 @@ impl AssistantService for Assistant {
         thread_id: &str,
         text: &str,
     ) -> ServiceFuture<'_, ThreadSummary> {
-        let (session, thread_id, text) =
-            (session.0.clone(), thread_id.to_string(), text.to_string());
+        let (session, thread_id, text) = (
+            session.0.clone(),
+            ThreadId::parse(thread_id),
+            text.to_string(),
+        );
         Box::pin(async move {
             Ok(summary(
-                &Assistant::title_thread(self, &session, &thread_id, &text).await?,
+                &Assistant::title_thread(self, &session, &thread_id?, &text).await?,
             ))
         })
     }
 
     fn delete_thread(&self, session: &SessionId, thread_id: &str) -> ServiceFuture<'_, ()> {
-        let (session, thread_id) = (session.0.clone(), thread_id.to_string());
-        Box::pin(async move { Ok(Assistant::delete_thread(self, &session, &thread_id).await?) })
+        let (session, thread_id) = (session.0.clone(), ThreadId::parse(thread_id));
+        Box::pin(async move { Ok(Assistant::delete_thread(self, &session, &thread_id?).await?) })
     }
 
     fn rename_thread(
@@ -229,31 +234,29 @@ impl AssistantService for Assistant {
         thread_id: &str,
         title: &str,
     ) -> ServiceFuture<'_, ThreadSummary> {
-        let (session, thread_id, title) =
-            (session.0.clone(), thread_id.to_string(), title.to_string());
+        let (session, thread_id, title) = (
+            session.0.clone(),
+            ThreadId::parse(thread_id),
+            title.to_string(),
+        );
         Box::pin(async move {
             Ok(summary(
-                &Assistant::rename_thread(self, &session, &thread_id, &title).await?,
+                &Assistant::rename_thread(self, &session, &thread_id?, &title).await?,
             ))
         })
     }
 
     fn retry_run(&self, session: &SessionId, thread_id: &str) -> ServiceFuture<'_, RunState> {
-        let (session, thread_id) = (session.0.clone(), thread_id.to_string());
+        let (session, thread_id) = (session.0.clone(), ThreadId::parse(thread_id));
         Box::pin(async move {
             Ok(run_state(
-                &Assistant::retry_run(self, &session, &thread_id).await?,
+                &Assistant::retry_run(self, &session, &thread_id?).await?,
             ))
         })
     }
 
     fn model_name(&self) -> String {
-        let name = self.engine.model_name();
-        if name == crate::models::offline::NAME {
-            "the offline model (docs search)".to_string()
-        } else {
-            name.to_string()
-        }
+        self.model_label()
     }
 }
 
@@ -299,7 +302,7 @@ mod tests {
             thread_id: "thread_1".into(),
             created_at: 0,
             step_type: "tool_calls".into(),
-            status: "completed".into(),
+            status: RunStatus::Completed,
             step_details: details.to_string(),
             last_error: None,
             completed_at: None,

@@ -60,7 +60,7 @@ pub fn run(row: &RunRow) -> Value {
         "status": row.status,
         "required_action": parse(row.required_action.as_deref()),
         "last_error": parse(row.last_error.as_deref()),
-        "expires_at": if crate::is_terminal(&row.status) { Value::Null } else { json!(row.expires_at) },
+        "expires_at": if row.status.is_terminal() { Value::Null } else { json!(row.expires_at) },
         "started_at": row.started_at,
         "cancelled_at": row.cancelled_at,
         "failed_at": row.failed_at,
