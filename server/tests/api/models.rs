@@ -431,3 +431,41 @@ async fn the_assistant_instructions_can_come_from_a_file() {
         json!({"role": "system", "content": "You answer questions about Paste only, in French."})
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_run_that_reaches_its_time_limit_ends_expired_and_the_thread_goes_on() {
+    let fake = FakeModel::start().await;
+    // The model never answers this run; the model timeout is far beyond the run's limit.
+    let held = fake.hold_next();
+    let app = app_with(
+        &fake.base_url,
+        &[("RUN_TIME_LIMIT_SECS", "2"), ("OPENAI_TIMEOUT_SECS", "60")],
+    )
+    .await;
+    // `ask` waits at most 20 s: far less than the model timeout, so the limit ended it.
+    let (tid, run) = app.ask("A question the model sits on").await;
+    assert_eq!(run["status"], "expired", "{run}");
+    assert!(last_error(&run).contains("time limit"), "{run}");
+    assert_eq!(
+        run["expires_at"],
+        Value::Null,
+        "a terminal run has no expiry"
+    );
+    // Its in-flight step (none here: the model call was dropped) and the thread are intact.
+    let steps: Value = app
+        .run_steps(&tid, run["id"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        steps["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] != "in_progress"),
+        "{steps}"
+    );
+    held.notify_one();
+    thread_still_works(&app, &fake, &tid, "A question the model sits on").await;
+}
