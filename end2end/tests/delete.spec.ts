@@ -19,6 +19,8 @@ test("deleting a thread hides it at once and removes it after the undo time", as
 });
 
 test("Undo brings a deleted thread back", async ({ chat, page }) => {
+  // The page's clock, so the undo time can be passed without waiting it out.
+  await page.clock.install();
   await chat.open();
   await chat.ask("What is a run?");
   await chat.waitForAnswer();
@@ -29,7 +31,7 @@ test("Undo brings a deleted thread back", async ({ chat, page }) => {
   await expect(chat.threadItems()).toHaveCount(1);
   await expect(chat.threadItems().first()).toContainText(title);
   // Still there after the undo time and a reload.
-  await page.waitForTimeout(7_000);
+  await page.clock.fastForward(7_000);
   await page.reload();
   await chat.hydrated();
   await expect(chat.threadItems()).toHaveCount(1);

@@ -46,10 +46,9 @@ test("auto-scroll follows the answer unless the person scrolled up: then Jump to
   await chat.ask(longQuestion);
   await expect(chat.thinking).toBeVisible();
   // Once the sent message has been scrolled into view, the person scrolls up to read.
-  await page.waitForTimeout(700);
+  await expect.poll(atEnd).toBe(true);
   await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
-  await page.waitForTimeout(300);
-  expect(await scroller.evaluate((el) => el.scrollTop)).toBe(0);
+  await expect.poll(() => scroller.evaluate((el) => el.scrollTop)).toBe(0);
   await chat.waitForAnswer(2);
   const jump = page.getByRole("button", { name: /Jump to latest/ });
   await expect(jump).toBeVisible();
