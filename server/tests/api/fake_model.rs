@@ -84,6 +84,8 @@ struct Shared {
     script: Mutex<VecDeque<Step>>,
     fallback: Mutex<Option<Step>>,
     requests: Mutex<Vec<Recorded>>,
+    /// Signalled on every request, for tests that wait for one.
+    arrived: tokio::sync::Notify,
 }
 
 #[derive(Clone, Debug)]
@@ -133,14 +135,24 @@ impl FakeModel {
 
     /// Waits until at least `n` requests have arrived (at most 20 s, else the test fails).
     pub async fn wait_for_requests(&self, n: usize) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.requests().len() < n {
-            assert!(
-                Instant::now() < deadline,
+        let arrived = async {
+            loop {
+                // Registered before the count is read, so a request in between is not missed.
+                let next = self.shared.arrived.notified();
+                if self.requests().len() >= n {
+                    return;
+                }
+                next.await;
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(20), arrived)
+            .await
+            .is_err()
+        {
+            panic!(
                 "the fake model got {} of {n} requests",
                 self.requests().len()
             );
-            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -163,6 +175,7 @@ async fn handle(
         body: body.clone(),
         authorization,
     });
+    shared.arrived.notify_waiters();
     let step = shared
         .script
         .lock()
