@@ -56,6 +56,8 @@ pub struct Config {
     pub instructions_path: Option<PathBuf>,
     /// `None` means a random key per process (sessions end on restart).
     pub session_secret: Option<Secret>,
+    /// Longest time to answer one HTTP request (until its headers; a body may stream on).
+    pub request_timeout: Duration,
     pub run_time_limit: Duration,
     /// How long a run stays claimed by its executor without a heartbeat (several instances:
     /// another one takes a dead instance's runs over after this).
@@ -90,164 +92,48 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads settings through `lookup`, so tests need not touch the process environment.
+    /// Reads settings through `lookup`, so tests need not touch the process environment. Each
+    /// step reads and checks one setting or a group that belongs together.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let addr = parse_or(&get, "LEPTOS_SITE_ADDR", "127.0.0.1:3000".parse().unwrap())?;
-        let database_url =
-            get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/paste-assistant.db".to_string());
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
-            return Err(ConfigError {
-                variable: "DATABASE_URL",
-                reason: format!(
-                    "expected a sqlite://… or postgres://… URL, got {:?}",
-                    database_url.split(':').next().unwrap_or("")
-                ),
-            });
-        }
-        let docs_dir = PathBuf::from(get("DOCS_DIR").unwrap_or_else(|| "docs".to_string()));
-        if !docs_dir.is_dir() {
-            return Err(ConfigError {
-                variable: "DOCS_DIR",
-                reason: format!("{} is not a folder", docs_dir.display()),
-            });
-        }
-        let docs_base_url = get("DOCS_BASE_URL").map(|u| u.trim_end_matches('/').to_string());
-        if let Some(url) = &docs_base_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            return Err(ConfigError {
-                variable: "DOCS_BASE_URL",
-                reason: "must start with http:// or https://".into(),
-            });
-        }
-        let instructions_path = get("ASSISTANT_INSTRUCTIONS").map(PathBuf::from);
-        if let Some(path) = &instructions_path
-            && !path.is_file()
-        {
-            return Err(ConfigError {
-                variable: "ASSISTANT_INSTRUCTIONS",
-                reason: format!("{} is not a readable file", path.display()),
-            });
-        }
-        let session_secret = get("SESSION_SECRET").map(Secret::new);
-        if session_secret
-            .as_ref()
-            .is_some_and(|s| s.expose().len() < 32)
-        {
-            return Err(ConfigError {
-                variable: "SESSION_SECRET",
-                reason: "must be at least 32 characters".into(),
-            });
-        }
-        let run_secs = positive(
-            parse_or(&get, "RUN_TIME_LIMIT_SECS", 600)?,
-            "RUN_TIME_LIMIT_SECS",
-        )?;
-        let openai_base_url = get("OPENAI_BASE_URL").map(|u| u.trim_end_matches('/').to_string());
-        if let Some(url) = &openai_base_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            return Err(ConfigError {
-                variable: "OPENAI_BASE_URL",
-                reason: "must start with http:// or https://".into(),
-            });
-        }
-        let model = get("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_string());
-        // Read by `telemetry` before the configuration; checked here so a typo stops the start.
-        if let Some(format) = get("LOG_FORMAT")
-            && !matches!(format.as_str(), "json" | "text")
-        {
-            return Err(ConfigError {
-                variable: "LOG_FORMAT",
-                reason: format!("{format:?} is neither \"json\" nor \"text\""),
-            });
-        }
-        let slack_api_url = get("SLACK_API_URL")
-            .unwrap_or_else(|| "https://slack.com/api".to_string())
-            .trim_end_matches('/')
-            .to_string();
-        if !(slack_api_url.starts_with("http://") || slack_api_url.starts_with("https://")) {
-            return Err(ConfigError {
-                variable: "SLACK_API_URL",
-                reason: "must start with http:// or https://".into(),
-            });
-        }
-        let slack = match (get("SLACK_BOT_TOKEN"), get("SLACK_CHANNEL")) {
-            (Some(token), Some(channel)) => Some(SlackConfig {
-                bot_token: Secret::new(token),
-                channel,
-                api_url: slack_api_url,
-            }),
-            (None, None) => None,
-            (Some(_), None) => {
-                return Err(ConfigError {
-                    variable: "SLACK_CHANNEL",
-                    reason: "SLACK_BOT_TOKEN is set: set the channel to post to as well".into(),
-                });
-            }
-            (None, Some(_)) => {
-                return Err(ConfigError {
-                    variable: "SLACK_BOT_TOKEN",
-                    reason: "SLACK_CHANNEL is set: set the bot token as well".into(),
-                });
-            }
-        };
-        let embeddings_model = get("EMBEDDINGS_MODEL").filter(|m| !m.trim().is_empty());
-        if embeddings_model.is_some()
-            && get("OPENAI_API_KEY").is_none()
-            && get("OPENAI_BASE_URL").is_none()
-        {
-            return Err(ConfigError {
-                variable: "EMBEDDINGS_MODEL",
-                reason: "embeddings use the chat model's API: set OPENAI_BASE_URL or OPENAI_API_KEY as well"
-                    .into(),
-            });
-        }
-        let widget_allowed_origins = get("WIDGET_ALLOWED_ORIGINS")
-            .map(|raw| parse_origins(&raw))
-            .transpose()?;
+        let env = Env(Box::new(lookup));
+        check_log_format(&env)?;
+        let openai_model = env.text_or("OPENAI_MODEL", "gpt-4o-mini");
         Ok(Self {
-            addr,
-            database_url,
-            docs_dir,
-            docs_base_url,
-            docs_watch: match parse_or(&get, "DOCS_WATCH_SECS", 2u64)? {
+            addr: env.parse_or("LEPTOS_SITE_ADDR", "127.0.0.1:3000".parse().unwrap())?,
+            database_url: database_url(&env)?,
+            docs_dir: env.dir_or("DOCS_DIR", "docs")?,
+            docs_base_url: env.http_url("DOCS_BASE_URL")?,
+            docs_watch: match env.parse_or("DOCS_WATCH_SECS", 2u64)? {
                 0 => None,
                 secs => Some(Duration::from_secs(secs)),
             },
-            embeddings_model,
+            embeddings_model: embeddings_model(&env)?,
             embeddings_cache_dir: PathBuf::from(
-                get("EMBEDDINGS_CACHE_DIR").unwrap_or_else(|| "data/embeddings".to_string()),
+                env.text_or("EMBEDDINGS_CACHE_DIR", "data/embeddings"),
             ),
-            admin_token: get("ADMIN_TOKEN")
-                .filter(|t| !t.trim().is_empty())
-                .map(Secret::new),
-            openai_api_key: get("OPENAI_API_KEY").map(Secret::new),
-            openai_base_url,
-            openai_title_model: get("OPENAI_TITLE_MODEL").unwrap_or_else(|| model.clone()),
-            openai_model: model,
-            openai_timeout: Duration::from_secs(positive(
-                parse_or(&get, "OPENAI_TIMEOUT_SECS", 60)?,
-                "OPENAI_TIMEOUT_SECS",
-            )?),
-            openai_max_retries: parse_or(&get, "OPENAI_MAX_RETRIES", 3)?,
-            instructions_path,
-            session_secret,
-            run_time_limit: Duration::from_secs(run_secs),
-            run_lease_secs: at_least(parse_or(&get, "RUN_LEASE_SECS", 30)?, 3, "RUN_LEASE_SECS")?,
-            max_message_chars: parse_or(&get, "MAX_MESSAGE_CHARS", 32_000)?,
-            max_tool_rounds: parse_or(&get, "MAX_TOOL_ROUNDS", 8)?,
-            rate_limit_session_per_min: parse_or(&get, "RATE_LIMIT_SESSION_PER_MIN", 120)?,
-            rate_limit_addr_per_min: parse_or(&get, "RATE_LIMIT_ADDR_PER_MIN", 600)?,
-            max_active_runs_per_session: parse_or(&get, "MAX_ACTIVE_RUNS_PER_SESSION", 3)?,
-            trust_proxy: parse_or(&get, "TRUST_PROXY", false)?,
-            widget_allowed_origins,
-            slack,
+            admin_token: env.get("ADMIN_TOKEN").map(Secret::new),
+            openai_api_key: env.get("OPENAI_API_KEY").map(Secret::new),
+            openai_base_url: env.http_url("OPENAI_BASE_URL")?,
+            openai_title_model: env.text_or("OPENAI_TITLE_MODEL", &openai_model),
+            openai_model,
+            openai_timeout: env.seconds_at_least("OPENAI_TIMEOUT_SECS", 60, 1)?,
+            openai_max_retries: env.parse_or("OPENAI_MAX_RETRIES", 3)?,
+            instructions_path: env.file("ASSISTANT_INSTRUCTIONS")?,
+            session_secret: session_secret(&env)?,
+            request_timeout: env.seconds_at_least("REQUEST_TIMEOUT_SECS", 120, 1)?,
+            run_time_limit: env.seconds_at_least("RUN_TIME_LIMIT_SECS", 600, 1)?,
+            run_lease_secs: env.seconds_at_least("RUN_LEASE_SECS", 30, 3)?.as_secs(),
+            max_message_chars: env.parse_or("MAX_MESSAGE_CHARS", 32_000)?,
+            max_tool_rounds: env.parse_or("MAX_TOOL_ROUNDS", 8)?,
+            rate_limit_session_per_min: env.parse_or("RATE_LIMIT_SESSION_PER_MIN", 120)?,
+            rate_limit_addr_per_min: env.parse_or("RATE_LIMIT_ADDR_PER_MIN", 600)?,
+            max_active_runs_per_session: env.parse_or("MAX_ACTIVE_RUNS_PER_SESSION", 3)?,
+            trust_proxy: env.parse_or("TRUST_PROXY", false)?,
+            widget_allowed_origins: env
+                .get("WIDGET_ALLOWED_ORIGINS")
+                .map(|raw| parse_origins(&raw))
+                .transpose()?,
+            slack: slack(&env)?,
         })
     }
 
@@ -305,39 +191,170 @@ fn parse_origins(raw: &str) -> Result<Vec<String>, ConfigError> {
     Ok(origins)
 }
 
-fn at_least(value: u64, min: u64, variable: &'static str) -> Result<u64, ConfigError> {
-    if value < min {
-        return Err(ConfigError {
-            variable,
-            reason: format!("must be at least {min}"),
-        });
+/// The environment as settings: blank values count as unset; every error names its variable.
+struct Env<'a>(Box<Lookup<'a>>);
+
+type Lookup<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
+impl Env<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
     }
-    Ok(value)
+
+    fn text_or(&self, name: &str, default: &str) -> String {
+        self.get(name).unwrap_or_else(|| default.to_string())
+    }
+
+    fn parse_or<T: std::str::FromStr>(
+        &self,
+        variable: &'static str,
+        default: T,
+    ) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.get(variable) {
+            None => Ok(default),
+            Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError {
+                variable,
+                reason: format!("{raw:?} is not valid: {e}"),
+            }),
+        }
+    }
+
+    fn seconds_at_least(
+        &self,
+        variable: &'static str,
+        default: u64,
+        min: u64,
+    ) -> Result<Duration, ConfigError> {
+        let secs = self.parse_or(variable, default)?;
+        if secs < min {
+            return Err(ConfigError {
+                variable,
+                reason: format!("must be at least {min}"),
+            });
+        }
+        Ok(Duration::from_secs(secs))
+    }
+
+    /// An optional `http://` or `https://` URL, without a trailing slash.
+    fn http_url(&self, variable: &'static str) -> Result<Option<String>, ConfigError> {
+        self.get(variable)
+            .map(|url| http_url(variable, &url))
+            .transpose()
+    }
+
+    fn dir_or(&self, variable: &'static str, default: &str) -> Result<PathBuf, ConfigError> {
+        let dir = PathBuf::from(self.text_or(variable, default));
+        if !dir.is_dir() {
+            return Err(ConfigError {
+                variable,
+                reason: format!("{} is not a folder", dir.display()),
+            });
+        }
+        Ok(dir)
+    }
+
+    fn file(&self, variable: &'static str) -> Result<Option<PathBuf>, ConfigError> {
+        let Some(path) = self.get(variable).map(PathBuf::from) else {
+            return Ok(None);
+        };
+        if !path.is_file() {
+            return Err(ConfigError {
+                variable,
+                reason: format!("{} is not a readable file", path.display()),
+            });
+        }
+        Ok(Some(path))
+    }
 }
 
-fn positive(value: u64, variable: &'static str) -> Result<u64, ConfigError> {
-    if value == 0 {
+fn http_url(variable: &'static str, url: &str) -> Result<String, ConfigError> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(ConfigError {
             variable,
-            reason: "must be at least 1".into(),
+            reason: "must start with http:// or https://".into(),
         });
     }
-    Ok(value)
+    Ok(url.trim_end_matches('/').to_string())
 }
 
-fn parse_or<T: std::str::FromStr>(
-    get: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-    default: T,
-) -> Result<T, ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    match get(variable) {
-        None => Ok(default),
-        Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError {
-            variable,
-            reason: format!("{raw:?} is not valid: {e}"),
+/// Read by `telemetry` before the configuration; checked here so a typo stops the start.
+fn check_log_format(env: &Env) -> Result<(), ConfigError> {
+    match env.get("LOG_FORMAT") {
+        Some(format) if !matches!(format.as_str(), "json" | "text") => Err(ConfigError {
+            variable: "LOG_FORMAT",
+            reason: format!("{format:?} is neither \"json\" nor \"text\""),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn database_url(env: &Env) -> Result<String, ConfigError> {
+    let url = env.text_or("DATABASE_URL", "sqlite://data/paste-assistant.db");
+    if !(url.starts_with("sqlite:") || url.starts_with("postgres")) {
+        return Err(ConfigError {
+            variable: "DATABASE_URL",
+            reason: format!(
+                "expected a sqlite://… or postgres://… URL, got {:?}",
+                url.split(':').next().unwrap_or("")
+            ),
+        });
+    }
+    Ok(url)
+}
+
+fn session_secret(env: &Env) -> Result<Option<Secret>, ConfigError> {
+    let secret = env.get("SESSION_SECRET").map(Secret::new);
+    if secret.as_ref().is_some_and(|s| s.expose().len() < 32) {
+        return Err(ConfigError {
+            variable: "SESSION_SECRET",
+            reason: "must be at least 32 characters".into(),
+        });
+    }
+    Ok(secret)
+}
+
+/// Embeddings use the chat model's API, so it must be configured as well.
+fn embeddings_model(env: &Env) -> Result<Option<String>, ConfigError> {
+    let model = env.get("EMBEDDINGS_MODEL");
+    if model.is_some()
+        && env.get("OPENAI_API_KEY").is_none()
+        && env.get("OPENAI_BASE_URL").is_none()
+    {
+        return Err(ConfigError {
+            variable: "EMBEDDINGS_MODEL",
+            reason:
+                "embeddings use the chat model's API: set OPENAI_BASE_URL or OPENAI_API_KEY as well"
+                    .into(),
+        });
+    }
+    Ok(model)
+}
+
+/// On when both the bot token and the channel are set; one without the other is a mistake.
+fn slack(env: &Env) -> Result<Option<SlackConfig>, ConfigError> {
+    let api_url = http_url(
+        "SLACK_API_URL",
+        &env.text_or("SLACK_API_URL", "https://slack.com/api"),
+    )?;
+    match (env.get("SLACK_BOT_TOKEN"), env.get("SLACK_CHANNEL")) {
+        (Some(token), Some(channel)) => Ok(Some(SlackConfig {
+            bot_token: Secret::new(token),
+            channel,
+            api_url,
+        })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ConfigError {
+            variable: "SLACK_CHANNEL",
+            reason: "SLACK_BOT_TOKEN is set: set the channel to post to as well".into(),
+        }),
+        (None, Some(_)) => Err(ConfigError {
+            variable: "SLACK_BOT_TOKEN",
+            reason: "SLACK_CHANNEL is set: set the bot token as well".into(),
         }),
     }
 }
@@ -385,6 +402,14 @@ mod tests {
         assert_eq!(e.variable, "OPENAI_BASE_URL");
         let e = config(&[("OPENAI_TIMEOUT_SECS", "0")]).unwrap_err();
         assert_eq!(e.variable, "OPENAI_TIMEOUT_SECS");
+        let e = config(&[("REQUEST_TIMEOUT_SECS", "0")]).unwrap_err();
+        assert_eq!(e.variable, "REQUEST_TIMEOUT_SECS");
+        let e = config(&[("EMBEDDINGS_MODEL", "e5")]).unwrap_err();
+        assert_eq!(e.variable, "EMBEDDINGS_MODEL");
+        let e = config(&[("ASSISTANT_INSTRUCTIONS", "/nonexistent/file")]).unwrap_err();
+        assert_eq!(e.variable, "ASSISTANT_INSTRUCTIONS");
+        let e = config(&[("DOCS_BASE_URL", "docs.example.com")]).unwrap_err();
+        assert_eq!(e.variable, "DOCS_BASE_URL");
         let e = config(&[("SLACK_BOT_TOKEN", "xoxb-1")]).unwrap_err();
         assert_eq!(e.variable, "SLACK_CHANNEL");
         let e = config(&[("SLACK_CHANNEL", "C1")]).unwrap_err();

@@ -1,122 +1,89 @@
-//! Prometheus-style metrics at `/metrics`: HTTP requests by method, route and status, chat model
-//! call latency by outcome, and runs by status (read from the database, so every instance
-//! reports the same totals). Counters live in one process-wide registry.
+//! Prometheus metrics at `/metrics`: HTTP requests by method, route and status, chat model call
+//! latency by outcome, and runs by status (read from the database at each scrape, so every
+//! instance reports the same totals). Recorded with the `metrics` macros into one process-wide
+//! `metrics-exporter-prometheus` recorder, which renders the text format.
 use std::{
-    collections::BTreeMap,
-    fmt::Write,
-    sync::{LazyLock, Mutex},
+    sync::{Mutex, OnceLock},
     time::Duration,
 };
+
+use app::api::RunStatus;
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
+
+pub const REQUESTS: &str = "paste_assistant_http_requests_total";
+pub const RUNS: &str = "paste_assistant_runs";
+pub const UPSTREAM: &str = "paste_assistant_upstream_request_duration_seconds";
 
 /// Upper bounds (seconds) of the model latency histogram's buckets.
 const BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+fn recorder() -> PrometheusRecorder {
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Full(UPSTREAM.into()), &BUCKETS)
+        .expect("the bucket list is not empty")
+        .build_recorder();
+    metrics::with_local_recorder(&recorder, describe);
+    recorder
 }
 
-#[derive(Default)]
-pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    upstream: Mutex<BTreeMap<&'static str, Histogram>>,
+fn describe() {
+    metrics::describe_counter!(REQUESTS, "HTTP requests by method, route and status.");
+    metrics::describe_gauge!(RUNS, "Runs in the database by status.");
+    metrics::describe_histogram!(UPSTREAM, "Chat model calls by outcome.");
 }
 
-static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::default);
-
-pub fn global() -> &'static Metrics {
-    &METRICS
-}
-
-impl Metrics {
-    /// One HTTP request served; `route` is the matched route pattern, never the raw path.
-    pub fn request(&self, method: &str, route: &str, status: u16) {
-        let mut map = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-        *map.entry((method.to_string(), route.to_string(), status))
-            .or_default() += 1;
-    }
-
-    /// One call of the chat model ("ok", "retryable" or "fatal") and how long it took.
-    pub fn upstream_call(&self, outcome: &'static str, took: Duration) {
-        let mut map = self.upstream.lock().unwrap_or_else(|e| e.into_inner());
-        let h = map.entry(outcome).or_default();
-        let secs = took.as_secs_f64();
-        for (i, le) in BUCKETS.iter().enumerate() {
-            if secs <= *le {
-                h.counts[i] += 1;
-            }
+/// The process-wide recorder, installed on first use.
+fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("another metrics recorder is installed: /metrics stays empty");
         }
-        h.count += 1;
-        h.sum += secs;
-    }
+        handle
+    })
+}
 
-    /// The text exposition format; `runs` is the count of runs by status.
-    pub fn render(&self, runs: &[(String, i64)]) -> String {
-        let mut out = String::new();
-        out.push_str(
-            "# HELP paste_assistant_http_requests_total HTTP requests by method, route and status.\n\
-             # TYPE paste_assistant_http_requests_total counter\n",
-        );
-        for ((method, route, status), n) in self
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+/// One HTTP request served; `route` is the matched route pattern, never the raw path.
+pub fn request(method: &str, route: &str, status: u16) {
+    handle();
+    metrics::counter!(REQUESTS, "method" => method.to_string(), "route" => route.to_string(),
+        "status" => status.to_string())
+    .increment(1);
+}
+
+/// One call of the chat model ("ok", "retryable" or "fatal") and how long it took.
+pub fn upstream_call(outcome: &'static str, took: Duration) {
+    handle();
+    metrics::histogram!(UPSTREAM, "outcome" => outcome).record(took.as_secs_f64());
+}
+
+/// The text exposition format. `runs` is the count of runs by status as the database has them
+/// now (`None`: the database did not answer, the last counts stay).
+pub fn render(runs: Option<&[(String, i64)]>) -> String {
+    let handle = handle();
+    // Setting the gauges and rendering are one step, so two scrapes never mix their counts.
+    static SCRAPE: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = SCRAPE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(runs) = runs {
+        set_runs(runs);
+    }
+    handle.render()
+}
+
+/// Every status gets a value, 0 when no run has it, so a status that empties does not keep
+/// its last count.
+fn set_runs(runs: &[(String, i64)]) {
+    for status in RunStatus::all_where(|_| true) {
+        let n = runs
             .iter()
-        {
-            let _ = writeln!(
-                out,
-                "paste_assistant_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
-                label(route)
-            );
-        }
-        out.push_str(
-            "# HELP paste_assistant_runs Runs in the database by status.\n\
-             # TYPE paste_assistant_runs gauge\n",
-        );
-        for (status, n) in runs {
-            let _ = writeln!(
-                out,
-                "paste_assistant_runs{{status=\"{}\"}} {n}",
-                label(status)
-            );
-        }
-        out.push_str(
-            "# HELP paste_assistant_upstream_request_duration_seconds Chat model calls by outcome.\n\
-             # TYPE paste_assistant_upstream_request_duration_seconds histogram\n",
-        );
-        let name = "paste_assistant_upstream_request_duration_seconds";
-        for (outcome, h) in self
-            .upstream
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
-            for (le, n) in BUCKETS.iter().zip(h.counts) {
-                let _ = writeln!(
-                    out,
-                    "{name}_bucket{{outcome=\"{outcome}\",le=\"{le}\"}} {n}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{outcome=\"{outcome}\",le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(out, "{name}_sum{{outcome=\"{outcome}\"}} {}", h.sum);
-            let _ = writeln!(out, "{name}_count{{outcome=\"{outcome}\"}} {}", h.count);
-        }
-        out
+            .find(|(s, _)| s == status.as_str())
+            .map_or(0, |(_, n)| *n);
+        metrics::gauge!(RUNS, "status" => status.as_str()).set(n as f64);
     }
-}
-
-/// A label value with `\`, `"` and newlines escaped.
-fn label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -125,24 +92,54 @@ mod tests {
 
     #[test]
     fn renders_counters_gauges_and_histograms() {
-        let m = Metrics::default();
-        m.request("GET", "/healthz", 200);
-        m.request("GET", "/healthz", 200);
-        m.request("POST", "/api/paste-assistant-message", 409);
-        m.upstream_call("ok", Duration::from_millis(300));
-        m.upstream_call("ok", Duration::from_secs(3));
-        let text = m.render(&[("completed".into(), 7), ("fa\"iled".into(), 1)]);
+        let recorder = recorder();
+        metrics::with_local_recorder(&recorder, || {
+            metrics::counter!(REQUESTS, "method" => "GET", "route" => "/healthz", "status" => "200")
+                .increment(2);
+            metrics::counter!(REQUESTS, "method" => "POST", "route" => "/a\"b", "status" => "409")
+                .increment(1);
+            metrics::histogram!(UPSTREAM, "outcome" => "ok").record(0.3);
+            metrics::histogram!(UPSTREAM, "outcome" => "ok").record(3.0);
+            set_runs(&[("completed".into(), 7), ("failed".into(), 1)]);
+        });
+        let text = recorder.handle().render();
+        assert!(text.contains("# TYPE paste_assistant_http_requests_total counter"));
         assert!(text.contains(
             "paste_assistant_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"
-        ));
-        assert!(text.contains("status=\"409\"} 1"));
-        assert!(text.contains("paste_assistant_runs{status=\"completed\"} 7"));
-        assert!(text.contains("paste_assistant_runs{status=\"fa\\\"iled\"} 1"));
-        let h = "paste_assistant_upstream_request_duration_seconds";
-        assert!(text.contains(&format!("{h}_bucket{{outcome=\"ok\",le=\"0.25\"}} 0")));
-        assert!(text.contains(&format!("{h}_bucket{{outcome=\"ok\",le=\"0.5\"}} 1")));
-        assert!(text.contains(&format!("{h}_bucket{{outcome=\"ok\",le=\"5\"}} 2")));
-        assert!(text.contains(&format!("{h}_bucket{{outcome=\"ok\",le=\"+Inf\"}} 2")));
-        assert!(text.contains(&format!("{h}_count{{outcome=\"ok\"}} 2")));
+        ), "{text}");
+        assert!(
+            text.contains("route=\"/a\\\"b\",status=\"409\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("paste_assistant_runs{status=\"completed\"} 7"),
+            "{text}"
+        );
+        assert!(
+            text.contains("paste_assistant_runs{status=\"queued\"} 0"),
+            "{text}"
+        );
+        let h = UPSTREAM;
+        assert!(text.contains(&format!("# TYPE {h} histogram")), "{text}");
+        assert!(
+            text.contains(&format!("{h}_bucket{{outcome=\"ok\",le=\"0.25\"}} 0")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("{h}_bucket{{outcome=\"ok\",le=\"0.5\"}} 1")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("{h}_bucket{{outcome=\"ok\",le=\"5\"}} 2")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("{h}_bucket{{outcome=\"ok\",le=\"+Inf\"}} 2")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("{h}_count{{outcome=\"ok\"}} 2")),
+            "{text}"
+        );
     }
 }

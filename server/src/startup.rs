@@ -223,12 +223,13 @@ fn routes(config: &Config, assistant: &Assistant, leptos_options: LeptosOptions)
     let api = api_router()
         .route("/api/{*rest}", any(api_not_found))
         .with_state(assistant.clone());
-    api.nest_service(&pkg_route, pkg)
+    let app = api
+        .nest_service(&pkg_route, pkg)
         .merge(pages(assistant, leptos_options))
         .layer(from_fn_with_state(limiter, limits::middleware))
         .layer(from_fn_with_state(keys, session::middleware))
-        .layer(from_fn_with_state(frames, headers::middleware))
-        .layer(axum::middleware::from_fn(requests::middleware))
+        .layer(from_fn_with_state(frames, headers::middleware));
+    requests::wrap(app, config.request_timeout)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // gzip or brotli, as the browser asks; small bodies and images stay as they are.
         .layer(CompressionLayer::new().gzip(true).br(true))

@@ -135,7 +135,7 @@ struct Meta {
 fn remove_esm(body: &str) -> (Meta, String) {
     let mut meta = Meta::default();
     let mut out = String::with_capacity(body.len());
-    let mut fence: Option<String> = None;
+    let mut fences = Fences::default();
     let mut esm: Option<(String, i32)> = None; // statement so far, bracket depth
     for line in body.lines() {
         if let Some((statement, depth)) = esm.as_mut() {
@@ -148,16 +148,7 @@ fn remove_esm(body: &str) -> (Meta, String) {
             }
             continue;
         }
-        if let Some(marker) = &fence {
-            if line.trim_start().starts_with(marker.as_str()) {
-                fence = None;
-            }
-            out.push_str(line);
-            out.push('\n');
-            continue;
-        }
-        if let Some(marker) = fence_marker(line) {
-            fence = Some(marker);
+        if fences.is_code(line) {
             out.push_str(line);
             out.push('\n');
             continue;
@@ -267,16 +258,63 @@ fn js_string_property(source: &str, key: &str) -> Option<String> {
     None
 }
 
-/// The fence marker (```` ``` ```` or `~~~`, with its length) that opens a code block on `line`.
-fn fence_marker(line: &str) -> Option<String> {
-    let t = line.trim_start();
-    for ch in ['`', '~'] {
-        let n = t.chars().take_while(|&c| c == ch).count();
-        if n >= 3 {
-            return Some(std::iter::repeat_n(ch, n).collect());
+/// Code fences (three or more `` ` `` or `~`): the one place that knows which lines are code.
+/// A block closes at a line that starts with its opening marker.
+#[derive(Default)]
+struct Fences {
+    open: Option<String>,
+}
+
+impl Fences {
+    /// Whether `line` (the next line of the text) is code: a fence line or inside a block.
+    fn is_code(&mut self, line: &str) -> bool {
+        let t = line.trim_start();
+        if let Some(marker) = &self.open {
+            if t.starts_with(marker.as_str()) {
+                self.open = None;
+            }
+            return true;
         }
+        for ch in ['`', '~'] {
+            let n = t.chars().take_while(|&c| c == ch).count();
+            if n >= 3 {
+                self.open = Some(std::iter::repeat_n(ch, n).collect());
+                return true;
+            }
+        }
+        false
     }
-    None
+}
+
+/// A heading of cleaned Markdown with its anchor, unique in its page.
+struct Heading {
+    level: u8,
+    text: String,
+    slug: String,
+}
+
+/// The lines of cleaned Markdown, each with the heading it is (outside code): what both the
+/// sections and the anchors of the rendered page come from, so the two always agree.
+fn lines_with_headings(markdown: &str) -> impl Iterator<Item = (&str, Option<Heading>)> {
+    let mut fences = Fences::default();
+    let mut used = std::collections::HashSet::new();
+    markdown.lines().map(move |line| {
+        if fences.is_code(line) {
+            return (line, None);
+        }
+        let heading = parse_heading(line).map(|(level, text)| {
+            let base = slugify(&text);
+            let mut slug = base.clone();
+            let mut n = 1;
+            while used.contains(&slug) {
+                slug = format!("{base}-{n}");
+                n += 1;
+            }
+            used.insert(slug.clone());
+            Heading { level, text, slug }
+        });
+        (line, heading)
+    })
 }
 
 /// Attributes whose values are never prose.
@@ -317,19 +355,12 @@ const NON_PROSE_ATTRIBUTES: &[&str] = &[
 fn strip_jsx(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut lines = text.split_inclusive('\n').peekable();
-    let mut fence: Option<String> = None;
+    let mut fences = Fences::default();
     let mut prose = String::new();
     while let Some(line) = lines.next() {
-        if let Some(marker) = &fence {
-            if line.trim_start().starts_with(marker.as_str()) {
-                fence = None;
-            }
-            out.push_str(line);
-            continue;
-        }
-        if let Some(marker) = fence_marker(line) {
+        if fences.is_code(line) {
+            // Code is kept as written; the prose before it is cleaned first.
             out.push_str(&strip_prose(&std::mem::take(&mut prose)));
-            fence = Some(marker);
             out.push_str(line);
             continue;
         }
@@ -555,28 +586,12 @@ fn split_sections(text: &str) -> Vec<(u8, Section)> {
             text: String::new(),
         },
     )];
-    let mut used_slugs: Vec<String> = Vec::new();
-    let mut fence: Option<String> = None;
-    for line in text.lines() {
-        if let Some(marker) = &fence {
-            if line.trim_start().starts_with(marker.as_str()) {
-                fence = None;
-            }
-        } else if let Some(marker) = fence_marker(line) {
-            fence = Some(marker);
-        } else if let Some((level, heading)) = parse_heading(line) {
-            let base = slugify(&heading);
-            let mut slug = base.clone();
-            let mut n = 1;
-            while used_slugs.contains(&slug) {
-                slug = format!("{base}-{n}");
-                n += 1;
-            }
-            used_slugs.push(slug.clone());
+    for (line, heading) in lines_with_headings(text) {
+        if let Some(Heading { level, text, slug }) = heading {
             sections.push((
                 level,
                 Section {
-                    heading,
+                    heading: text,
                     slug,
                     parents: Vec::new(),
                     text: String::new(),
@@ -597,30 +612,17 @@ fn split_sections(text: &str) -> Vec<(u8, Section)> {
 /// Adds `{#slug}` to each heading (the anchors search results link to), outside code fences.
 pub fn annotate_headings(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len() + 256);
-    let mut used: Vec<String> = Vec::new();
-    let mut fence: Option<String> = None;
-    for line in markdown.lines() {
-        if let Some(marker) = &fence {
-            if line.trim_start().starts_with(marker.as_str()) {
-                fence = None;
+    for (line, heading) in lines_with_headings(markdown) {
+        match heading {
+            Some(h) => {
+                out.push_str(line.trim_end().trim_end_matches('#').trim_end());
+                out.push_str(&format!(" {{#{}}}\n", h.slug));
             }
-        } else if let Some(marker) = fence_marker(line) {
-            fence = Some(marker);
-        } else if let Some((_, heading)) = parse_heading(line) {
-            let base = slugify(&heading);
-            let mut slug = base.clone();
-            let mut n = 1;
-            while used.contains(&slug) {
-                slug = format!("{base}-{n}");
-                n += 1;
+            None => {
+                out.push_str(line);
+                out.push('\n');
             }
-            used.push(slug.clone());
-            out.push_str(line.trim_end().trim_end_matches('#').trim_end());
-            out.push_str(&format!(" {{#{slug}}}\n"));
-            continue;
         }
-        out.push_str(line);
-        out.push('\n');
     }
     out
 }
@@ -642,7 +644,7 @@ fn parse_heading(line: &str) -> Option<(u8, String)> {
 /// (byte offset, plain text), empty ones left out.
 pub fn paragraphs(text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
-    let mut fence: Option<String> = None;
+    let mut fences = Fences::default();
     let mut start: Option<usize> = None;
     let mut offset = 0;
     let flush = |start: &mut Option<usize>, end: usize, out: &mut Vec<(usize, String)>| {
@@ -654,13 +656,7 @@ pub fn paragraphs(text: &str) -> Vec<(usize, String)> {
         }
     };
     for line in text.split_inclusive('\n') {
-        if let Some(marker) = &fence {
-            if line.trim_start().starts_with(marker.as_str()) {
-                fence = None;
-            }
-        } else if let Some(marker) = fence_marker(line) {
-            fence = Some(marker);
-        } else if line.trim().is_empty() {
+        if !fences.is_code(line) && line.trim().is_empty() {
             flush(&mut start, offset, &mut out);
         }
         if start.is_none() && !line.trim().is_empty() {

@@ -319,7 +319,7 @@ impl Engine {
                 Err(ModelError::Retryable { .. }) => "retryable",
                 Err(ModelError::Fatal(_)) => "fatal",
             };
-            crate::metrics::global().upstream_call(outcome, started.elapsed());
+            crate::metrics::upstream_call(outcome, started.elapsed());
             match result {
                 Ok(c) => return Ok(c),
                 Err(ModelError::Retryable {

@@ -25,7 +25,9 @@ pub enum ApiError {
     RateLimited {
         retry_after_secs: u64,
     },
-    /// A fault of the server itself (a missing middleware).
+    /// Serving took longer than `REQUEST_TIMEOUT_SECS`.
+    TimedOut,
+    /// A fault of the server itself (a missing middleware, a panic).
     Internal(String),
 }
 
@@ -69,6 +71,11 @@ impl ApiError {
                 format!("Too many requests; try again in {retry_after_secs} seconds."),
                 Some("rate_limit_exceeded"),
             ),
+            ApiError::TimedOut => (
+                ErrorKind::Unavailable,
+                "The server took too long to answer this request; please retry.".into(),
+                Some("request_timeout"),
+            ),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (
@@ -85,6 +92,7 @@ impl ApiError {
         match self {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TimedOut => StatusCode::GATEWAY_TIMEOUT,
             _ => StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         }
     }

@@ -635,13 +635,13 @@ impl Assistant {
     /// instance reports the same totals.
     pub async fn metrics(&self) -> String {
         let runs = match self.store.runs_by_status().await {
-            Ok(runs) => runs,
+            Ok(runs) => Some(runs),
             Err(e) => {
                 tracing::error!(error = %e, "metrics: could not count runs");
-                Vec::new()
+                None
             }
         };
-        crate::metrics::global().render(&runs)
+        crate::metrics::render(runs.as_deref())
     }
 
     /// The name of the model that answers, as the pages show it.
