@@ -133,6 +133,15 @@ impl Engine {
         }
     }
 
+    /// How many runs this process is executing now.
+    pub fn executing(&self) -> usize {
+        self.inner
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
     pub fn instructions(&self) -> &str {
         &self.inner.settings.instructions
     }

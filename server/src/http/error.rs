@@ -102,6 +102,7 @@ impl ApiError {
             ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             // Answers take seconds: a few seconds is a fair first wait.
             ApiError::Service(ServiceError::Busy(_)) => Some(5),
+            ApiError::Service(e) if e.kind() == ErrorKind::Unavailable => Some(5),
             _ => None,
         }
     }

@@ -72,7 +72,8 @@ async fn readyz(State(assistant): State<Assistant>) -> Response {
         )
     };
     let body = serde_json::json!({
-        "status": word, "database": database, "docs_pages": ready.docs_pages
+        "status": word, "database": database, "docs_pages": ready.docs_pages,
+        "runs_executing": ready.runs_executing
     });
     (status, axum::Json(body)).into_response()
 }

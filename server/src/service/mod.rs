@@ -67,6 +67,7 @@ impl ServiceError {
             ServiceError::Upstream(_) => ErrorKind::Upstream,
             ServiceError::Busy(_) => ErrorKind::RateLimited,
             ServiceError::Unavailable(_) => ErrorKind::Unavailable,
+            ServiceError::Store(e) if e.is_unreachable() => ErrorKind::Unavailable,
             ServiceError::Store(_) => ErrorKind::Server,
         }
     }
@@ -74,6 +75,12 @@ impl ServiceError {
     /// What the person is told. A database error's cause is logged here, never sent.
     pub fn public_message(&self) -> String {
         match self {
+            ServiceError::Store(e) if e.is_unreachable() => {
+                tracing::error!(error = %e, "request failed: the database does not answer");
+                "The assistant's database is not answering right now; nothing was lost, please \
+                 retry in a moment."
+                    .into()
+            }
             ServiceError::Store(e) => {
                 tracing::error!(error = ?e, "request failed on a database error");
                 "The server could not complete the request; nothing was lost, please retry.".into()
@@ -95,6 +102,8 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 pub struct Readiness {
     pub database: bool,
     pub docs_pages: usize,
+    /// Runs this instance is executing now.
+    pub runs_executing: usize,
 }
 
 /// A docs page for reading: its title and its body as safe HTML.
@@ -628,6 +637,7 @@ impl Assistant {
         Readiness {
             database,
             docs_pages: self.docs.current().stats.pages,
+            runs_executing: self.engine.executing(),
         }
     }
 

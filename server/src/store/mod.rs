@@ -33,7 +33,34 @@ pub enum StoreError {
     Setup(String),
 }
 
+impl StoreError {
+    /// The database cannot be reached (down, restarting, the network between): worth a retry
+    /// later, unlike a fault in a query.
+    pub fn is_unreachable(&self) -> bool {
+        let StoreError::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => true,
+            // Postgres: connection exceptions (08…) and operator intervention (57P…: shut
+            // down, restarting, cannot connect now).
+            sqlx::Error::Database(db) => db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            _ => false,
+        }
+    }
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Longest wait for the health check's query: a database that does not answer by then is
+/// reported down instead of holding the check until the pool gives up.
+const PING_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ThreadRow {
@@ -145,8 +172,11 @@ impl Store {
 
     /// Whether the database answers (readiness and `/healthz`).
     pub async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        let query = sqlx::query("SELECT 1").execute(&self.pool);
+        match tokio::time::timeout(PING_TIMEOUT, query).await {
+            Ok(done) => done.map(drop).map_err(Into::into),
+            Err(_) => Err(sqlx::Error::PoolTimedOut.into()),
+        }
     }
 
     pub async fn insert_thread(&self, row: &ThreadRow) -> StoreResult<()> {

@@ -9,6 +9,7 @@ mod instances;
 mod messages;
 mod models;
 mod ops;
+mod outage;
 mod pages;
 mod restart;
 mod runs;
