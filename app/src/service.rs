@@ -11,46 +11,59 @@ pub struct SessionId(pub String);
 
 /// What the pages need from the server. `server` implements it over the same service the REST
 /// API uses, and provides it as context to SSR and server functions.
+/// Every argument lives as long as the call (`'a`), so implementations need not copy them.
 pub trait AssistantService: Send + Sync {
-    fn list_threads(&self, session: &SessionId) -> ServiceFuture<'_, Vec<ThreadSummary>>;
-    fn thread_view(&self, session: &SessionId, thread_id: &str) -> ServiceFuture<'_, ThreadView>;
-    fn create_thread(&self, session: &SessionId) -> ServiceFuture<'_, ThreadSummary>;
-    fn send_message(
-        &self,
-        session: &SessionId,
-        thread_id: &str,
-        text: &str,
-    ) -> ServiceFuture<'_, SentMessage>;
-    fn run_state(
-        &self,
-        session: &SessionId,
-        thread_id: &str,
-        run_id: &str,
-    ) -> ServiceFuture<'_, RunState>;
-    fn cancel_run(
-        &self,
-        session: &SessionId,
-        thread_id: &str,
-        run_id: &str,
-    ) -> ServiceFuture<'_, RunState>;
+    fn list_threads<'a>(&'a self, session: &'a SessionId) -> ServiceFuture<'a, Vec<ThreadSummary>>;
+    fn thread_view<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+    ) -> ServiceFuture<'a, ThreadView>;
+    fn create_thread<'a>(&'a self, session: &'a SessionId) -> ServiceFuture<'a, ThreadSummary>;
+    fn send_message<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+        text: &'a str,
+    ) -> ServiceFuture<'a, SentMessage>;
+    fn run_state<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+        run_id: &'a str,
+    ) -> ServiceFuture<'a, RunState>;
+    fn cancel_run<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+        run_id: &'a str,
+    ) -> ServiceFuture<'a, RunState>;
     /// Asks the title model for a few words about `text` and saves them as the title.
-    fn title_thread(
-        &self,
-        session: &SessionId,
-        thread_id: &str,
-        text: &str,
-    ) -> ServiceFuture<'_, ThreadSummary>;
-    fn delete_thread(&self, session: &SessionId, thread_id: &str) -> ServiceFuture<'_, ()>;
+    fn title_thread<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+        text: &'a str,
+    ) -> ServiceFuture<'a, ThreadSummary>;
+    fn delete_thread<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+    ) -> ServiceFuture<'a, ()>;
     /// Saves a title the person typed.
-    fn rename_thread(
-        &self,
-        session: &SessionId,
-        thread_id: &str,
-        title: &str,
-    ) -> ServiceFuture<'_, ThreadSummary>;
+    fn rename_thread<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+        title: &'a str,
+    ) -> ServiceFuture<'a, ThreadSummary>;
     /// Starts a new run on the thread's last question, whose run failed, expired or was
     /// cancelled.
-    fn retry_run(&self, session: &SessionId, thread_id: &str) -> ServiceFuture<'_, RunState>;
+    fn retry_run<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+    ) -> ServiceFuture<'a, RunState>;
     /// The name of the model that answers, shown on the page.
     fn model_name(&self) -> String;
 }

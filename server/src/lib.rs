@@ -1,4 +1,7 @@
 //! The Paste Assistant server: configuration, store, run engine, models, docs search, HTTP API.
+// The pages are generic view types nested deeply; building their SSR in this crate needs more
+// than the default depth (as app and frontend do).
+#![recursion_limit = "512"]
 
 /// How long to wait before a retry.
 pub mod backoff;

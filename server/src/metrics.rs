@@ -103,43 +103,22 @@ mod tests {
             set_runs(&[("completed".into(), 7), ("failed".into(), 1)]);
         });
         let text = recorder.handle().render();
-        assert!(text.contains("# TYPE paste_assistant_http_requests_total counter"));
-        assert!(text.contains(
-            "paste_assistant_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"
-        ), "{text}");
-        assert!(
-            text.contains("route=\"/a\\\"b\",status=\"409\"} 1"),
-            "{text}"
-        );
-        assert!(
-            text.contains("paste_assistant_runs{status=\"completed\"} 7"),
-            "{text}"
-        );
-        assert!(
-            text.contains("paste_assistant_runs{status=\"queued\"} 0"),
-            "{text}"
-        );
         let h = UPSTREAM;
-        assert!(text.contains(&format!("# TYPE {h} histogram")), "{text}");
-        assert!(
-            text.contains(&format!("{h}_bucket{{outcome=\"ok\",le=\"0.25\"}} 0")),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!("{h}_bucket{{outcome=\"ok\",le=\"0.5\"}} 1")),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!("{h}_bucket{{outcome=\"ok\",le=\"5\"}} 2")),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!("{h}_bucket{{outcome=\"ok\",le=\"+Inf\"}} 2")),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!("{h}_count{{outcome=\"ok\"}} 2")),
-            "{text}"
-        );
+        for line in [
+            "# TYPE paste_assistant_http_requests_total counter".to_string(),
+            "paste_assistant_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"
+                .into(),
+            "route=\"/a\\\"b\",status=\"409\"} 1".into(),
+            "paste_assistant_runs{status=\"completed\"} 7".into(),
+            "paste_assistant_runs{status=\"queued\"} 0".into(),
+            format!("# TYPE {h} histogram"),
+            format!("{h}_bucket{{outcome=\"ok\",le=\"0.25\"}} 0"),
+            format!("{h}_bucket{{outcome=\"ok\",le=\"0.5\"}} 1"),
+            format!("{h}_bucket{{outcome=\"ok\",le=\"5\"}} 2"),
+            format!("{h}_bucket{{outcome=\"ok\",le=\"+Inf\"}} 2"),
+            format!("{h}_count{{outcome=\"ok\"}} 2"),
+        ] {
+            assert!(text.contains(&line), "{line} in:\n{text}");
+        }
     }
 }

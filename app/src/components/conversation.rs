@@ -6,12 +6,13 @@ use crate::api::{ConversationItem, ItemKind, Source, ThreadView, escape_html};
 use crate::components::{
     composer::Composer,
     dom,
+    follower::{Phase, RunRef, follow_runs},
     layout::focus_composer,
-    state::{sleep_ms, use_chat_state},
+    state::use_chat_state,
 };
 use crate::server_fns::{
-    cancel_run, create_thread, delete_thread, get_run_state, get_thread_view, retry_run,
-    send_message, title_thread,
+    cancel_run, create_thread, delete_thread, get_thread_view, retry_run, send_message,
+    title_thread,
 };
 
 /// Questions offered on the empty state.
@@ -21,13 +22,11 @@ const EXAMPLES: [&str; 3] = [
     "How do I deploy the assistant with Postgres?",
 ];
 
-/// A run the browser is following: (thread id, run id).
-type ActiveRun = Option<(String, String)>;
-
 /// The conversation of one thread (or the empty state when `thread_id` is `None`), with the
-/// composer. Sending stores the message, starts a run and polls it every second until it ends.
-/// `on_created` gets the id of the thread the first message created; `initial_question` is
-/// asked as soon as the page is interactive (`?q=`); `compact` is the widget's layout.
+/// composer. Sending stores the message, starts a run and follows it (see [`follow_runs`])
+/// until it ends. `on_created` gets the id of the thread the first message created;
+/// `initial_question` is asked as soon as the page is interactive (`?q=`); `compact` is the
+/// widget's layout.
 #[component]
 pub fn Conversation(
     thread_id: Signal<Option<String>>,
@@ -36,11 +35,13 @@ pub fn Conversation(
     #[prop(optional)] compact: bool,
 ) -> impl IntoView {
     let state = use_chat_state();
+    let phase = RwSignal::new(Phase::Idle);
     let version = RwSignal::new(0u32);
-    // Items shown before the server has them (the message just sent, a send error).
+    let reload = move || {
+        let _ = version.try_update(|v| *v += 1);
+    };
+    // The question just sent, shown before the server has it.
     let local = RwSignal::new(Vec::<ConversationItem>::new());
-    let sending = RwSignal::new(false);
-    let active = RwSignal::new(ActiveRun::None);
 
     // The thread this view made for its first message (the empty state has none). The view
     // follows it even before (or without) the route change to `/t/{id}`.
@@ -65,88 +66,43 @@ pub fn Conversation(
             && Some(&previous) != id.as_ref()
         {
             local.set(Vec::new());
-            sending.set(false);
-            active.set(None);
+            phase.set(Phase::Idle);
             state.stop_awaiting();
         }
         id
     });
 
-    // A thread that loads with a run still going (reload, navigation) is followed too.
+    // A thread that loads with a run still going (reload, navigation) is followed too; a view
+    // loaded after the message was stored includes it, so the local copy goes.
     Effect::new(move |_| {
-        if let Some(Ok(Some(view))) = thread.get()
-            && let Some(run) = view.active_run
-        {
-            let next = Some((view.id.clone(), run));
-            if active.get_untracked() != next {
-                active.set(next);
+        let Some(Ok(Some(view))) = thread.get() else {
+            return;
+        };
+        if let Some(run) = view.active_run {
+            let next = RunRef {
+                thread: view.id.clone(),
+                run,
+            };
+            if phase.with_untracked(|p| p.run() != Some(&next)) {
+                phase.set(Phase::Following(next));
             }
+        }
+        if phase.get_untracked() != Phase::Sending {
+            local.set(Vec::new());
         }
     });
 
-    // One loop for the component's life: follow the active run until it reaches
-    // a terminal status, then reload the conversation. It also reloads whenever what is shown
-    // is unfinished without a run being followed (a question with no answer yet), so the view
-    // always converges to the server's state whatever order the effects above ran in. The
-    // component may be gone when a call returns, so signals are only tried.
-    Effect::new(move |_| {
-        spawn_local(async move {
-            let mut failures = 0;
-            // Ticks of 250 ms: a run is first checked within a tick of being followed (fast
-            // offline answers show at once), then once a second.
-            let mut last: Option<(String, String)> = None;
-            let mut ticks = 0;
-            loop {
-                sleep_ms(250).await;
-                let Some(following) = active.try_get_untracked() else {
-                    return; // disposed
-                };
-                ticks += 1;
-                let new_run = following.is_some() && following != last;
-                if !new_run && ticks < 4 {
-                    continue;
-                }
-                ticks = 0;
-                last = following.clone();
-                if let Some((tid, rid)) = following.clone() {
-                    let ended = match get_run_state(tid, rid).await {
-                        Ok(run) => run.is_terminal(),
-                        Err(e) if e.is_not_found() => true,
-                        Err(e) => {
-                            failures += 1;
-                            if failures >= 5 {
-                                let _ = local.try_update(|l| l.push(error_item(e.message())));
-                            }
-                            failures >= 5
-                        }
-                    };
-                    if ended && active.try_get_untracked().flatten() == following {
-                        failures = 0;
-                        let _ = active.try_set(None);
-                        let _ = sending.try_set(false);
-                        let _ = version.try_update(|v| *v += 1);
-                    }
-                    continue;
-                }
-                if sending.try_get_untracked() != Some(false) {
-                    continue;
-                }
-                let unfinished = match thread.try_get_untracked().flatten() {
-                    Some(Ok(Some(view))) => {
-                        view.active_run.is_some()
-                            || view.items.last().is_some_and(|i| i.kind == ItemKind::User)
-                    }
-                    Some(Ok(None)) => current_id.try_get_untracked().flatten().is_some(),
-                    _ => false,
-                };
-                let waiting = local
-                    .try_with_untracked(|l| l.iter().any(|i| i.kind == ItemKind::User))
-                    .unwrap_or(false);
-                if unfinished || (waiting && current_id.try_get_untracked().flatten().is_some()) {
-                    let _ = version.try_update(|v| *v += 1);
-                }
+    follow_runs(phase, reload, move || {
+        let unanswered = match thread.try_get_untracked().flatten() {
+            Some(Ok(Some(view))) => {
+                view.active_run.is_some()
+                    || view.items.last().is_some_and(|i| i.kind == ItemKind::User)
             }
-        });
+            Some(Ok(None)) => current_id.try_get_untracked().flatten().is_some(),
+            _ => false,
+        };
+        let waiting = local.try_with_untracked(|l| !l.is_empty()).unwrap_or(false);
+        unanswered || (waiting && current_id.try_get_untracked().flatten().is_some())
     });
 
     // The newest message stays in view unless the person has scrolled up to read: then a
@@ -156,8 +112,7 @@ pub fn Conversation(
     Effect::new(move |_| {
         thread.track();
         local.track();
-        active.track();
-        sending.track();
+        phase.track();
         if at_end.get_untracked() {
             dom::scroll_to_end(".messages");
         } else {
@@ -179,12 +134,17 @@ pub fn Conversation(
             }
         });
     });
-    let await_answer = move || {
+    // A question is under way from here on: the view keeps to the end, and the answer that
+    // comes is the one to reveal.
+    let start = move || {
+        at_end.set(true);
+        unseen.set(false);
         let shown = match thread.get_untracked() {
             Some(Ok(Some(view))) => view.items.into_iter().map(|i| i.id).collect(),
             _ => HashSet::new(),
         };
         state.await_answer(shown);
+        phase.set(Phase::Sending);
     };
 
     // Focus goes to the composer when the conversation opens or switches threads.
@@ -193,48 +153,34 @@ pub fn Conversation(
         focus_composer();
     });
 
-    // A view loaded after the message was stored includes it: the optimistic copy goes.
-    Effect::new(move |_| {
-        if let Some(Ok(Some(_))) = thread.get()
-            && !sending.get_untracked()
-        {
-            local.update(|l| l.retain(|i| i.kind == ItemKind::Error));
-        }
-    });
-
-    let busy = Signal::derive(move || sending.get() || active.get().is_some());
+    let busy = Signal::derive(move || phase.with(Phase::is_busy));
 
     let send = Callback::new(move |text: String| {
         if busy.get_untracked() {
             return;
         }
-        at_end.set(true);
-        unseen.set(false);
-        await_answer();
         let first_message = match thread.get_untracked() {
             Some(Ok(Some(view))) => view.items.is_empty(),
             _ => true,
         };
         let existing = current_id.get_untracked();
+        start();
         local.update(|l| {
-            l.retain(|i| i.kind != ItemKind::Error);
             l.push(ConversationItem::local(
                 format!("local-{}", l.len()),
                 ItemKind::User,
                 format!("<p class=\"plain\">{}</p>", escape_html(&text)),
             ))
         });
-        sending.set(true);
         spawn_local(async move {
-            let show_error = move |message: &str| {
-                let _ = local.try_update(|l| l.push(error_item(message)));
-                let _ = sending.try_set(false);
+            let fail = move |message: &str| {
+                let _ = phase.try_set(Phase::Failed(message.to_string()));
             };
             let tid = match existing.clone() {
                 Some(id) => id,
                 None => match create_thread().await {
                     Ok(t) => t.id,
-                    Err(e) => return show_error(e.message()),
+                    Err(e) => return fail(e.message()),
                 },
             };
             if first_message {
@@ -250,18 +196,21 @@ pub fn Conversation(
                 Ok(sent) => {
                     state.threads_changed();
                     if sent.run.is_terminal() {
-                        let _ = version.try_update(|v| *v += 1);
+                        let _ = phase.try_set(Phase::Idle);
+                        reload();
                     } else {
-                        let _ = active.try_set(Some((tid.clone(), sent.run.id)));
+                        let _ = phase.try_set(Phase::Following(RunRef {
+                            thread: tid.clone(),
+                            run: sent.run.id,
+                        }));
                     }
-                    let _ = sending.try_set(false);
                     if existing.is_none() {
                         let _ = created.try_set(Some(tid.clone()));
-                        on_created.run(tid.clone());
+                        on_created.run(tid);
                     }
                 }
                 Err(e) => {
-                    show_error(e.message());
+                    fail(e.message());
                     if existing.is_none() {
                         // The thread made for this message stays empty: remove it again.
                         let _ = delete_thread(tid).await;
@@ -280,22 +229,35 @@ pub fn Conversation(
         if busy.get_untracked() {
             return;
         }
-        at_end.set(true);
-        await_answer();
-        sending.set(true);
+        start();
         spawn_local(async move {
-            match retry_run(tid.clone()).await {
-                Ok(run) => {
-                    if !run.is_terminal() {
-                        let _ = active.try_set(Some((tid, run.id)));
-                    }
-                    let _ = version.try_update(|v| *v += 1);
-                }
-                Err(e) => {
-                    let _ = local.try_update(|l| l.push(error_item(e.message())));
-                }
+            let next = match retry_run(tid.clone()).await {
+                Ok(run) if !run.is_terminal() => Phase::Following(RunRef {
+                    thread: tid,
+                    run: run.id,
+                }),
+                Ok(_) => Phase::Idle,
+                Err(e) => Phase::Failed(e.message().to_string()),
+            };
+            let _ = phase.try_set(next);
+            reload();
+        });
+    });
+
+    // "Stop" ends the run being followed.
+    let stop = Callback::new(move |_: ()| {
+        let Some(run) = phase.with_untracked(|p| p.run().cloned()) else {
+            return;
+        };
+        spawn_local(async move {
+            if cancel_run(run.thread.clone(), run.run.clone())
+                .await
+                .is_ok()
+                && phase.try_with_untracked(|p| p.run() == Some(&run)) == Some(true)
+            {
+                let _ = phase.try_set(Phase::Idle);
+                reload();
             }
-            let _ = sending.try_set(false);
         });
     });
 
@@ -357,15 +319,7 @@ pub fn Conversation(
                                     .into_any()
                             }
                             Ok(None) => ().into_any(),
-                            Err(e) if e.is_not_found() => {
-                                view! {
-                                    <p class="notice">
-                                        "This thread does not exist or was deleted. "
-                                        <a href="/">"Start a new thread"</a>
-                                    </p>
-                                }
-                                    .into_any()
-                            }
+                            Err(e) if e.is_not_found() => view! { <GoneNotice /> }.into_any(),
                             Err(e) => {
                                 view! { <p class="notice error">{e.to_string()}</p> }.into_any()
                             }
@@ -377,15 +331,13 @@ pub fn Conversation(
                     key=|item| item.id.clone()
                     children=move |item| view! { <Bubble item reveal=false on_retry=retry /> }
                 />
+                {move || {
+                    phase
+                        .with(|p| p.failure().map(error_item))
+                        .map(|item| view! { <Bubble item reveal=false on_retry=retry /> })
+                }}
                 <Show when=move || busy.get()>
-                    <div class="bubble assistant thinking" aria-label="Thinking">
-                        <span class="dots" aria-hidden="true">
-                            <i></i>
-                            <i></i>
-                            <i></i>
-                        </span>
-                        <span class="visually-hidden">"Thinking…"</span>
-                    </div>
+                    <Thinking />
                 </Show>
             </div>
             <Show when=move || unseen.get()>
@@ -395,31 +347,41 @@ pub fn Conversation(
             </Show>
             <Show when=move || {
                 current_id.get().is_none() && local.with(|l| l.is_empty()) && !busy.get()
+                    && phase.with(|p| p.failure().is_none())
             }>
                 <EmptyState on_pick=send compact />
             </Show>
-            <Show when=move || active.get().is_some()>
-                <button
-                    type="button"
-                    class="stop"
-                    on:click=move |_| {
-                        if let Some((tid, rid)) = active.get_untracked() {
-                            spawn_local(async move {
-                                if cancel_run(tid.clone(), rid.clone()).await.is_ok()
-                                    && active.try_get_untracked().flatten() == Some((tid, rid))
-                                {
-                                    let _ = active.try_set(None);
-                                    let _ = version.try_update(|v| *v += 1);
-                                }
-                            });
-                        }
-                    }
-                >
+            <Show when=move || phase.with(|p| p.run().is_some())>
+                <button type="button" class="stop" on:click=move |_| stop.run(())>
                     "Stop"
                 </button>
             </Show>
             <Composer busy on_send=send />
         </section>
+    }
+}
+
+/// The answer being written.
+#[component]
+fn Thinking() -> impl IntoView {
+    view! {
+        <div class="bubble assistant thinking" aria-label="Thinking">
+            <span class="dots" aria-hidden="true">
+                <i></i>
+                <i></i>
+                <i></i>
+            </span>
+            <span class="visually-hidden">"Thinking…"</span>
+        </div>
+    }
+}
+
+#[component]
+fn GoneNotice() -> impl IntoView {
+    view! {
+        <p class="notice">
+            "This thread does not exist or was deleted. " <a href="/">"Start a new thread"</a>
+        </p>
     }
 }
 

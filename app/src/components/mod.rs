@@ -2,6 +2,7 @@
 pub mod composer;
 pub mod conversation;
 pub mod dom;
+pub mod follower;
 pub mod layout;
 pub mod sidebar;
 pub mod state;

@@ -1,9 +1,4 @@
-use axum::{Json, Router, extract::State, routing::post};
-use serde::Deserialize;
-use serde_json::{Value, json};
-
-use super::{error::ApiError, extract::ApiJson};
-use crate::service::Assistant;
+use super::prelude::*;
 
 pub fn router() -> Router<Assistant> {
     Router::new().route("/api/paste-assistant-simple-completion", post(complete))
@@ -18,7 +13,7 @@ struct CompletionBody {
 async fn complete(
     State(a): State<Assistant>,
     ApiJson(body): ApiJson<CompletionBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> JsonResult {
     let prompt = body
         .prompt
         .ok_or_else(|| ApiError::BadRequest("`prompt` is required".into()))?;

@@ -1,17 +1,10 @@
+use super::prelude::*;
 use axum::{
-    Json, Router,
-    extract::{Path, State},
+    extract::Path,
     response::{Html, IntoResponse, Response},
-    routing::{get, post},
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::{
-    error::ApiError,
-    extract::{ApiQuery, Bearer},
-};
-use crate::{markdown::escape, service::Assistant};
+use crate::markdown::escape;
 
 pub fn router() -> Router<Assistant> {
     Router::new()
@@ -23,10 +16,7 @@ pub fn router() -> Router<Assistant> {
 /// Operators: re-reads `DOCS_DIR` now (the watcher does it within `DOCS_WATCH_SECS` anyway).
 /// Needs `Authorization: Bearer $ADMIN_TOKEN`; the old index answers searches until the new
 /// one is ready.
-async fn reindex(
-    State(a): State<Assistant>,
-    Bearer(token): Bearer,
-) -> Result<Json<Value>, ApiError> {
+async fn reindex(State(a): State<Assistant>, Bearer(token): Bearer) -> JsonResult {
     let done = a.reindex_docs(token.as_deref()).await?;
     Ok(Json(json!({
         "object": "docs.index",
@@ -44,10 +34,7 @@ struct SearchParams {
     limit: Option<String>,
 }
 
-async fn search(
-    State(a): State<Assistant>,
-    ApiQuery(p): ApiQuery<SearchParams>,
-) -> Result<Json<Value>, ApiError> {
+async fn search(State(a): State<Assistant>, ApiQuery(p): ApiQuery<SearchParams>) -> JsonResult {
     let limit = match p.limit.as_deref() {
         None | Some("") => None,
         Some(raw) => Some(raw.parse::<usize>().map_err(|_| {

@@ -1,21 +1,5 @@
-use axum::{
-    Json, Router,
-    extract::State,
-    routing::{get, post},
-};
-use serde::Deserialize;
-use serde_json::{Value, json};
-
-use super::{
-    ListParams,
-    error::ApiError,
-    extract::{ApiJson, ApiPath, ApiQuery, Session},
-    objects,
-};
-use crate::{
-    ids::{RunId, ThreadId},
-    service::Assistant,
-};
+use super::prelude::*;
+use crate::ids::{RunId, ThreadId};
 
 pub fn router() -> Router<Assistant> {
     Router::new()
@@ -43,7 +27,7 @@ async fn create(
     State(a): State<Assistant>,
     Session(s): Session,
     ApiJson(body): ApiJson<MessageBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> JsonResult {
     let thread_id = body
         .thread_id
         .ok_or_else(|| ApiError::BadRequest("`threadId` is required".into()))?;
@@ -61,7 +45,7 @@ async fn list(
     Session(s): Session,
     ApiPath(tid): ApiPath<ThreadId>,
     ApiQuery(params): ApiQuery<ListParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> JsonResult {
     let (page, limit) = params.page(false)?;
     let rows = a.list_messages(&s, &tid, &page).await?;
     Ok(Json(objects::list(
@@ -74,7 +58,7 @@ async fn run(
     State(a): State<Assistant>,
     Session(s): Session,
     ApiPath((tid, rid)): ApiPath<(ThreadId, RunId)>,
-) -> Result<Json<Value>, ApiError> {
+) -> JsonResult {
     Ok(Json(objects::run(&a.run(&s, &tid, &rid).await?)))
 }
 
@@ -82,7 +66,7 @@ async fn cancel(
     State(a): State<Assistant>,
     Session(s): Session,
     ApiPath((tid, rid)): ApiPath<(ThreadId, RunId)>,
-) -> Result<Json<Value>, ApiError> {
+) -> JsonResult {
     Ok(Json(objects::run(&a.cancel_run(&s, &tid, &rid).await?)))
 }
 
@@ -91,7 +75,7 @@ async fn steps(
     Session(s): Session,
     ApiPath((tid, rid)): ApiPath<(ThreadId, RunId)>,
     ApiQuery(params): ApiQuery<ListParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> JsonResult {
     let (page, limit) = params.page(false)?;
     let rows = a.steps(&s, &tid, &rid, &page).await?;
     Ok(Json(objects::list(

@@ -11,6 +11,8 @@ pub mod limits;
 pub mod objects;
 /// Who the peer is: the client address and whether it came over HTTPS.
 pub mod peer;
+/// What the route modules share.
+mod prelude;
 /// Request ids, request logs and request metrics.
 pub mod requests;
 /// Signed anonymous session cookies.

@@ -1,18 +1,5 @@
-use axum::{
-    Json, Router,
-    extract::State,
-    routing::{get, post},
-};
-use serde::Deserialize;
-use serde_json::{Value, json};
-
-use super::{
-    ListParams,
-    error::ApiError,
-    extract::{ApiJson, ApiPath, ApiQuery, Session},
-    objects,
-};
-use crate::{ids::ThreadId, service::Assistant};
+use super::prelude::*;
+use crate::ids::ThreadId;
 
 pub fn router() -> Router<Assistant> {
     Router::new()
@@ -33,7 +20,7 @@ async fn create(
     State(a): State<Assistant>,
     Session(s): Session,
     ApiJson(body): ApiJson<ThreadBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> JsonResult {
     Ok(Json(objects::thread(
         &a.create_thread(&s, body.metadata).await?,
     )))
@@ -43,7 +30,7 @@ async fn list(
     State(a): State<Assistant>,
     Session(s): Session,
     ApiQuery(params): ApiQuery<ListParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> JsonResult {
     let (page, limit) = params.page(true)?;
     let rows = a.list_threads(&s, &page).await?;
     Ok(Json(objects::list(
@@ -56,7 +43,7 @@ async fn fetch(
     State(a): State<Assistant>,
     Session(s): Session,
     ApiPath(tid): ApiPath<ThreadId>,
-) -> Result<Json<Value>, ApiError> {
+) -> JsonResult {
     Ok(Json(objects::thread(&a.thread(&s, &tid).await?)))
 }
 
@@ -65,7 +52,7 @@ async fn update(
     Session(s): Session,
     ApiPath(tid): ApiPath<ThreadId>,
     ApiJson(body): ApiJson<ThreadBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> JsonResult {
     Ok(Json(objects::thread(
         &a.update_thread(&s, &tid, body.metadata).await?,
     )))
@@ -75,7 +62,7 @@ async fn remove(
     State(a): State<Assistant>,
     Session(s): Session,
     ApiPath(tid): ApiPath<ThreadId>,
-) -> Result<Json<Value>, ApiError> {
+) -> JsonResult {
     a.delete_thread(&s, &tid).await?;
     Ok(Json(
         json!({"id": tid.as_str(), "object": "thread.deleted", "deleted": true}),

@@ -75,23 +75,28 @@ fn ending_text(run: &RunRow) -> String {
 }
 
 impl AssistantService for Assistant {
-    fn list_threads(&self, session: &SessionId) -> ServiceFuture<'_, Vec<ThreadSummary>> {
-        let session = session.0.clone();
+    fn list_threads<'a>(&'a self, session: &'a SessionId) -> ServiceFuture<'a, Vec<ThreadSummary>> {
+        let session = &session.0;
         Box::pin(async move {
             let page = Page {
                 limit: 100,
                 after: None,
                 descending: true,
             };
-            let rows = Assistant::list_threads(self, &session, &page).await?;
+            let rows = Assistant::list_threads(self, session, &page).await?;
             Ok(rows.iter().map(summary).collect())
         })
     }
 
-    fn thread_view(&self, session: &SessionId, thread_id: &str) -> ServiceFuture<'_, ThreadView> {
-        let (session, thread_id) = (session.0.clone(), ThreadId::parse(thread_id));
+    fn thread_view<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+    ) -> ServiceFuture<'a, ThreadView> {
         Box::pin(async move {
-            let c = self.conversation(&session, &thread_id?).await?;
+            let c = self
+                .conversation(&session.0, &ThreadId::parse(thread_id)?)
+                .await?;
             let mut items = Vec::with_capacity(c.messages.len() + 1);
             let last_question = c
                 .messages
@@ -147,29 +152,23 @@ impl AssistantService for Assistant {
         })
     }
 
-    fn create_thread(&self, session: &SessionId) -> ServiceFuture<'_, ThreadSummary> {
-        let session = session.0.clone();
+    fn create_thread<'a>(&'a self, session: &'a SessionId) -> ServiceFuture<'a, ThreadSummary> {
         Box::pin(async move {
             Ok(summary(
-                &Assistant::create_thread(self, &session, None).await?,
+                &Assistant::create_thread(self, &session.0, None).await?,
             ))
         })
     }
 
-    fn send_message(
-        &self,
-        session: &SessionId,
-        thread_id: &str,
-        text: &str,
-    ) -> ServiceFuture<'_, SentMessage> {
-        let (session, thread_id, text) = (
-            session.0.clone(),
-            ThreadId::parse(thread_id),
-            text.to_string(),
-        );
+    fn send_message<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+        text: &'a str,
+    ) -> ServiceFuture<'a, SentMessage> {
         Box::pin(async move {
-            let thread_id = thread_id?;
-            let run = self.post_message(&session, &thread_id, &text).await?;
+            let thread_id = ThreadId::parse(thread_id)?;
+            let run = self.post_message(&session.0, &thread_id, text).await?;
             Ok(SentMessage {
                 thread_id: thread_id.into_string(),
                 run: run_state(&run),
@@ -177,80 +176,77 @@ impl AssistantService for Assistant {
         })
     }
 
-    fn run_state(
-        &self,
-        session: &SessionId,
-        thread_id: &str,
-        run_id: &str,
-    ) -> ServiceFuture<'_, RunState> {
-        let (session, ids) = (session.0.clone(), ids(thread_id, run_id));
+    fn run_state<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+        run_id: &'a str,
+    ) -> ServiceFuture<'a, RunState> {
         Box::pin(async move {
-            let (thread_id, run_id) = ids?;
-            Ok(run_state(&self.run(&session, &thread_id, &run_id).await?))
+            let (thread_id, run_id) = ids(thread_id, run_id)?;
+            Ok(run_state(&self.run(&session.0, &thread_id, &run_id).await?))
         })
     }
 
-    fn cancel_run(
-        &self,
-        session: &SessionId,
-        thread_id: &str,
-        run_id: &str,
-    ) -> ServiceFuture<'_, RunState> {
-        let (session, ids) = (session.0.clone(), ids(thread_id, run_id));
+    fn cancel_run<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+        run_id: &'a str,
+    ) -> ServiceFuture<'a, RunState> {
         Box::pin(async move {
-            let (thread_id, run_id) = ids?;
+            let (thread_id, run_id) = ids(thread_id, run_id)?;
+            let run = Assistant::cancel_run(self, &session.0, &thread_id, &run_id).await?;
+            Ok(run_state(&run))
+        })
+    }
+
+    fn title_thread<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+        text: &'a str,
+    ) -> ServiceFuture<'a, ThreadSummary> {
+        Box::pin(async move {
+            let thread_id = ThreadId::parse(thread_id)?;
+            let row = Assistant::title_thread(self, &session.0, &thread_id, text).await?;
+            Ok(summary(&row))
+        })
+    }
+
+    fn delete_thread<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+    ) -> ServiceFuture<'a, ()> {
+        Box::pin(async move {
+            let thread_id = ThreadId::parse(thread_id)?;
+            Ok(Assistant::delete_thread(self, &session.0, &thread_id).await?)
+        })
+    }
+
+    fn rename_thread<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+        title: &'a str,
+    ) -> ServiceFuture<'a, ThreadSummary> {
+        Box::pin(async move {
+            let thread_id = ThreadId::parse(thread_id)?;
+            let row = Assistant::rename_thread(self, &session.0, &thread_id, title).await?;
+            Ok(summary(&row))
+        })
+    }
+
+    fn retry_run<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+    ) -> ServiceFuture<'a, RunState> {
+        Box::pin(async move {
+            let thread_id = ThreadId::parse(thread_id)?;
             Ok(run_state(
-                &Assistant::cancel_run(self, &session, &thread_id, &run_id).await?,
-            ))
-        })
-    }
-
-    fn title_thread(
-        &self,
-        session: &SessionId,
-        thread_id: &str,
-        text: &str,
-    ) -> ServiceFuture<'_, ThreadSummary> {
-        let (session, thread_id, text) = (
-            session.0.clone(),
-            ThreadId::parse(thread_id),
-            text.to_string(),
-        );
-        Box::pin(async move {
-            Ok(summary(
-                &Assistant::title_thread(self, &session, &thread_id?, &text).await?,
-            ))
-        })
-    }
-
-    fn delete_thread(&self, session: &SessionId, thread_id: &str) -> ServiceFuture<'_, ()> {
-        let (session, thread_id) = (session.0.clone(), ThreadId::parse(thread_id));
-        Box::pin(async move { Ok(Assistant::delete_thread(self, &session, &thread_id?).await?) })
-    }
-
-    fn rename_thread(
-        &self,
-        session: &SessionId,
-        thread_id: &str,
-        title: &str,
-    ) -> ServiceFuture<'_, ThreadSummary> {
-        let (session, thread_id, title) = (
-            session.0.clone(),
-            ThreadId::parse(thread_id),
-            title.to_string(),
-        );
-        Box::pin(async move {
-            Ok(summary(
-                &Assistant::rename_thread(self, &session, &thread_id?, &title).await?,
-            ))
-        })
-    }
-
-    fn retry_run(&self, session: &SessionId, thread_id: &str) -> ServiceFuture<'_, RunState> {
-        let (session, thread_id) = (session.0.clone(), ThreadId::parse(thread_id));
-        Box::pin(async move {
-            Ok(run_state(
-                &Assistant::retry_run(self, &session, &thread_id?).await?,
+                &Assistant::retry_run(self, &session.0, &thread_id).await?,
             ))
         })
     }

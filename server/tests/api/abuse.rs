@@ -21,12 +21,7 @@ async fn a_session_has_a_bounded_number_of_answers_in_progress() {
     let mut runs = Vec::new();
     for i in 0..2 {
         let tid = app.new_thread().await;
-        let r = app.post_message(&tid, &format!("Slow question {i}")).await;
-        assert_eq!(r.status(), 200);
-        let rid = r.json::<Value>().await.unwrap()["run"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let rid = app.send(&tid, &format!("Slow question {i}")).await;
         runs.push((tid, rid));
     }
     let third = app.new_thread().await;

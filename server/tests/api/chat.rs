@@ -8,7 +8,7 @@ use app::service::{AssistantService, SessionId};
 use serde_json::json;
 
 use crate::fake_model::{FakeModel, Step, status};
-use crate::helpers::{Settings, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Settings, TestApp, json_of, spawn_app, spawn_app_with};
 
 const SESSION: &str = "session-under-test";
 
@@ -290,16 +290,13 @@ async fn the_embed_cookie_alone_carries_the_session() {
     let pair = embed_cookie.split(';').next().unwrap().to_string();
     // What a cross-site iframe sends: only the partitioned cookie.
     let client = reqwest::Client::new();
-    let created: serde_json::Value = client
-        .post(app.url("/api/paste-assistant-thread"))
-        .header("cookie", &pair)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created: serde_json::Value = json_of(
+        client
+            .post(app.url("/api/paste-assistant-thread"))
+            .header("cookie", &pair)
+            .json(&json!({})),
+    )
+    .await;
     let tid = created["id"].as_str().unwrap();
     let r = client
         .get(app.url(&format!("/api/paste-assistant-thread/{tid}")))

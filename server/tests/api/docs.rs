@@ -188,10 +188,7 @@ impl FakeEmbeddings {
         let app = Router::new()
             .route("/v1/embeddings", post(embeddings))
             .with_state(self.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = format!("http://{}/v1", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        address
+        crate::helpers::serve_local(app).await + "/v1"
     }
 
     /// Section texts embedded so far (queries have no blank line).

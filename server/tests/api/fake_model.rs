@@ -109,9 +109,7 @@ impl FakeModel {
         let app = Router::new()
             .route("/v1/chat/completions", post(handle))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let base_url = crate::helpers::serve_local(app).await + "/v1";
         Self { base_url, shared }
     }
 

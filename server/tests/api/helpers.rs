@@ -236,6 +236,16 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// The run's steps, as a list object.
+    pub async fn steps(&self, tid: &str, rid: &str) -> Value {
+        self.run_steps(tid, rid).await.json().await.unwrap()
+    }
+
+    /// Posts `message` to thread `tid` (it must be accepted); the run's id.
+    pub async fn send(&self, tid: &str, message: &str) -> String {
+        post_at(&self.client, &self.address, tid, message).await
+    }
+
     /// Polls the run until it is terminal (at most 20 s, else the test fails) and returns it.
     pub async fn wait_for_run(&self, tid: &str, rid: &str) -> Value {
         wait_run_at(
@@ -305,17 +315,37 @@ pub async fn wait_healthy(client: &Client, base: &str) {
     panic!("{base} did not become healthy");
 }
 
+/// The `key` of each object of a list's `data` (ids, roles) in order.
+pub fn data_field<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[key].as_str().unwrap())
+        .collect()
+}
+
+/// Serves `router` on a free local port (fake upstreams); its `http://127.0.0.1:port` root.
+pub async fn serve_local(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let root = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    root
+}
+
+/// The JSON body of the answer to `request`.
+pub async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// Against a server process at `base`: starts a thread with `question`; (thread, run).
 pub async fn ask_at(client: &reqwest::Client, base: &str, question: &str) -> (String, String) {
-    let t: Value = client
-        .post(format!("{base}/api/paste-assistant-thread"))
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t = json_of(
+        client
+            .post(format!("{base}/api/paste-assistant-thread"))
+            .json(&serde_json::json!({})),
+    )
+    .await;
     let tid = t["id"].as_str().unwrap().to_string();
     let rid = post_at(client, base, &tid, question).await;
     (tid, rid)
@@ -355,14 +385,8 @@ pub async fn wait_run_at(
 ) -> Value {
     let deadline = std::time::Instant::now() + within;
     loop {
-        let run: Value = client
-            .get(format!("{base}/api/paste-assistant-thread/{tid}/run/{rid}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let run =
+            json_of(client.get(format!("{base}/api/paste-assistant-thread/{tid}/run/{rid}"))).await;
         if is_terminal(&run) {
             return run;
         }

@@ -11,15 +11,11 @@ use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Step};
 use crate::helpers::{
-    ask_at as ask, free_port, fresh_database, new_client, on_postgres, server_command,
+    ask_at as ask, free_port, fresh_database, json_of, new_client, on_postgres, server_command,
     wait_healthy, wait_run_at as wait_run,
 };
 
 const LEASE_SECS: u64 = 3;
-
-fn start_instance(port: u16, db: &str, model_url: &str) -> Child {
-    start_instance_with_lease(port, db, model_url, LEASE_SECS)
-}
 
 fn start_instance_with_lease(port: u16, db: &str, model_url: &str, lease: u64) -> Child {
     server_command(port, db)
@@ -36,6 +32,17 @@ fn start_instance_with_lease(port: u16, db: &str, model_url: &str, lease: u64) -
         .expect("the server binary starts")
 }
 
+/// Two instances on one new database, by their base URLs.
+async fn two_instances(fake: &FakeModel, lease: u64) -> [(String, Child); 2] {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database(dir.path()).await;
+    [(); 2].map(|_| {
+        let port = free_port();
+        let child = start_instance_with_lease(port, &db, &fake.base_url, lease);
+        (format!("http://127.0.0.1:{port}"), child)
+    })
+}
+
 /// Model requests made for the thread whose first question is `question`.
 fn requests_for(fake: &FakeModel, question: &str) -> usize {
     fake.requests()
@@ -50,20 +57,30 @@ fn requests_for(fake: &FakeModel, question: &str) -> usize {
 }
 
 async fn answers(client: &reqwest::Client, base: &str, tid: &str) -> usize {
-    let l: Value = client
-        .get(format!("{base}/api/paste-assistant-messages/{tid}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let l: Value = json_of(client.get(format!("{base}/api/paste-assistant-messages/{tid}"))).await;
     l["data"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|m| m["role"] == "assistant")
         .count()
+}
+
+/// Each of `runs` (question, thread, run) completes on `base` with exactly one answer.
+async fn each_answered_once(
+    client: &reqwest::Client,
+    base: &str,
+    runs: &[(String, String, String)],
+) {
+    for (question, tid, rid) in runs {
+        let run = wait_run(client, base, tid, rid, Duration::from_secs(30)).await;
+        assert_eq!(run["status"], "completed", "{question}: {run}");
+        assert_eq!(
+            answers(client, base, tid).await,
+            1,
+            "{question}: one answer"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -78,15 +95,7 @@ async fn two_instances_execute_each_run_once_and_take_over_a_dead_ones_runs() {
         Duration::from_millis(200),
         Box::new(Step::Auto),
     ));
-    let dir = tempfile::tempdir().unwrap();
-    let db = fresh_database(dir.path()).await;
-    let (port_a, port_b) = (free_port(), free_port());
-    let (a, b) = (
-        format!("http://127.0.0.1:{port_a}"),
-        format!("http://127.0.0.1:{port_b}"),
-    );
-    let mut instance_a = start_instance(port_a, &db, &fake.base_url);
-    let mut instance_b = start_instance(port_b, &db, &fake.base_url);
+    let [(a, mut instance_a), (b, mut instance_b)] = two_instances(&fake, LEASE_SECS).await;
     // One browser: the session cookie one instance signs is good on the other.
     let client = new_client();
     wait_healthy(&client, &a).await;
@@ -135,11 +144,7 @@ async fn two_instances_execute_each_run_once_and_take_over_a_dead_ones_runs() {
     instance_a.wait().unwrap();
     let killed = Instant::now();
     fake.set_fallback(Step::Auto);
-    for (question, tid, rid) in &stranded {
-        let run = wait_run(&client, &b, tid, rid, Duration::from_secs(30)).await;
-        assert_eq!(run["status"], "completed", "{question} taken over: {run}");
-        assert_eq!(answers(&client, &b, tid).await, 1, "{question}: one answer");
-    }
+    each_answered_once(&client, &b, &stranded).await;
     let takeover = killed.elapsed();
     eprintln!("takeover of 4 runs after SIGKILL: {takeover:?} (lease {LEASE_SECS} s)");
     assert!(
@@ -161,15 +166,7 @@ async fn sigterm_finishes_requests_in_flight_and_hands_runs_back_at_once() {
     const LONG_LEASE: u64 = 60;
     let fake = FakeModel::start().await;
     fake.set_fallback(Step::Delay(Duration::from_secs(2), Box::new(Step::Auto)));
-    let dir = tempfile::tempdir().unwrap();
-    let db = fresh_database(dir.path()).await;
-    let (port_a, port_b) = (free_port(), free_port());
-    let (a, b) = (
-        format!("http://127.0.0.1:{port_a}"),
-        format!("http://127.0.0.1:{port_b}"),
-    );
-    let mut instance_a = start_instance_with_lease(port_a, &db, &fake.base_url, LONG_LEASE);
-    let mut instance_b = start_instance_with_lease(port_b, &db, &fake.base_url, LONG_LEASE);
+    let [(a, mut instance_a), (b, mut instance_b)] = two_instances(&fake, LONG_LEASE).await;
     let client = new_client();
     wait_healthy(&client, &a).await;
     wait_healthy(&client, &b).await;
@@ -209,11 +206,7 @@ async fn sigterm_finishes_requests_in_flight_and_hands_runs_back_at_once() {
     // No new connections once stopped.
     assert!(client.get(format!("{a}/healthz")).send().await.is_err());
     fake.set_fallback(Step::Auto);
-    for (question, tid, rid) in &runs {
-        let run = wait_run(&client, &b, tid, rid, Duration::from_secs(30)).await;
-        assert_eq!(run["status"], "completed", "{question}: {run}");
-        assert_eq!(answers(&client, &b, tid).await, 1, "{question}: one answer");
-    }
+    each_answered_once(&client, &b, &runs).await;
     let took = stop.elapsed();
     eprintln!("3 runs handed back on SIGTERM and completed by the other instance in {took:?}");
     assert!(

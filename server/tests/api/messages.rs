@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{Settings, assert_error, spawn_app, spawn_app_with};
+use crate::helpers::{Settings, assert_error, data_field, spawn_app, spawn_app_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_posted_message_is_the_first_message_of_the_thread() {
@@ -184,12 +184,7 @@ async fn messages_are_listed_oldest_first_and_can_be_reversed_and_paged() {
         .to_string();
     app.wait_for_run(&tid, &rid).await;
     let asc: Value = app.list_messages(&tid, "").await.json().await.unwrap();
-    let roles: Vec<&str> = asc["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["role"].as_str().unwrap())
-        .collect();
+    let roles = data_field(&asc, "role");
     assert_eq!(roles, ["user", "assistant", "user", "assistant"]);
     let desc: Value = app
         .list_messages(&tid, "?order=desc&limit=1")

@@ -49,12 +49,7 @@ async fn thread_still_works(app: &TestApp, fake: &FakeModel, tid: &str, question
         l["data"][0]["content"][0]["text"]["value"], question,
         "the question is kept"
     );
-    let r = app.post_message(tid, "Another try").await;
-    assert_eq!(r.status(), 200);
-    let rid = r.json::<Value>().await.unwrap()["run"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rid = app.send(tid, "Another try").await;
     assert_eq!(app.wait_for_run(tid, &rid).await["status"], "completed");
 }
 
@@ -129,12 +124,7 @@ async fn several_tool_calls_in_a_round_and_several_rounds_are_run_and_recorded()
     let app = app_with(&fake.base_url, &[]).await;
     let (tid, run, _) = ask_timed(&app, "Tell me everything").await;
     assert_eq!(run["status"], "completed", "{run}");
-    let steps: Value = app
-        .run_steps(&tid, run["id"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let steps = app.steps(&tid, run["id"].as_str().unwrap()).await;
     let steps = steps["data"].as_array().unwrap();
     assert_eq!(steps.len(), 3);
     let first = steps[0]["step_details"]["tool_calls"].as_array().unwrap();
@@ -452,12 +442,7 @@ async fn a_live_run_that_reaches_its_time_limit_ends_expired_and_the_thread_goes
         "a terminal run has no expiry"
     );
     // Its in-flight step (none here: the model call was dropped) and the thread are intact.
-    let steps: Value = app
-        .run_steps(&tid, run["id"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let steps = app.steps(&tid, run["id"].as_str().unwrap()).await;
     assert!(
         steps["data"]
             .as_array()

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Step, status};
 use crate::helpers::{
-    free_port, new_client, post_at, server_command, spawn_app, wait_healthy, wait_run_at,
+    free_port, json_of, new_client, post_at, server_command, spawn_app, wait_healthy, wait_run_at,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,16 +161,13 @@ async fn logs_are_json_with_request_ids_and_never_show_secrets() {
         .unwrap();
     let client = new_client();
     wait_healthy(&client, &base).await;
-    let t: Value = client
-        .post(format!("{base}/api/paste-assistant-thread"))
-        .header("x-request-id", "trace-me-1")
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t: Value = json_of(
+        client
+            .post(format!("{base}/api/paste-assistant-thread"))
+            .header("x-request-id", "trace-me-1")
+            .json(&json!({})),
+    )
+    .await;
     let tid = t["id"].as_str().unwrap().to_string();
     for question in ["First try (the key is refused)", "Second try"] {
         let rid = post_at(&client, &base, &tid, question).await;

@@ -12,7 +12,9 @@ use tokio::{
 };
 
 use crate::fake_model::{FakeModel, Step};
-use crate::helpers::{Settings, assert_error, fresh_database, on_postgres, spawn_app_with};
+use crate::helpers::{
+    Settings, assert_error, data_field, fresh_database, on_postgres, spawn_app_with,
+};
 
 /// Relays TCP connections to Postgres until cut; while cut it closes every connection, open
 /// or new.
@@ -91,12 +93,7 @@ async fn the_database_going_away_is_reported_refused_cleanly_and_recovered_from(
     // A run is waiting for the model when the database goes away.
     let release = fake.hold_next();
     let tid = app.new_thread().await;
-    let r = app.post_message(&tid, "What is a thread?").await;
-    assert_eq!(r.status(), 200);
-    let rid = r.json::<Value>().await.unwrap()["run"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rid = app.send(&tid, "What is a thread?").await;
     fake.wait_for_requests(1).await;
     relay.cut();
 
@@ -141,12 +138,7 @@ async fn the_database_going_away_is_reported_refused_cleanly_and_recovered_from(
     let (_, run) = app.ask("How do I deploy with Postgres?").await;
     assert_eq!(run["status"], "completed", "{run}");
     let list: Value = app.list_messages(&tid, "").await.json().await.unwrap();
-    let roles: Vec<&str> = list["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["role"].as_str().unwrap())
-        .collect();
+    let roles = data_field(&list, "role");
     assert_eq!(
         roles,
         ["user", "assistant"],

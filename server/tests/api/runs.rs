@@ -143,11 +143,6 @@ async fn every_run_reaches_a_terminal_status_and_the_thread_takes_the_next_messa
     let app = spawn_app().await;
     let (tid, run) = app.ask("How do I embed the widget?").await;
     assert_eq!(run["status"], "completed");
-    let r = app.post_message(&tid, "Thanks, and Slack?").await;
-    assert_eq!(r.status(), 200);
-    let rid = r.json::<Value>().await.unwrap()["run"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rid = app.send(&tid, "Thanks, and Slack?").await;
     assert_eq!(app.wait_for_run(&tid, &rid).await["status"], "completed");
 }

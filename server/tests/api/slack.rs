@@ -84,10 +84,7 @@ async fn start_receiver() -> (String, Arc<Receiver>) {
     let app = Router::new()
         .route("/api/chat.postMessage", post(post_message))
         .with_state(receiver.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/api", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, receiver)
+    (crate::helpers::serve_local(app).await + "/api", receiver)
 }
 
 async fn app_with_slack(url: &str) -> TestApp {
@@ -141,12 +138,7 @@ async fn a_new_thread_and_its_messages_are_posted_to_slack_in_one_slack_thread()
     assert_eq!(ts, "1700000000.000001");
 
     for question in ["How do I deploy?", "And with Postgres?"] {
-        let r = app.post_message(&tid, question).await;
-        assert_eq!(r.status(), 200);
-        let rid = r.json::<Value>().await.unwrap()["run"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let rid = app.send(&tid, question).await;
         app.wait_for_run(&tid, &rid).await;
     }
     let got = calls(&receiver, 3, Duration::from_secs(5)).await;
@@ -233,12 +225,7 @@ async fn a_slack_that_keeps_refusing_is_given_up_after_a_bounded_number_of_attem
     *receiver.fallback.lock().unwrap() = Some(Answer::NotOk("channel_not_found"));
     let app = app_with_slack(&url).await;
     let tid = app.new_thread().await;
-    let r = app.post_message(&tid, "Is anyone there?").await;
-    assert_eq!(r.status(), 200);
-    let rid = r.json::<Value>().await.unwrap()["run"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rid = app.send(&tid, "Is anyone there?").await;
     assert_eq!(app.wait_for_run(&tid, &rid).await["status"], "completed");
     // 5 attempts for the announcement (0.5 + 1 + 2 + 4 s of waits), then no more; the message's
     // notice never gets a thread ts and gives up too, without calling Slack.

@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, data_field, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creating_a_thread_returns_a_thread_object_titled_new_thread() {
@@ -113,12 +113,7 @@ async fn threads_are_listed_newest_first_and_paged() {
     ids.reverse();
     let l: Value = app.list_threads("").await.json().await.unwrap();
     assert_eq!(l["object"], "list");
-    let got: Vec<&str> = l["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap())
-        .collect();
+    let got = data_field(&l, "id");
     assert_eq!(got, ids);
     assert_eq!(l["has_more"], false);
     let p1: Value = app.list_threads("?limit=2").await.json().await.unwrap();
@@ -132,12 +127,7 @@ async fn threads_are_listed_newest_first_and_paged() {
         .json()
         .await
         .unwrap();
-    let got: Vec<&str> = p2["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap())
-        .collect();
+    let got = data_field(&p2, "id");
     assert_eq!(got, ids[2..4].to_vec());
     for bad in [
         "?limit=0",

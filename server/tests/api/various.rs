@@ -165,12 +165,7 @@ async fn objects_carry_every_field_openais_schema_requires() {
     let (tid, run) = app.ask("What is a thread?").await;
     let thread: Value = app.get_thread(&tid).await.json().await.unwrap();
     let messages: Value = app.list_messages(&tid, "").await.json().await.unwrap();
-    let steps: Value = app
-        .run_steps(&tid, run["id"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let steps = app.steps(&tid, run["id"].as_str().unwrap()).await;
     let required: [(&Value, &[&str]); 4] = [
         (
             &thread,
