@@ -84,6 +84,8 @@ struct Inner {
     settings: EngineSettings,
     /// Runs this process is executing, with the signal that cancels each.
     running: Mutex<HashMap<String, Arc<Notify>>>,
+    /// How many there are, for whoever waits on it (readiness, tests).
+    executing: tokio::sync::watch::Sender<usize>,
     /// Set at shutdown: runs are handed back, so nothing here may end them any more.
     stopping: std::sync::atomic::AtomicBool,
 }
@@ -104,6 +106,7 @@ impl Engine {
             docs,
             settings,
             running,
+            executing: tokio::sync::watch::Sender::new(0),
             stopping: Default::default(),
         };
         Self {
@@ -133,13 +136,9 @@ impl Engine {
         }
     }
 
-    /// How many runs this process is executing now.
-    pub fn executing(&self) -> usize {
-        self.inner
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .len()
+    /// How many runs this process is executing, now and as it changes.
+    pub fn executing(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.inner.executing.subscribe()
     }
 
     pub fn instructions(&self) -> &str {
@@ -185,11 +184,7 @@ impl Engine {
         };
         let left = Duration::from_secs((run.expires_at - now_secs()).max(0) as u64);
         let cancel = Arc::new(Notify::new());
-        self.inner
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(run_id.to_string(), cancel.clone());
+        self.track(run_id, Some(cancel.clone()));
         // Dropping `drive` (time limit, cancel) drops its in-flight model call too.
         let outcome = tokio::select! {
             outcome = self.drive(&run) => outcome,
@@ -197,11 +192,6 @@ impl Engine {
             _ = cancel.notified() => Err(Stop::Cancelled),
             _ = self.heartbeat(run_id) => Err(Stop::Superseded),
         };
-        self.inner
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(run_id);
         match outcome {
             Ok(()) | Err(Stop::Superseded) => {}
             Err(Stop::Cancelled) => self.end(run_id, RunStatus::Cancelled, None).await,
@@ -218,6 +208,18 @@ impl Engine {
                     .await;
             }
         }
+        // Only now: until its end is written (or given up), the run is still this process's.
+        self.track(run_id, None);
+    }
+
+    /// Records that this process executes `run_id` (with its cancel signal) or no longer does.
+    fn track(&self, run_id: &str, cancel: Option<Arc<Notify>>) {
+        let mut running = self.inner.running.lock().unwrap_or_else(|e| e.into_inner());
+        match cancel {
+            Some(cancel) => running.insert(run_id.to_string(), cancel),
+            None => running.remove(run_id),
+        };
+        self.inner.executing.send_replace(running.len());
     }
 
     /// Renews the run's lease until the run is no longer ours; never returns while it is.

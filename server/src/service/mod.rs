@@ -637,7 +637,7 @@ impl Assistant {
         Readiness {
             database,
             docs_pages: self.docs.current().stats.pages,
-            runs_executing: self.engine.executing(),
+            runs_executing: *self.engine.executing().borrow(),
         }
     }
 
@@ -652,6 +652,11 @@ impl Assistant {
             }
         };
         crate::metrics::render(runs.as_deref())
+    }
+
+    /// How many runs this instance executes, now and as it changes.
+    pub fn runs_executing(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.engine.executing()
     }
 
     /// The name of the model that answers, as the pages show it.

@@ -1,6 +1,6 @@
 //! What operators get: readiness, metrics, request ids, JSON logs without secrets, and a
 //! graceful stop on SIGTERM.
-use std::{io::Read, process::Command, time::Duration};
+use std::{process::Command, time::Duration};
 
 use serde_json::{Value, json};
 
@@ -125,6 +125,24 @@ async fn every_response_carries_a_request_id() {
     );
 }
 
+/// The lines a child process writes to `stderr`, as they come.
+fn log_lines(stderr: std::process::ChildStderr) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    // A blocking pipe read: a thread of its own, ending when the process closes the pipe.
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 const API_KEY: &str = "sk-live-SECRET-api-key-0123456789";
 const SLACK_TOKEN: &str = "xoxb-SECRET-slack-token-0123456789";
 const SESSION_SECRET: &str = "SECRET-session-key-SECRET-session-key-0123";
@@ -141,8 +159,6 @@ async fn logs_are_json_with_request_ids_and_never_show_secrets() {
     )]);
     fake.set_fallback(Step::Auto);
     let dir = tempfile::tempdir().unwrap();
-    let log_path = dir.path().join("server.log");
-    let log = std::fs::File::create(&log_path).unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let db = format!("sqlite://{}/logs.db", dir.path().display());
@@ -156,9 +172,11 @@ async fn logs_are_json_with_request_ids_and_never_show_secrets() {
         .env("SLACK_API_URL", format!("{}/nowhere", fake.base_url))
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "debug")
-        .stderr(log)
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    let mut log = log_lines(server.stderr.take().unwrap());
+    let mut lines = Vec::new();
     let client = new_client();
     wait_healthy(&client, &base).await;
     let t: Value = json_of(
@@ -182,17 +200,18 @@ async fn logs_are_json_with_request_ids_and_never_show_secrets() {
         .send()
         .await;
     // Slack's retries (0.5 + 1 + 2 + 4 s) log their failures meanwhile: wait for the last.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !std::fs::read_to_string(&log_path)
-        .unwrap()
-        .contains("Slack notice given up")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "Slack's failures are given up"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let given_up = async {
+        while let Some(line) = log.recv().await {
+            let done = line.contains("Slack notice given up");
+            lines.push(line);
+            if done {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), given_up)
+        .await
+        .expect("Slack's failures are given up");
     // SIGTERM: a graceful stop.
     let _ = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
@@ -200,11 +219,11 @@ async fn logs_are_json_with_request_ids_and_never_show_secrets() {
     let stopped = server.wait().unwrap();
     assert!(stopped.success(), "a clean exit on SIGTERM: {stopped:?}");
 
-    let mut logs = String::new();
-    std::fs::File::open(&log_path)
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
+    // The rest of the log, to the end of the stream (the server has exited).
+    while let Some(line) = log.recv().await {
+        lines.push(line);
+    }
+    let logs = lines.join("\n");
     assert!(logs.lines().count() > 10, "{logs}");
     for secret in [API_KEY, SLACK_TOKEN, SESSION_SECRET, "SECRET"] {
         assert!(!logs.contains(secret), "the logs show {secret}");

@@ -13,7 +13,7 @@ use tokio::{
 
 use crate::fake_model::{FakeModel, Step};
 use crate::helpers::{
-    Settings, assert_error, data_field, fresh_database, on_postgres, spawn_app_with,
+    Settings, assert_error, data_field, fresh_database, on_postgres, spawn_app_with, wait_healthy,
 };
 
 /// Relays TCP connections to Postgres until cut; while cut it closes every connection, open
@@ -112,20 +112,16 @@ async fn the_database_going_away_is_reported_refused_cleanly_and_recovered_from(
         .await;
     assert_eq!(r.status(), 503);
     // The model answers now; the run cannot save the answer and stops trying.
+    let mut executing = app.assistant.runs_executing();
     release.notify_one();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while app.assistant.readiness().await.runs_executing > 0 {
-        assert!(std::time::Instant::now() < deadline, "the run gave up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    tokio::time::timeout(Duration::from_secs(20), executing.wait_for(|n| *n == 0))
+        .await
+        .expect("the run gave up")
+        .unwrap();
     let asked_before = fake.requests().len();
 
     relay.restore();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while status(&app, "/healthz").await != 200 {
-        assert!(std::time::Instant::now() < deadline, "healthy again");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_healthy(&app.client, &app.address).await;
     assert_eq!(status(&app, "/readyz").await, 200);
     // The interrupted run is taken up again once its lease is over, asks the model again and
     // is answered.

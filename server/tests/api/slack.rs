@@ -3,7 +3,7 @@
 use std::{
     collections::VecDeque,
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use axum::{Json, Router, extract::State, http::HeaderMap, http::StatusCode, routing::post};
@@ -36,6 +36,8 @@ struct Receiver {
     script: Mutex<VecDeque<Answer>>,
     fallback: Mutex<Option<Answer>>,
     next_ts: Mutex<u32>,
+    /// Woken by each call.
+    arrived: tokio::sync::Notify,
 }
 
 async fn post_message(
@@ -50,6 +52,7 @@ async fn post_message(
             .map(str::to_string),
         body,
     });
+    r.arrived.notify_waiters();
     let answer = r
         .script
         .lock()
@@ -100,14 +103,20 @@ async fn app_with_slack(url: &str) -> TestApp {
 
 /// Waits until the receiver has `n` calls.
 async fn calls(r: &Receiver, n: usize, within: Duration) -> Vec<Call> {
-    let deadline = Instant::now() + within;
-    loop {
-        let calls = r.calls.lock().unwrap().clone();
-        if calls.len() >= n || Instant::now() > deadline {
-            return calls;
+    let arrived = async {
+        loop {
+            // Registered before the count is read, so a call in between is not missed.
+            let next = r.arrived.notified();
+            tokio::pin!(next);
+            next.as_mut().enable();
+            if r.calls.lock().unwrap().len() >= n {
+                return;
+            }
+            next.await;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    };
+    let _ = tokio::time::timeout(within, arrived).await;
+    r.calls.lock().unwrap().clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,11 +217,9 @@ async fn slack_down_is_retried_in_the_background_and_never_fails_the_request() {
         got.iter()
             .all(|c| c.body["text"] == format!("New Paste Assistant thread created: {tid}"))
     );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while app.store.slack_ts(&tid).await.unwrap().is_none() {
-        assert!(Instant::now() < deadline, "the thread's Slack ts is kept");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // A message's notice is posted once it finds the thread's ts stored: then it is there.
+    app.send(&tid, "Still there?").await;
+    calls(&receiver, 4, Duration::from_secs(10)).await;
     assert_eq!(
         app.store.slack_ts(&tid).await.unwrap().as_deref(),
         Some("1700000000.000001")
