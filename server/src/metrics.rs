@@ -77,7 +77,7 @@ pub fn render(runs: Option<&[(String, i64)]>) -> String {
 /// Every status gets a value, 0 when no run has it, so a status that empties does not keep
 /// its last count.
 fn set_runs(runs: &[(String, i64)]) {
-    for status in RunStatus::all_where(|_| true) {
+    for status in RunStatus::ALL {
         let n = runs
             .iter()
             .find(|(s, _)| s == status.as_str())

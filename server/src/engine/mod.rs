@@ -369,21 +369,14 @@ impl Engine {
         usage: Usage,
     ) -> Result<Vec<String>, Stop> {
         let store = &self.inner.store;
-        let mut step = StepRow {
-            id: new_id(Kind::Step),
-            run_id: run.id.clone(),
-            thread_id: run.thread_id.clone(),
-            created_at: now_secs(),
-            step_type: "tool_calls".into(),
-            status: RunStatus::InProgress,
-            step_details: tool_step_details(calls, None),
-            last_error: None,
-            completed_at: None,
-            failed_at: None,
-            cancelled_at: None,
-            expired_at: None,
-            usage: None,
-        };
+        let details = tool_step_details(calls, None);
+        let mut step = StepRow::new(
+            run,
+            "tool_calls",
+            RunStatus::InProgress,
+            details,
+            now_secs(),
+        );
         store.insert_step(&step).await?;
         let required = json!({
             "type": "submit_tool_outputs",
@@ -446,22 +439,17 @@ impl Engine {
             run_id: Some(run.id.clone()),
             metadata: "{}".into(),
         };
+        let details =
+            json!({"type": "message_creation", "message_creation": {"message_id": message.id}});
         let step = StepRow {
-            id: new_id(Kind::Step),
-            run_id: run.id.clone(),
-            thread_id: run.thread_id.clone(),
-            created_at: now,
-            step_type: "message_creation".into(),
-            status: RunStatus::Completed,
-            step_details:
-                json!({"type": "message_creation", "message_creation": {"message_id": message.id}})
-                    .to_string(),
-            last_error: None,
             completed_at: Some(now),
-            failed_at: None,
-            cancelled_at: None,
-            expired_at: None,
-            usage: None,
+            ..StepRow::new(
+                run,
+                "message_creation",
+                RunStatus::Completed,
+                details.to_string(),
+                now,
+            )
         };
         let usage = serde_json::to_string(&usage).unwrap_or_default();
         if self

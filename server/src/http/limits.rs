@@ -116,7 +116,7 @@ pub async fn middleware(State(limiter): State<RateLimiter>, req: Request, next: 
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    let addr = super::peer::client_ip(&req, limiter.trust_proxy).and_then(|a| a.parse().ok());
+    let addr = super::peer::client_ip(&req, limiter.trust_proxy);
     if let Err(retry_after_secs) = limiter.check(req.extensions().get::<SessionId>(), addr) {
         return ApiError::RateLimited { retry_after_secs }.into_response();
     }

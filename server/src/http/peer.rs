@@ -1,13 +1,13 @@
 //! Who is asking, and over what: the client address (rate limits) and whether the browser
 //! talks HTTPS (the `Secure` cookie flag). Proxy headers are believed only with `TRUST_PROXY`,
 //! since any client can send them.
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request};
 
 /// The client's address: with a trusted proxy the last `X-Forwarded-For` entry (the one the
 /// proxy appended; earlier ones come from the client), else the peer's address.
-pub fn client_ip(req: &Request, trust_proxy: bool) -> Option<String> {
+pub fn client_ip(req: &Request, trust_proxy: bool) -> Option<IpAddr> {
     if trust_proxy
         && let Some(last) = req
             .headers()
@@ -17,13 +17,13 @@ pub fn client_ip(req: &Request, trust_proxy: bool) -> Option<String> {
             .flat_map(|v| v.split(','))
             .map(str::trim)
             .rfind(|v| !v.is_empty())
-        && last.parse::<std::net::IpAddr>().is_ok()
+        && let Ok(ip) = last.parse()
     {
-        return Some(last.to_string());
+        return Some(ip);
     }
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .map(|c| c.0.ip())
 }
 
 /// Whether the browser reached us over HTTPS (TLS ends at the trusted proxy).
@@ -59,15 +59,24 @@ mod tests {
             ("x-forwarded-for", "1.1.1.1, 203.0.113.7"),
             ("x-forwarded-proto", "https"),
         ]);
-        assert_eq!(client_ip(&req, false).as_deref(), Some("10.0.0.9"));
+        assert_eq!(
+            client_ip(&req, false).map(|ip| ip.to_string()).as_deref(),
+            Some("10.0.0.9")
+        );
         assert!(!is_https(&req, false));
-        assert_eq!(client_ip(&req, true).as_deref(), Some("203.0.113.7"));
+        assert_eq!(
+            client_ip(&req, true).map(|ip| ip.to_string()).as_deref(),
+            Some("203.0.113.7")
+        );
         assert!(is_https(&req, true));
         let junk = request(&[
             ("x-forwarded-for", "not-an-ip"),
             ("x-forwarded-proto", "http"),
         ]);
-        assert_eq!(client_ip(&junk, true).as_deref(), Some("10.0.0.9"));
+        assert_eq!(
+            client_ip(&junk, true).map(|ip| ip.to_string()).as_deref(),
+            Some("10.0.0.9")
+        );
         assert!(!is_https(&junk, true));
     }
 }

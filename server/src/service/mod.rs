@@ -497,24 +497,14 @@ impl Assistant {
 
     fn new_run(&self, thread_id: &str, message_id: &str) -> RunRow {
         let now = now_secs();
-        RunRow {
-            id: RunId::new().into_string(),
-            thread_id: thread_id.to_string(),
-            message_id: message_id.to_string(),
-            created_at: now,
-            status: RunStatus::Queued,
-            model: self.engine.model_name().to_string(),
-            instructions: self.engine.instructions().to_string(),
-            required_action: None,
-            last_error: None,
-            started_at: None,
-            completed_at: None,
-            failed_at: None,
-            cancelled_at: None,
-            expires_at: now + self.engine.run_time_limit().as_secs() as i64,
-            usage: None,
-            lease_until: None,
-        }
+        RunRow::queued(
+            thread_id,
+            message_id,
+            self.engine.model_name(),
+            self.engine.instructions(),
+            now,
+            now + self.engine.run_time_limit().as_secs() as i64,
+        )
     }
 
     /// Stores the run (and the message that starts it) and executes it in the background.

@@ -292,21 +292,17 @@ mod tests {
     use super::*;
 
     fn step(run_id: &str, details: serde_json::Value) -> StepRow {
-        StepRow {
-            id: "step_1".into(),
-            run_id: run_id.into(),
-            thread_id: "thread_1".into(),
-            created_at: 0,
-            step_type: "tool_calls".into(),
-            status: RunStatus::Completed,
-            step_details: details.to_string(),
-            last_error: None,
-            completed_at: None,
-            failed_at: None,
-            cancelled_at: None,
-            expired_at: None,
-            usage: None,
-        }
+        let run = RunRow {
+            id: run_id.into(),
+            ..RunRow::queued("thread_1", "msg_1", "m", "i", 0, 1)
+        };
+        StepRow::new(
+            &run,
+            "tool_calls",
+            RunStatus::Completed,
+            details.to_string(),
+            0,
+        )
     }
 
     fn call(name: &str, output: serde_json::Value) -> serde_json::Value {

@@ -103,6 +103,37 @@ pub struct RunRow {
     pub lease_until: Option<i64>,
 }
 
+impl RunRow {
+    /// A new queued run of `message_id` in `thread_id`, made at `now`, ending by `expires_at`.
+    pub fn queued(
+        thread_id: &str,
+        message_id: &str,
+        model: &str,
+        instructions: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Self {
+        Self {
+            id: crate::ids::RunId::new().into_string(),
+            thread_id: thread_id.to_string(),
+            message_id: message_id.to_string(),
+            created_at: now,
+            status: RunStatus::Queued,
+            model: model.to_string(),
+            instructions: instructions.to_string(),
+            required_action: None,
+            last_error: None,
+            started_at: None,
+            completed_at: None,
+            failed_at: None,
+            cancelled_at: None,
+            expires_at,
+            usage: None,
+            lease_until: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct StepRow {
     pub id: String,
@@ -121,6 +152,33 @@ pub struct StepRow {
     pub cancelled_at: Option<i64>,
     pub expired_at: Option<i64>,
     pub usage: Option<String>,
+}
+
+impl StepRow {
+    /// A new step of `run` (`tool_calls` or `message_creation`), made at `now`.
+    pub fn new(
+        run: &RunRow,
+        step_type: &str,
+        status: RunStatus,
+        details: String,
+        now: i64,
+    ) -> Self {
+        Self {
+            id: crate::ids::StepId::new().into_string(),
+            run_id: run.id.clone(),
+            thread_id: run.thread_id.clone(),
+            created_at: now,
+            step_type: step_type.to_string(),
+            status,
+            step_details: details,
+            last_error: None,
+            completed_at: None,
+            failed_at: None,
+            cancelled_at: None,
+            expired_at: None,
+            usage: None,
+        }
+    }
 }
 
 /// One page of a list route.

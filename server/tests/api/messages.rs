@@ -142,22 +142,8 @@ async fn a_message_while_a_run_is_active_is_a_conflict_and_is_not_stored() {
         metadata: "{}".into(),
     };
     let run = server::store::RunRow {
-        id: server::ids::new_id(server::ids::Kind::Run),
-        thread_id: tid.clone(),
-        message_id: message.id.clone(),
-        created_at: 1,
         status: app::api::RunStatus::InProgress,
-        model: "m".into(),
-        instructions: "i".into(),
-        required_action: None,
-        last_error: None,
-        started_at: None,
-        completed_at: None,
-        failed_at: None,
-        cancelled_at: None,
-        expires_at: i64::MAX / 2,
-        usage: None,
-        lease_until: None,
+        ..server::store::RunRow::queued(&tid, &message.id, "m", "i", 1, i64::MAX / 2)
     };
     app.store
         .insert_message_and_run(Some(&message), &run)

@@ -46,23 +46,18 @@ fn stranded_run(thread_id: &str, status: RunStatus, expires_at: i64) -> (Message
         metadata: "{}".into(),
     };
     let run = RunRow {
-        id: new_id(Kind::Run),
-        thread_id: thread_id.into(),
-        message_id: message.id.clone(),
-        created_at: now_secs(),
         status,
-        model: "offline-docs-search".into(),
-        instructions: "Answer from the docs.".into(),
-        required_action: None,
-        last_error: None,
         started_at: Some(now_secs()),
-        completed_at: None,
-        failed_at: None,
-        cancelled_at: None,
-        expires_at,
-        usage: None,
         // A lease that has not run out: only a restart (SQLite: one instance) reclaims it now.
         lease_until: Some(now_secs() + 30),
+        ..RunRow::queued(
+            thread_id,
+            &message.id,
+            "offline-docs-search",
+            "Answer from the docs.",
+            now_secs(),
+            expires_at,
+        )
     };
     (message, run)
 }
