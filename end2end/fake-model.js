@@ -77,15 +77,7 @@ http
         return;
       }
       const content = request.tools ? "Slow answer from the **fake model**." : "Slow title";
-      setTimeout(() => {
-        send(200, {
-          id: "chatcmpl-e2e",
-          object: "chat.completion",
-          model: request.model,
-          choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
-          usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 },
-        });
-      }, request.tools ? delayMs : 0);
+      setTimeout(() => reply(content), request.tools ? delayMs : 0);
     });
   })
   .listen(port, "127.0.0.1");

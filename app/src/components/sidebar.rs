@@ -159,24 +159,20 @@ fn ThreadItem(thread: ThreadSummary) -> impl IntoView {
                     on:blur=move |ev| save(event_target_value(&ev))
                 />
             </Show>
-            <button
-                type="button"
-                class="icon-button rename-thread"
-                aria-label="Rename thread"
-                title="Rename thread (F2)"
-                on:click=move |_| start_rename()
-            >
-                "✎"
-            </button>
-            <button
-                type="button"
-                class="icon-button delete-thread"
-                aria-label="Delete thread"
-                title="Delete thread"
-                on:click=move |_| remove()
-            >
-                "×"
-            </button>
+            <IconButton
+                class="rename-thread"
+                label="Rename thread"
+                hint="Rename thread (F2)"
+                glyph="✎"
+                on_click=move || start_rename()
+            />
+            <IconButton
+                class="delete-thread"
+                label="Delete thread"
+                hint="Delete thread"
+                glyph="×"
+                on_click=move || remove()
+            />
             {move || {
                 rename_error.get().map(|e| view! { <p class="rename-error" role="alert">{e}</p> })
             }}
@@ -185,6 +181,28 @@ fn ThreadItem(thread: ThreadSummary) -> impl IntoView {
 }
 
 /// A date shown as `YYYY-MM-DD` by the server, then in the person's locale once the page runs.
+/// A one-glyph button whose accessible name is `label` and whose tooltip is `hint`.
+#[component]
+fn IconButton(
+    class: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    glyph: &'static str,
+    on_click: impl Fn() + 'static,
+) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class=format!("icon-button {class}")
+            aria-label=label
+            title=hint
+            on:click=move |_| on_click()
+        >
+            {glyph}
+        </button>
+    }
+}
+
 #[component]
 pub fn LocalDate(unix: i64) -> impl IntoView {
     let iso = format_date(unix);

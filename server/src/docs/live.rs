@@ -253,12 +253,18 @@ mod tests {
         std::fs::write(dir.join(name), text).unwrap();
     }
 
-    #[tokio::test]
-    async fn a_reindex_swaps_in_the_new_pages_and_keeps_the_old_on_failure() {
+    /// A docs folder holding one page about zebras, and its live index.
+    fn zebra_docs() -> (tempfile::TempDir, LiveDocs) {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "a.md", "# Alpha\n\nAbout zebras.\n");
         let index = DocsIndex::build(dir.path(), None).unwrap();
         let live = LiveDocs::new(index, dir.path().to_path_buf(), None);
+        (dir, live)
+    }
+
+    #[tokio::test]
+    async fn a_reindex_swaps_in_the_new_pages_and_keeps_the_old_on_failure() {
+        let (dir, live) = zebra_docs();
         assert_eq!(live.current().search("zebras", 5).len(), 1);
 
         write(dir.path(), "b.md", "# Beta\n\nAbout giraffes.\n");
@@ -278,10 +284,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_watcher_picks_up_a_changed_page() {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "a.md", "# Alpha\n\nAbout zebras.\n");
-        let index = DocsIndex::build(dir.path(), None).unwrap();
-        let live = LiveDocs::new(index, dir.path().to_path_buf(), None);
+        let (dir, live) = zebra_docs();
         let watcher = live.watch(Duration::from_millis(20));
         write(dir.path(), "a.md", "# Alpha\n\nAbout okapis, and more.\n");
         let mut found = false;

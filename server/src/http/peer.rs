@@ -53,30 +53,25 @@ mod tests {
         req
     }
 
+    fn ip(req: &Request, trust_proxy: bool) -> Option<String> {
+        client_ip(req, trust_proxy).map(|ip| ip.to_string())
+    }
+
     #[test]
     fn proxy_headers_count_only_when_trusted() {
         let req = request(&[
             ("x-forwarded-for", "1.1.1.1, 203.0.113.7"),
             ("x-forwarded-proto", "https"),
         ]);
-        assert_eq!(
-            client_ip(&req, false).map(|ip| ip.to_string()).as_deref(),
-            Some("10.0.0.9")
-        );
+        assert_eq!(ip(&req, false).as_deref(), Some("10.0.0.9"));
         assert!(!is_https(&req, false));
-        assert_eq!(
-            client_ip(&req, true).map(|ip| ip.to_string()).as_deref(),
-            Some("203.0.113.7")
-        );
+        assert_eq!(ip(&req, true).as_deref(), Some("203.0.113.7"));
         assert!(is_https(&req, true));
         let junk = request(&[
             ("x-forwarded-for", "not-an-ip"),
             ("x-forwarded-proto", "http"),
         ]);
-        assert_eq!(
-            client_ip(&junk, true).map(|ip| ip.to_string()).as_deref(),
-            Some("10.0.0.9")
-        );
+        assert_eq!(ip(&junk, true).as_deref(), Some("10.0.0.9"));
         assert!(!is_https(&junk, true));
     }
 }

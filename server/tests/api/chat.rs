@@ -243,12 +243,12 @@ async fn pages_carry_frame_rules_and_both_session_cookies() {
             .is_none()
     );
     let cross = app
-        .client
-        .get(app.url("/api/paste-assistant-threads"))
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
+        .get_with(
+            "/api/paste-assistant-threads",
+            "origin",
+            "https://evil.example",
+        )
+        .await;
     assert!(cross.headers().get("access-control-allow-origin").is_none());
 
     // The widget's page may be framed by any site unless an allow-list is set.

@@ -9,6 +9,19 @@ fn page(dir: &std::path::Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
 
+/// Searches for `q` every `every` until a page is found, at most 100 times; the titles found last.
+async fn titles_once_found(app: &crate::helpers::TestApp, q: &str, every: Duration) -> Vec<String> {
+    let mut titles = Vec::new();
+    for _ in 0..100 {
+        titles = search_titles(app, q).await;
+        if !titles.is_empty() {
+            break;
+        }
+        tokio::time::sleep(every).await;
+    }
+    titles
+}
+
 async fn search_titles(app: &crate::helpers::TestApp, q: &str) -> Vec<String> {
     let body: Value = app
         .docs_search(&format!("?q={q}"))
@@ -118,14 +131,7 @@ async fn a_changed_docs_folder_is_searched_without_a_restart() {
         "zebra.md",
         "# Zebras\n\nStriped horses that graze on grass.\n",
     );
-    let mut titles = Vec::new();
-    for _ in 0..100 {
-        titles = search_titles(&app, "graze").await;
-        if !titles.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let titles = titles_once_found(&app, "graze", Duration::from_millis(100)).await;
     assert_eq!(titles, vec!["Zebras"], "not re-indexed within 10 s");
 }
 
@@ -231,14 +237,7 @@ async fn with_embeddings_search_is_hybrid_cached_and_falls_back_to_bm25() {
     })
     .await;
     // No page says "shrink": BM25 alone finds nothing, the vectors find the panel.
-    let mut titles = Vec::new();
-    for _ in 0..100 {
-        titles = search_titles(&app, "shrink").await;
-        if !titles.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let titles = titles_once_found(&app, "shrink", Duration::from_millis(50)).await;
     assert_eq!(
         titles.first().map(String::as_str),
         Some("Minimizable panel"),

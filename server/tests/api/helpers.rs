@@ -152,6 +152,16 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// A GET in this session with one extra request header.
+    pub async fn get_with(&self, path: &str, header: &str, value: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .header(header, value)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn create_thread(&self, body: &Value) -> Response {
         self.post_json("/api/paste-assistant-thread", body).await
     }

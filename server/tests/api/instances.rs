@@ -17,6 +17,23 @@ use crate::helpers::{
 
 const LEASE_SECS: u64 = 3;
 
+/// Asks `count` questions "{prefix} 0", "{prefix} 1", … on `base`, one thread each, and returns
+/// (question, thread id, run id) for each.
+async fn ask_numbered(
+    client: &reqwest::Client,
+    base: &str,
+    prefix: &str,
+    count: usize,
+) -> Vec<(String, String, String)> {
+    let mut asked = Vec::new();
+    for i in 0..count {
+        let question = format!("{prefix} {i}");
+        let (tid, rid) = ask(client, base, &question).await;
+        asked.push((question, tid, rid));
+    }
+    asked
+}
+
 fn start_instance_with_lease(port: u16, db: &str, model_url: &str, lease: u64) -> Child {
     server_command(port, db)
         .env("SESSION_SECRET", "shared-secret-shared-secret-shared-0001")
@@ -131,13 +148,8 @@ async fn two_instances_execute_each_run_once_and_take_over_a_dead_ones_runs() {
     // Instance A dies (SIGKILL) while its runs wait on the model: B takes them over once their
     // leases run out, and each is answered once.
     fake.set_fallback(Step::Delay(Duration::from_secs(60), Box::new(Step::Auto)));
-    let mut stranded = Vec::new();
     let before = fake.requests().len();
-    for i in 0..4 {
-        let question = format!("Stranded question {i}");
-        let (tid, rid) = ask(&client, &a, &question).await;
-        stranded.push((question, tid, rid));
-    }
+    let stranded = ask_numbered(&client, &a, "Stranded question", 4).await;
     // Each is waiting on the model.
     fake.wait_for_requests(before + stranded.len()).await;
     instance_a.kill().unwrap();
@@ -171,13 +183,8 @@ async fn sigterm_finishes_requests_in_flight_and_hands_runs_back_at_once() {
     wait_healthy(&client, &a).await;
     wait_healthy(&client, &b).await;
 
-    let mut runs = Vec::new();
     let before = fake.requests().len();
-    for i in 0..3 {
-        let question = format!("Handed back {i}");
-        let (tid, rid) = ask(&client, &a, &question).await;
-        runs.push((question, tid, rid));
-    }
+    let runs = ask_numbered(&client, &a, "Handed back", 3).await;
     // A request in flight when SIGTERM comes (the title model answers after 2 s).
     let in_flight = {
         let client = client.clone();

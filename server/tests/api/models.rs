@@ -194,39 +194,39 @@ async fn repeated_server_errors_fail_the_run_after_bounded_retries() {
     thread_still_works(&app, &fake, &tid, "What is a thread?").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_upstream_that_never_answers_times_out_per_request_and_fails() {
+/// Asks `question` of a fake that answers every request with `step`, with a 1 s time limit per
+/// request and one retry: the run must fail with `error` well within 8 s and leave the thread
+/// usable. Returns how many requests the failed run made.
+async fn fails_in_time(step: Step, question: &str, error: &str) -> usize {
     let fake = FakeModel::start().await;
-    fake.set_fallback(Step::Delay(Duration::from_secs(20), Box::new(Step::Auto)));
+    fake.set_fallback(step);
     let app = app_with(
         &fake.base_url,
         &[("OPENAI_TIMEOUT_SECS", "1"), ("OPENAI_MAX_RETRIES", "1")],
     )
     .await;
-    let (tid, run, took) = ask_timed(&app, "Hello?").await;
+    let (tid, run, took) = ask_timed(&app, question).await;
     assert_eq!(run["status"], "failed", "{run}");
-    assert!(last_error(&run).contains("did not answer in time"), "{run}");
-    assert_eq!(fake.requests().len(), 2);
+    assert!(last_error(&run).contains(error), "{run}");
     assert!(took < Duration::from_secs(8), "{took:?}");
-    thread_still_works(&app, &fake, &tid, "Hello?").await;
+    let requests = fake.requests().len();
+    thread_still_works(&app, &fake, &tid, question).await;
+    requests
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_that_never_answers_times_out_per_request_and_fails() {
+    let never = Step::Delay(Duration::from_secs(20), Box::new(Step::Auto));
+    let requests = fails_in_time(never, "Hello?", "did not answer in time").await;
+    assert_eq!(requests, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_drip_of_bytes_times_out_and_fails() {
-    let fake = FakeModel::start().await;
-    fake.set_fallback(Step::Drip {
+    let drip = Step::Drip {
         interval: Duration::from_millis(300),
-    });
-    let app = app_with(
-        &fake.base_url,
-        &[("OPENAI_TIMEOUT_SECS", "1"), ("OPENAI_MAX_RETRIES", "1")],
-    )
-    .await;
-    let (tid, run, took) = ask_timed(&app, "Drip?").await;
-    assert_eq!(run["status"], "failed", "{run}");
-    assert!(last_error(&run).contains("OPENAI_BASE_URL"), "{run}");
-    assert!(took < Duration::from_secs(8), "{took:?}");
-    thread_still_works(&app, &fake, &tid, "Drip?").await;
+    };
+    fails_in_time(drip, "Drip?", "OPENAI_BASE_URL").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -98,24 +98,16 @@ async fn every_response_carries_a_request_id() {
     let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
     assert!(id.starts_with("req_"), "{id}");
     let r = app
-        .client
-        .get(app.url("/api/paste-assistant-threads"))
-        .header("x-request-id", "lb-7f3a.9")
-        .send()
-        .await
-        .unwrap();
+        .get_with("/api/paste-assistant-threads", "x-request-id", "lb-7f3a.9")
+        .await;
     assert_eq!(
         r.headers()["x-request-id"],
         "lb-7f3a.9",
         "a sane caller id is kept"
     );
     let r = app
-        .client
-        .get(app.url("/healthz"))
-        .header("x-request-id", "x\" evil=\"1")
-        .send()
-        .await
-        .unwrap();
+        .get_with("/healthz", "x-request-id", "x\" evil=\"1")
+        .await;
     assert!(
         r.headers()["x-request-id"]
             .to_str()
