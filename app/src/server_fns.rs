@@ -18,6 +18,14 @@ mod ssr {
         Ok((service, session))
     }
 
+    /// The caller's address group, for the limits that count by it.
+    pub async fn addr() -> crate::service::ClientAddr {
+        leptos_axum::extract::<axum::Extension<crate::service::ClientAddr>>()
+            .await
+            .map(|axum::Extension(addr)| addr)
+            .unwrap_or_default()
+    }
+
     /// Gives a failed server function the status code its error deserves (API.md), not 500.
     pub fn status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         if let Err(e) = &result
@@ -45,13 +53,18 @@ pub async fn get_thread_view(thread_id: String) -> Result<ThreadView, AppError> 
 #[server]
 pub async fn create_thread() -> Result<ThreadSummary, AppError> {
     let (service, session) = ssr::context().await?;
-    ssr::status(service.create_thread(&session).await)
+    ssr::status(service.create_thread(&session, &ssr::addr().await).await)
 }
 
 #[server]
 pub async fn send_message(thread_id: String, text: String) -> Result<SentMessage, AppError> {
     let (service, session) = ssr::context().await?;
-    ssr::status(service.send_message(&session, &thread_id, &text).await)
+    let addr = ssr::addr().await;
+    ssr::status(
+        service
+            .send_message(&session, &addr, &thread_id, &text)
+            .await,
+    )
 }
 
 #[server]
@@ -70,7 +83,12 @@ pub async fn cancel_run(thread_id: String, run_id: String) -> Result<RunState, A
 #[server]
 pub async fn title_thread(thread_id: String, text: String) -> Result<ThreadSummary, AppError> {
     let (service, session) = ssr::context().await?;
-    ssr::status(service.title_thread(&session, &thread_id, &text).await)
+    let addr = ssr::addr().await;
+    ssr::status(
+        service
+            .title_thread(&session, &addr, &thread_id, &text)
+            .await,
+    )
 }
 
 #[server]
@@ -89,7 +107,8 @@ pub async fn rename_thread(thread_id: String, title: String) -> Result<ThreadSum
 #[server]
 pub async fn retry_run(thread_id: String) -> Result<RunState, AppError> {
     let (service, session) = ssr::context().await?;
-    ssr::status(service.retry_run(&session, &thread_id).await)
+    let addr = ssr::addr().await;
+    ssr::status(service.retry_run(&session, &addr, &thread_id).await)
 }
 
 #[server]

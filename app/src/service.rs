@@ -9,6 +9,18 @@ pub type ServiceFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>>
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionId(pub String);
 
+/// The client's address, IPv6 grouped by its /64 (what one household or host holds), as the
+/// server's session middleware puts it into every request; `None` when unknown. Limits that a
+/// new cookie must not reset (answers in progress, token budgets) count by it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientAddr(pub Option<String>);
+
+impl ClientAddr {
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
 /// What the pages need from the server. `server` implements it over the same service the REST
 /// API uses, and provides it as context to SSR and server functions.
 /// Every argument lives as long as the call (`'a`), so implementations need not copy them.
@@ -19,10 +31,15 @@ pub trait AssistantService: Send + Sync {
         session: &'a SessionId,
         thread_id: &'a str,
     ) -> ServiceFuture<'a, ThreadView>;
-    fn create_thread<'a>(&'a self, session: &'a SessionId) -> ServiceFuture<'a, ThreadSummary>;
+    fn create_thread<'a>(
+        &'a self,
+        session: &'a SessionId,
+        addr: &'a ClientAddr,
+    ) -> ServiceFuture<'a, ThreadSummary>;
     fn send_message<'a>(
         &'a self,
         session: &'a SessionId,
+        addr: &'a ClientAddr,
         thread_id: &'a str,
         text: &'a str,
     ) -> ServiceFuture<'a, SentMessage>;
@@ -42,6 +59,7 @@ pub trait AssistantService: Send + Sync {
     fn title_thread<'a>(
         &'a self,
         session: &'a SessionId,
+        addr: &'a ClientAddr,
         thread_id: &'a str,
         text: &'a str,
     ) -> ServiceFuture<'a, ThreadSummary>;
@@ -62,6 +80,7 @@ pub trait AssistantService: Send + Sync {
     fn retry_run<'a>(
         &'a self,
         session: &'a SessionId,
+        addr: &'a ClientAddr,
         thread_id: &'a str,
     ) -> ServiceFuture<'a, RunState>;
     /// The name of the model that answers, shown on the page.

@@ -69,6 +69,25 @@ pub struct Config {
     pub rate_limit_addr_per_min: u32,
     /// Runs in progress at once per session (0: no cap).
     pub max_active_runs_per_session: u32,
+    /// Runs in progress at once per client address, over all its sessions (0: no cap).
+    pub max_active_runs_per_addr: u32,
+    /// Runs this instance executes at once; more wait `queued` (0: no ceiling).
+    pub max_running_runs: u32,
+    /// Model tokens per client address / for everyone per UTC day (0: no budget).
+    pub token_budget_per_addr_per_day: u64,
+    pub token_budget_per_day: u64,
+    /// Longest history sent to the model, in tokens (0: no limit).
+    pub model_context_tokens: u64,
+    /// GET and HEAD requests per client address per minute (0: off).
+    pub rate_limit_reads_addr_per_min: u32,
+    /// Messages (questions and answers) one thread may hold (0: no cap).
+    pub max_thread_messages: u32,
+    /// Longest wait for a request's headers once a connection is open (`None`: no limit).
+    pub header_read_timeout: Option<Duration>,
+    /// Bearer token `/metrics` requires; `None`: open.
+    pub metrics_token: Option<Secret>,
+    /// Slack notices per client address per minute (0: no cap).
+    pub slack_notices_addr_per_min: u32,
     /// Behind a reverse proxy: take the client address from the last `X-Forwarded-For` entry
     /// and HTTPS from `X-Forwarded-Proto` (then session cookies are `Secure`).
     pub trust_proxy: bool,
@@ -111,7 +130,7 @@ impl Config {
             embeddings_cache_dir: PathBuf::from(
                 env.text_or("EMBEDDINGS_CACHE_DIR", "data/embeddings"),
             ),
-            admin_token: env.get("ADMIN_TOKEN").map(Secret::new),
+            admin_token: token(&env, "ADMIN_TOKEN")?,
             openai_api_key: env.get("OPENAI_API_KEY").map(Secret::new),
             openai_base_url: env.http_url("OPENAI_BASE_URL")?,
             openai_title_model: env.text_or("OPENAI_TITLE_MODEL", &openai_model),
@@ -128,6 +147,20 @@ impl Config {
             rate_limit_session_per_min: env.parse_or("RATE_LIMIT_SESSION_PER_MIN", 120)?,
             rate_limit_addr_per_min: env.parse_or("RATE_LIMIT_ADDR_PER_MIN", 600)?,
             max_active_runs_per_session: env.parse_or("MAX_ACTIVE_RUNS_PER_SESSION", 3)?,
+            max_active_runs_per_addr: env.parse_or("MAX_ACTIVE_RUNS_PER_ADDR", 10)?,
+            max_running_runs: env.parse_or("MAX_RUNNING_RUNS", 64)?,
+            token_budget_per_addr_per_day: env
+                .parse_or("TOKEN_BUDGET_PER_ADDR_PER_DAY", 200_000)?,
+            token_budget_per_day: env.parse_or("TOKEN_BUDGET_PER_DAY", 0)?,
+            model_context_tokens: env.parse_or("MODEL_CONTEXT_TOKENS", 12_000)?,
+            rate_limit_reads_addr_per_min: env.parse_or("RATE_LIMIT_READS_ADDR_PER_MIN", 1200)?,
+            max_thread_messages: env.parse_or("MAX_THREAD_MESSAGES", 500)?,
+            header_read_timeout: match env.parse_or("HEADER_READ_TIMEOUT_SECS", 10u64)? {
+                0 => None,
+                secs => Some(Duration::from_secs(secs)),
+            },
+            metrics_token: token(&env, "METRICS_TOKEN")?,
+            slack_notices_addr_per_min: env.parse_or("SLACK_NOTICES_ADDR_PER_MIN", 10)?,
             trust_proxy: env.parse_or("TRUST_PROXY", false)?,
             widget_allowed_origins: env
                 .get("WIDGET_ALLOWED_ORIGINS")
@@ -147,6 +180,13 @@ impl Config {
                 .as_deref()
                 .unwrap_or("https://api.openai.com/v1"),
         )
+    }
+
+    /// Whether model tokens count against the daily budgets: a remote model (the offline one
+    /// costs nothing) with a budget set.
+    pub fn counts_tokens(&self) -> bool {
+        self.uses_remote_model()
+            && (self.token_budget_per_addr_per_day > 0 || self.token_budget_per_day > 0)
     }
 
     /// Whether runs use a remote chat model rather than the offline one.
@@ -305,6 +345,22 @@ fn database_url(env: &Env) -> Result<String, ConfigError> {
         });
     }
     Ok(url)
+}
+
+/// A bearer token: long enough that guessing it over the network is hopeless.
+fn token(env: &Env, variable: &'static str) -> Result<Option<Secret>, ConfigError> {
+    let token = env.get(variable).map(Secret::new);
+    if token
+        .as_ref()
+        .is_some_and(|t| t.expose().chars().count() < 32)
+    {
+        return Err(ConfigError {
+            variable,
+            reason: "must be at least 32 characters (a random string: `openssl rand -hex 24`)"
+                .into(),
+        });
+    }
+    Ok(token)
 }
 
 fn session_secret(env: &Env) -> Result<Option<Secret>, ConfigError> {

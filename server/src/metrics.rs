@@ -50,9 +50,21 @@ fn handle() -> &'static PrometheusHandle {
 /// One HTTP request served; `route` is the matched route pattern, never the raw path.
 pub fn request(method: &str, route: &str, status: u16) {
     handle();
-    metrics::counter!(REQUESTS, "method" => method.to_string(), "route" => route.to_string(),
+    metrics::counter!(REQUESTS, "method" => method_label(method), "route" => route.to_string(),
         "status" => status.to_string())
     .increment(1);
+}
+
+/// The method as a label: one of HTTP's standard methods, or `OTHER`. A client may send any
+/// token as a method, and every new label value is a series kept for the life of the process.
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method)
+        .unwrap_or("OTHER")
 }
 
 /// One call of the chat model ("ok", "retryable" or "fatal") and how long it took.
@@ -89,6 +101,14 @@ fn set_runs(runs: &[(String, i64)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_methods_share_one_label() {
+        assert_eq!(method_label("GET"), "GET");
+        assert_eq!(method_label("PROPFIND"), "OTHER");
+        assert_eq!(method_label("XYZZY-1"), "OTHER");
+        assert_eq!(method_label("get"), "OTHER");
+    }
 
     #[test]
     fn renders_counters_gauges_and_histograms() {

@@ -19,6 +19,29 @@ const BACKOFF: crate::backoff::Backoff = crate::backoff::Backoff {
 };
 /// Longest wait for one Slack API call.
 const TIMEOUT: Duration = Duration::from_secs(5);
+/// Most characters of a person's message posted (Slack's own limit for `text` is far above;
+/// a notice is for reading at a glance).
+pub const MAX_TEXT_CHARS: usize = 3_000;
+
+/// A person's text as Slack shows it literally: `&`, `<` and `>` escaped (Slack's rule), so
+/// `<!channel>` or `<https://evil|Reset password>` arrive as text, not as a mention or a
+/// disguised link; cut at [`MAX_TEXT_CHARS`].
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_TEXT_CHARS + 16));
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX_TEXT_CHARS {
+            out.push('…');
+            break;
+        }
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
 
 #[derive(Clone)]
 pub struct Slack {
@@ -27,6 +50,9 @@ pub struct Slack {
     token: Secret,
     channel: String,
     store: Store,
+    /// Notices per client address per minute (`SLACK_NOTICES_ADDR_PER_MIN`): past it they are
+    /// dropped, so a flood of threads cannot flood the channel.
+    per_addr: Option<std::sync::Arc<crate::http::limits::Keyed<String>>>,
 }
 
 /// Why one attempt failed; every failure is worth another try (network, timeout, 429/5xx,
@@ -40,6 +66,7 @@ impl Slack {
         token: Secret,
         channel: String,
         store: Store,
+        notices_per_addr_per_min: u32,
     ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder().timeout(TIMEOUT).build()?;
         Ok(Self {
@@ -48,11 +75,32 @@ impl Slack {
             token,
             channel,
             store,
+            per_addr: crate::http::limits::Keyed::per_minute(notices_per_addr_per_min)
+                .map(std::sync::Arc::new),
         })
     }
 
+    /// Whether a notice for a request from `addr` may go out now.
+    fn allowed(&self, what: &str, addr: Option<&str>) -> bool {
+        let (Some(limit), Some(addr)) = (&self.per_addr, addr) else {
+            return true;
+        };
+        let allowed = limit.hit(&addr.to_string()).is_ok();
+        if !allowed {
+            tracing::info!(
+                what,
+                addr,
+                "Slack notice dropped: too many from this address"
+            );
+        }
+        allowed
+    }
+
     /// Announces a new thread and stores the `ts` Slack gives it (in the background).
-    pub fn thread_created(&self, thread_id: &str) {
+    pub fn thread_created(&self, thread_id: &str, addr: Option<&str>) {
+        if !self.allowed("thread", addr) {
+            return;
+        }
         let (slack, thread_id) = (self.clone(), thread_id.to_string());
         tokio::spawn(async move {
             let text = format!("New Paste Assistant thread created: {thread_id}");
@@ -69,8 +117,11 @@ impl Slack {
 
     /// Posts a user's message as a reply in its thread's Slack thread (in the background). It
     /// waits, within its retries, for the thread's announcement to have a `ts`.
-    pub fn message_posted(&self, thread_id: &str, text: &str) {
-        let (slack, thread_id, text) = (self.clone(), thread_id.to_string(), text.to_string());
+    pub fn message_posted(&self, thread_id: &str, text: &str, addr: Option<&str>) {
+        if !self.allowed("message", addr) {
+            return;
+        }
+        let (slack, thread_id, text) = (self.clone(), thread_id.to_string(), escape(text));
         tokio::spawn(async move {
             slack
                 .with_retries("message", &thread_id, || async {
@@ -118,7 +169,10 @@ impl Slack {
 
     /// One `chat.postMessage`; the message's `ts` on success.
     async fn post(&self, text: &str, thread_ts: Option<&str>) -> Result<String, Failure> {
-        let mut body = json!({ "channel": self.channel, "text": text });
+        // No previews: a person's link must not make Slack fetch it and show its page.
+        let mut body = json!({
+            "channel": self.channel, "text": text, "unfurl_links": false, "unfurl_media": false,
+        });
         if let Some(ts) = thread_ts {
             body["thread_ts"] = json!(ts);
         }
@@ -131,12 +185,7 @@ impl Slack {
             .await
             .map_err(|e| Failure(format!("request failed: {}", e.without_url()), None))?;
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok())
-            .map(Duration::from_secs);
+        let retry_after = crate::models::openai::retry_after(response.headers());
         if !status.is_success() {
             return Err(Failure(format!("HTTP {status}"), retry_after));
         }
@@ -152,5 +201,25 @@ impl Slack {
             .as_str()
             .map(str::to_string)
             .ok_or_else(|| Failure("the answer has no ts".into(), None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_persons_text_cannot_mention_or_disguise_links() {
+        assert_eq!(
+            escape("<!channel> see <https://evil|Reset password> & more"),
+            "&lt;!channel&gt; see &lt;https://evil|Reset password&gt; &amp; more"
+        );
+        let long = escape(&"é".repeat(5_000));
+        assert_eq!(long.chars().count(), MAX_TEXT_CHARS + 1);
+        assert!(long.ends_with('…'));
+        assert_eq!(
+            escape(&"a".repeat(MAX_TEXT_CHARS)),
+            "a".repeat(MAX_TEXT_CHARS)
+        );
     }
 }

@@ -13,7 +13,7 @@ use app::{App, service::SharedService, shell};
 use crate::config::Config;
 use crate::docs::{DocsIndex, embed::Embedder, live::LiveDocs};
 use crate::engine::{DEFAULT_INSTRUCTIONS, Engine, EngineSettings};
-use crate::http::{api_not_found, api_router, headers, limits, requests, session};
+use crate::http::{api_not_found, api_router, csrf, headers, limits, requests, session};
 use crate::models::{ChatModel, offline::OfflineModel, openai::OpenAiModel};
 use crate::service::Assistant;
 use crate::slack::Slack;
@@ -52,6 +52,7 @@ impl Application {
             tracing::info!(resumed, "resumed runs left by a previous process");
         }
         engine.spawn_sweeper();
+        engine.spawn_dispatcher();
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("could not listen on LEPTOS_SITE_ADDR={}", config.addr))?;
@@ -178,6 +179,9 @@ fn engine_settings(config: &Config) -> anyhow::Result<EngineSettings> {
         max_rounds: config.max_tool_rounds,
         max_retries: config.openai_max_retries,
         lease_secs: config.run_lease_secs as i64,
+        max_running: config.max_running_runs as usize,
+        context_tokens: config.model_context_tokens,
+        count_tokens: config.counts_tokens(),
     })
 }
 
@@ -191,6 +195,7 @@ fn slack(config: &Config, store: &Store) -> anyhow::Result<Option<Slack>> {
         c.bot_token.clone(),
         c.channel.clone(),
         store.clone(),
+        config.slack_notices_addr_per_min,
     )?))
 }
 
@@ -207,10 +212,11 @@ fn routes(config: &Config, assistant: &Assistant, leptos_options: LeptosOptions)
         }
     }
     .trusting_proxy(config.trust_proxy);
-    let limiter = limits::RateLimiter::new(
-        config.rate_limit_session_per_min,
-        config.rate_limit_addr_per_min,
-    )
+    let limiter = limits::RateLimiter::new(limits::Limits {
+        per_session: config.rate_limit_session_per_min,
+        per_addr: config.rate_limit_addr_per_min,
+        reads_per_addr: config.rate_limit_reads_addr_per_min,
+    })
     .trusting_proxy(config.trust_proxy);
     let frames = headers::FramePolicy::new(config.widget_allowed_origins.as_deref());
     // The WASM, JS and CSS as `.br` files made at build time (`--precompress`) when the
@@ -228,6 +234,13 @@ fn routes(config: &Config, assistant: &Assistant, leptos_options: LeptosOptions)
         .merge(pages(assistant, leptos_options))
         .layer(from_fn_with_state(limiter, limits::middleware))
         .layer(from_fn_with_state(keys, session::middleware))
+        // Before the session: a refused request starts none.
+        .layer(from_fn_with_state(
+            csrf::SitePolicy {
+                trust_proxy: config.trust_proxy,
+            },
+            csrf::middleware,
+        ))
         .layer(from_fn_with_state(frames, headers::middleware));
     requests::wrap(app, config.request_timeout)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -1,5 +1,6 @@
 //! The run engine: drives each run through API.md's life cycle in a background task, round
 //! after round of model calls and tool executions, and makes sure every run ends.
+pub mod context;
 pub mod tools;
 
 use std::{
@@ -17,6 +18,11 @@ use crate::ids::{Kind, new_id, now_secs};
 use crate::models::{ChatMessage, ChatModel, Completion, ModelError, Reply, ToolCall, Usage};
 use crate::store::{Change, MessageRow, RunRow, StepRow, Store, StoreError};
 use app::api::RunStatus;
+
+/// Today's number, in days since 1970-01-01 (UTC): the key of the daily token budgets.
+pub fn today() -> i64 {
+    now_secs().div_euclid(86_400)
+}
 
 /// Waits before retrying a model call: 0.5 s doubling, with jitter; `Retry-After` honoured up
 /// to the run's time limit (which ends the run anyway).
@@ -74,7 +80,21 @@ pub struct EngineSettings {
     /// How long a run stays claimed by the process executing it without a heartbeat; another
     /// instance takes over a run whose lease has run out.
     pub lease_secs: i64,
+    /// Runs this process executes at once (`MAX_RUNNING_RUNS`; 0: no ceiling); more wait
+    /// `queued`, oldest first.
+    pub max_running: usize,
+    /// Longest history sent to the model, in (estimated) tokens (`MODEL_CONTEXT_TOKENS`; 0: no
+    /// limit).
+    pub context_tokens: u64,
+    /// Whether model tokens are counted against the daily budgets (a paid remote model; the
+    /// offline one costs nothing).
+    pub count_tokens: bool,
 }
+
+/// How often an idle dispatcher looks for runs queued by other instances or handed back.
+const DISPATCH_POLL: Duration = Duration::from_secs(1);
+/// Tool calls executed in one round; the model gets an error output for the rest.
+pub const MAX_CALLS_PER_ROUND: usize = 8;
 
 struct Inner {
     store: Store,
@@ -88,6 +108,10 @@ struct Inner {
     executing: tokio::sync::watch::Sender<usize>,
     /// Set at shutdown: runs are handed back, so nothing here may end them any more.
     stopping: std::sync::atomic::AtomicBool,
+    /// One permit per run that may execute at once.
+    slots: Arc<tokio::sync::Semaphore>,
+    /// Wakes the dispatcher: a run was queued here.
+    queued: Notify,
 }
 
 impl Engine {
@@ -99,7 +123,13 @@ impl Engine {
         settings: EngineSettings,
     ) -> Self {
         let running = Mutex::new(HashMap::new());
+        let slots = match settings.max_running {
+            0 => tokio::sync::Semaphore::MAX_PERMITS,
+            n => n,
+        };
         let inner = Inner {
+            slots: Arc::new(tokio::sync::Semaphore::new(slots)),
+            queued: Notify::new(),
             store,
             model,
             title_model,
@@ -149,39 +179,63 @@ impl Engine {
         self.inner.settings.run_time_limit
     }
 
-    /// Executes a queued run in the background.
-    pub fn spawn(&self, run_id: String) {
-        let engine = self.clone();
-        tokio::spawn(async move { engine.execute(&run_id).await });
+    /// A run was queued: it starts as soon as a slot is free, after the runs queued before it.
+    pub fn wake(&self) {
+        self.inner.queued.notify_one();
     }
 
     fn lease_secs(&self) -> i64 {
         self.inner.settings.lease_secs
     }
 
-    /// Claims a queued run and drives it to a terminal status within its time limit.
-    pub async fn execute(&self, run_id: &str) {
+    fn stopping(&self) -> bool {
+        self.inner
+            .stopping
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Starts queued runs, oldest first, while there are free slots (`MAX_RUNNING_RUNS`). A
+    /// queued run is a row, not a task: it costs nothing until a slot takes it, and any
+    /// instance's dispatcher may take it, so none waits on a busy instance while another has
+    /// room.
+    pub fn spawn_dispatcher(&self) {
+        let engine = self.clone();
+        tokio::spawn(async move { engine.dispatch().await });
+    }
+
+    async fn dispatch(&self) {
         let store = &self.inner.store;
-        let claimed = store
-            .transition(
-                run_id,
-                &[RunStatus::Queued],
-                RunStatus::InProgress,
-                Change {
-                    stamp: Some("started_at"),
-                    lease_until: Some(now_secs() + self.lease_secs()),
-                    ..Default::default()
-                },
-            )
-            .await;
-        let run = match (claimed, store.run_by_id(run_id).await) {
-            (Ok(true), Ok(Some(run))) => run,
-            (Ok(false), _) | (_, Ok(None)) => return,
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::error!(run_id, error = %e, "could not claim a run");
+        loop {
+            let Ok(slot) = self.inner.slots.clone().acquire_owned().await else {
+                return;
+            };
+            if self.stopping() {
                 return;
             }
-        };
+            let now = now_secs();
+            match store.claim_next_queued(now, now + self.lease_secs()).await {
+                Ok(Some(run)) => {
+                    let engine = self.clone();
+                    tokio::spawn(async move {
+                        engine.execute(run).await;
+                        drop(slot);
+                    });
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "could not look for queued runs"),
+            }
+            drop(slot);
+            tokio::select! {
+                _ = self.inner.queued.notified() => {}
+                _ = tokio::time::sleep(DISPATCH_POLL) => {}
+            }
+        }
+    }
+
+    /// Drives a claimed run to a terminal status within its time limit.
+    async fn execute(&self, run: RunRow) {
+        let run_id = run.id.as_str();
         let left = Duration::from_secs((run.expires_at - now_secs()).max(0) as u64);
         let cancel = Arc::new(Notify::new());
         self.track(run_id, Some(cancel.clone()));
@@ -239,11 +293,7 @@ impl Engine {
 
     /// Ends a run that is not terminal yet with `status` and, unless cancelled, a `last_error`.
     pub async fn end(&self, run_id: &str, status: RunStatus, error: Option<(&str, &str)>) {
-        if self
-            .inner
-            .stopping
-            .load(std::sync::atomic::Ordering::SeqCst)
-        {
+        if self.stopping() {
             return;
         }
         let last_error =
@@ -288,7 +338,8 @@ impl Engine {
         let specs = tools::tool_specs();
         let mut usage = Usage::default();
         for _round in 0..inner.settings.max_rounds {
-            let completion = self.call_model(&conversation, &specs).await?;
+            context::trim(&mut conversation, inner.settings.context_tokens);
+            let completion = self.call_model(run, &conversation, &specs).await?;
             usage.add(completion.usage);
             match completion.reply {
                 Reply::Answer(text) => return self.finish(run, text, usage).await,
@@ -318,6 +369,7 @@ impl Engine {
 
     async fn call_model(
         &self,
+        run: &RunRow,
         conversation: &[ChatMessage],
         specs: &[crate::models::ToolSpec],
     ) -> Result<Completion, Stop> {
@@ -332,7 +384,16 @@ impl Engine {
             };
             crate::metrics::upstream_call(outcome, started.elapsed());
             match result {
-                Ok(c) => return Ok(c),
+                Ok(c) => {
+                    if self.inner.settings.count_tokens {
+                        let tokens = context::spent(&c, conversation);
+                        let addr = run.client_addr.as_deref();
+                        if let Err(e) = self.inner.store.add_tokens(today(), addr, tokens).await {
+                            tracing::warn!(run_id = %run.id, error = %e, "could not count a run's tokens");
+                        }
+                    }
+                    return Ok(c);
+                }
                 Err(ModelError::Retryable {
                     message,
                     retry_after,
@@ -402,8 +463,14 @@ impl Engine {
             return Err(Stop::Superseded);
         }
         let mut outputs = Vec::with_capacity(calls.len());
-        for call in calls {
-            outputs.push(tools::execute(call, &self.inner.docs).await);
+        for (i, call) in calls.iter().enumerate() {
+            outputs.push(if i < MAX_CALLS_PER_ROUND {
+                tools::execute(call, &self.inner.docs).await
+            } else {
+                tools::refused(&format!(
+                    "not run: at most {MAX_CALLS_PER_ROUND} tool calls are executed per round"
+                ))
+            });
         }
         step.status = RunStatus::Completed;
         step.completed_at = Some(now_secs());
@@ -487,15 +554,16 @@ impl Engine {
                 self.end(&run.id, RunStatus::Cancelled, None).await;
                 continue;
             }
-            // One guarded UPDATE: of several instances sweeping at once, exactly one wins the
-            // run, and the fresh lease it sets keeps the others off it.
-            if store
-                .reclaim(&run.id, now, now + self.lease_secs(), single_instance)
-                .await?
-            {
+            if run.status == RunStatus::Queued && run.lease_until.is_none() {
+                // Waiting for a slot: the dispatchers take it in its turn.
+                continue;
+            }
+            // One guarded UPDATE: of several instances sweeping at once, one moves the run
+            // back to the queue; a dispatcher then claims it exactly once.
+            if store.reclaim(&run.id, now, single_instance).await? {
                 store.close_open_steps(&run.id, RunStatus::Failed).await?;
                 tracing::info!(run_id = %run.id, "resuming a run left by a previous process");
-                self.spawn(run.id.clone());
+                self.wake();
                 resumed += 1;
             }
         }
@@ -508,6 +576,8 @@ impl Engine {
         self.inner
             .stopping
             .store(true, std::sync::atomic::Ordering::SeqCst);
+        // No new run starts here: the dispatcher stops at its next slot.
+        self.inner.slots.close();
         let ids: Vec<String> = self
             .inner
             .running

@@ -8,6 +8,8 @@ pub const GET_RELEVANT_DOCS: &str = "get_relevant_docs";
 pub const RESULTS: usize = 5;
 /// At most this many sections of one page, so one page does not fill the results.
 pub const PER_PAGE: usize = 2;
+/// Longest search query run, in characters.
+pub const MAX_QUERY_CHARS: usize = 500;
 
 pub fn tool_specs() -> Vec<ToolSpec> {
     vec![ToolSpec {
@@ -47,7 +49,10 @@ pub async fn execute(call: &ToolCall, docs: &LiveDocs) -> String {
             else {
                 return error_output("missing the string argument `query`");
             };
-            search_output(docs, query).await
+            // A query is a few words; a longer one is cut, not refused, so the model still
+            // gets results.
+            let query: String = query.chars().take(MAX_QUERY_CHARS).collect();
+            search_output(docs, &query).await
         }
         other => error_output(&format!(
             "unknown tool `{other}`; the only tool is `{GET_RELEVANT_DOCS}`"
@@ -71,6 +76,11 @@ async fn search_output(docs: &LiveDocs, query: &str) -> String {
         })
         .collect();
     serde_json::json!({ "query": query, "results": results }).to_string()
+}
+
+/// The output of a call that was not executed.
+pub fn refused(message: &str) -> String {
+    error_output(message)
 }
 
 fn error_output(message: &str) -> String {
@@ -138,6 +148,17 @@ mod tests {
             "{trails:?}"
         );
         assert!(trails.contains(&"Buttons › More buttons"), "{trails:?}");
+    }
+
+    #[tokio::test]
+    async fn long_queries_are_cut_to_500_characters() {
+        let (_dir, docs) = docs();
+        let long = format!("buttons {}", "x".repeat(2_000));
+        let args = serde_json::json!({ "query": long }).to_string();
+        let out: serde_json::Value =
+            serde_json::from_str(&execute(&call(GET_RELEVANT_DOCS, &args), &docs).await).unwrap();
+        assert_eq!(out["query"].as_str().unwrap().chars().count(), 500);
+        assert!(!out["results"].as_array().unwrap().is_empty(), "{out}");
     }
 
     #[tokio::test]

@@ -12,13 +12,14 @@ struct CompletionBody {
 
 async fn complete(
     State(a): State<Assistant>,
+    Addr(addr): Addr,
     ApiJson(body): ApiJson<CompletionBody>,
 ) -> JsonResult {
     let prompt = body
         .prompt
         .ok_or_else(|| ApiError::BadRequest("`prompt` is required".into()))?;
     let done = a
-        .simple_completion(&prompt, body.context.as_deref())
+        .simple_completion(addr.as_deref(), &prompt, body.context.as_deref())
         .await?;
     Ok(Json(json!({
         "id": crate::ids::new_id(crate::ids::Kind::Call).replacen("call_", "chatcmpl-", 1),

@@ -27,6 +27,11 @@ pub enum ApiError {
     },
     /// Serving took longer than `REQUEST_TIMEOUT_SECS`.
     TimedOut,
+    /// A browser on another site (or another site's page) asked to change something.
+    CrossSite,
+    /// A REST body that is not JSON.
+    UnsupportedMediaType,
+
     /// A fault of the server itself (a missing middleware, a panic).
     Internal(String),
 }
@@ -50,6 +55,7 @@ impl ApiError {
             ApiError::Service(e) => {
                 let code = match e {
                     ServiceError::Busy(_) => Some("too_many_active_runs"),
+                    ServiceError::BudgetExhausted { .. } => Some("budget_exhausted"),
                     _ => None,
                 };
                 (e.kind(), e.public_message(), code)
@@ -76,6 +82,16 @@ impl ApiError {
                 "The server took too long to answer this request; please retry.".into(),
                 Some("request_timeout"),
             ),
+            ApiError::CrossSite => (
+                ErrorKind::Forbidden,
+                "This request came from another site; open the assistant itself to use it.".into(),
+                Some("cross_site_request"),
+            ),
+            ApiError::UnsupportedMediaType => (
+                ErrorKind::BadRequest,
+                "Send the request body as JSON with `Content-Type: application/json`.".into(),
+                Some("unsupported_media_type"),
+            ),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (
@@ -93,6 +109,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TimedOut => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             _ => StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
@@ -102,6 +119,9 @@ impl ApiError {
             ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             // Answers take seconds: a few seconds is a fair first wait.
             ApiError::Service(ServiceError::Busy(_)) => Some(5),
+            ApiError::Service(ServiceError::BudgetExhausted {
+                retry_after_secs, ..
+            }) => Some(*retry_after_secs),
             ApiError::Service(e) if e.kind() == ErrorKind::Unavailable => Some(5),
             _ => None,
         }

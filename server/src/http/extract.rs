@@ -11,7 +11,7 @@ use axum::{
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
-use app::service::SessionId;
+use app::service::{ClientAddr, SessionId};
 
 /// A JSON body; an empty body reads as `{}`. Content type is not required.
 pub struct ApiJson<T>(pub T);
@@ -81,6 +81,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
             .get::<SessionId>()
             .map(|s| Session(s.0.clone()))
             .ok_or_else(|| ApiError::Internal("session middleware missing".into()))
+    }
+}
+
+/// The caller's address group (put there by the session middleware), when known.
+pub struct Addr(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Addr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Addr(
+            parts
+                .extensions
+                .get::<ClientAddr>()
+                .and_then(|a| a.0.clone()),
+        ))
     }
 }
 

@@ -35,9 +35,16 @@ const SWEEP_EVERY: Duration = Duration::from_secs(10);
 const SWEEP_ABOVE: usize = 100_000;
 
 /// One limit, keyed by session or by address.
-struct Keyed<K: Hash + Eq + Clone, C: Clock = DefaultClock> {
+pub struct Keyed<K: Hash + Eq + Clone, C: Clock = DefaultClock> {
     gcra: Gcra<K, DashMapStateStore<K>, C, NoOpMiddleware<C::Instant>>,
     last_sweep: Mutex<Instant>,
+}
+
+impl<K: Hash + Eq + Clone> Keyed<K> {
+    /// `per_min` a minute on the real clock; `None` for 0 (off).
+    pub fn per_minute(per_min: u32) -> Option<Self> {
+        Self::new(per_min, DefaultClock::default())
+    }
 }
 
 impl<K: Hash + Eq + Clone, C: Clock> Keyed<K, C> {
@@ -51,7 +58,7 @@ impl<K: Hash + Eq + Clone, C: Clock> Keyed<K, C> {
     }
 
     /// Counts one request for `key`; `Err(seconds)` to wait when over the limit.
-    fn hit(&self, key: &K) -> Result<(), u64> {
+    pub fn hit(&self, key: &K) -> Result<(), u64> {
         self.sweep_when_due();
         self.gcra.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.gcra.clock().now());
@@ -82,15 +89,24 @@ impl<K: Hash + Eq + Clone, C: Clock> Keyed<K, C> {
 pub struct RateLimiter {
     per_session: Option<Arc<Keyed<String>>>,
     per_addr: Option<Arc<Keyed<IpAddr>>>,
+    /// Reads (GET, HEAD) per address: polls and page loads are cheap but not free.
+    reads_per_addr: Option<Arc<Keyed<IpAddr>>>,
     trust_proxy: bool,
 }
 
+/// Limits per minute; 0 turns one off.
+pub struct Limits {
+    pub per_session: u32,
+    pub per_addr: u32,
+    pub reads_per_addr: u32,
+}
+
 impl RateLimiter {
-    /// Limits per minute; 0 turns one off.
-    pub fn new(per_session: u32, per_addr: u32) -> Self {
+    pub fn new(limits: Limits) -> Self {
         Self {
-            per_session: Keyed::new(per_session, DefaultClock::default()).map(Arc::new),
-            per_addr: Keyed::new(per_addr, DefaultClock::default()).map(Arc::new),
+            per_session: Keyed::per_minute(limits.per_session).map(Arc::new),
+            per_addr: Keyed::per_minute(limits.per_addr).map(Arc::new),
+            reads_per_addr: Keyed::per_minute(limits.reads_per_addr).map(Arc::new),
             trust_proxy: false,
         }
     }
@@ -112,12 +128,24 @@ impl RateLimiter {
     }
 }
 
+/// Reads that are never limited: the built assets (cached by browsers, served from files) and
+/// the probes a load balancer sends from one address.
+fn unlimited_read(path: &str) -> bool {
+    path.starts_with("/pkg/") || matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
 pub async fn middleware(State(limiter): State<RateLimiter>, req: Request, next: Next) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(req).await;
-    }
-    let addr = super::peer::client_ip(&req, limiter.trust_proxy);
-    if let Err(retry_after_secs) = limiter.check(req.extensions().get::<SessionId>(), addr) {
+    let addr = super::peer::client_key(&req, limiter.trust_proxy);
+    let verdict = match *req.method() {
+        Method::OPTIONS => Ok(()),
+        Method::GET | Method::HEAD if unlimited_read(req.uri().path()) => Ok(()),
+        Method::GET | Method::HEAD => match (&limiter.reads_per_addr, addr) {
+            (Some(limit), Some(addr)) => limit.hit(&addr),
+            _ => Ok(()),
+        },
+        _ => limiter.check(req.extensions().get::<SessionId>(), addr),
+    };
+    if let Err(retry_after_secs) = verdict {
         return ApiError::RateLimited { retry_after_secs }.into_response();
     }
     next.run(req).await

@@ -26,6 +26,7 @@ struct MessageBody {
 async fn create(
     State(a): State<Assistant>,
     Session(s): Session,
+    Addr(addr): Addr,
     ApiJson(body): ApiJson<MessageBody>,
 ) -> JsonResult {
     let thread_id = body
@@ -35,7 +36,7 @@ async fn create(
         .message
         .ok_or_else(|| ApiError::BadRequest("`message` is required".into()))?;
     let run = a
-        .post_message(&s, &ThreadId::parse(&thread_id)?, &message)
+        .post_message(&s, addr.as_deref(), &ThreadId::parse(&thread_id)?, &message)
         .await?;
     Ok(Json(json!({ "run": objects::run(&run) })))
 }

@@ -1,4 +1,6 @@
 //! The REST API of API.md. Each module exposes `router()`; [`api_router`] merges them.
+/// Refusing requests that another site makes a browser send.
+pub mod csrf;
 /// Errors as API.md's error objects.
 pub mod error;
 /// Extractors whose rejections are error objects: JSON bodies, queries, typed paths, bearer.
@@ -89,14 +91,17 @@ async fn openapi() -> impl IntoResponse {
 }
 
 /// Prometheus text format (see `crate::metrics`).
-async fn metrics(State(assistant): State<Assistant>) -> impl IntoResponse {
-    (
+async fn metrics(
+    State(assistant): State<Assistant>,
+    extract::Bearer(bearer): extract::Bearer,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        assistant.metrics().await,
-    )
+        assistant.metrics(bearer.as_deref()).await?,
+    ))
 }
 
 /// `?limit=&after=&order=` of the list routes.

@@ -26,6 +26,26 @@ pub fn client_ip(req: &Request, trust_proxy: bool) -> Option<IpAddr> {
         .map(|c| c.0.ip())
 }
 
+/// The address limits count by: IPv4 as it is, IPv6 grouped by its /64 (one host or household
+/// commonly holds a whole /64, so counting single IPv6 addresses would let it pick a fresh one
+/// for every request). An IPv4-mapped IPv6 address counts as its IPv4 address.
+pub fn client_key(req: &Request, trust_proxy: bool) -> Option<IpAddr> {
+    client_ip(req, trust_proxy).map(group)
+}
+
+pub fn group(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
 /// Whether the browser reached us over HTTPS (TLS ends at the trusted proxy).
 pub fn is_https(req: &Request, trust_proxy: bool) -> bool {
     trust_proxy
@@ -73,5 +93,15 @@ mod tests {
         ]);
         assert_eq!(ip(&junk, true).as_deref(), Some("10.0.0.9"));
         assert!(!is_https(&junk, true));
+    }
+
+    #[test]
+    fn ipv6_addresses_group_by_their_64() {
+        let key = |raw: &str| group(raw.parse().unwrap()).to_string();
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::");
+        assert_eq!(key("2001:db8:1:2:ffff:1:2:3"), "2001:db8:1:2::");
+        assert_ne!(key("2001:db8:1:3::1"), "2001:db8:1:2::");
+        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(key("203.0.113.7"), "203.0.113.7");
     }
 }

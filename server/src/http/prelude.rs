@@ -11,7 +11,7 @@ pub use serde_json::{Value, json};
 pub use super::{
     ListParams,
     error::ApiError,
-    extract::{ApiJson, ApiPath, ApiQuery, Bearer, Session},
+    extract::{Addr, ApiJson, ApiPath, ApiQuery, Bearer, Session},
     objects,
 };
 pub use crate::service::Assistant;

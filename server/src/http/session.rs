@@ -19,10 +19,14 @@ use hmac::{Hmac, Mac};
 use rand::Rng;
 use sha2::Sha256;
 
-use app::service::SessionId;
+use app::service::{ClientAddr, SessionId};
 
 pub const COOKIE: &str = "pa_session";
 pub const EMBED_COOKIE: &str = "pa_embed";
+/// Over HTTPS the cookies carry the `__Host-` prefix: browsers then take them only when Secure,
+/// for this host alone (no `Domain`) and for every path, so a sibling subdomain cannot plant or
+/// overwrite a session.
+const HOST_PREFIX: &str = "__Host-";
 /// A year: the session outlives browser restarts.
 const MAX_AGE_SECS: u32 = 31_536_000;
 
@@ -96,14 +100,22 @@ fn cookie_value<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 
 /// Puts the caller's [`SessionId`] into the request, starting a session when there is none.
 pub async fn middleware(State(keys): State<SessionKeys>, mut req: Request, next: Next) -> Response {
-    let existing = cookie_value(&req, COOKIE)
-        .and_then(|v| keys.verify(v))
-        .or_else(|| cookie_value(&req, EMBED_COOKIE).and_then(|v| keys.verify(v)));
+    let prefixed = [COOKIE, EMBED_COOKIE].map(|name| format!("{HOST_PREFIX}{name}"));
+    let existing = [
+        prefixed[0].as_str(),
+        COOKIE,
+        prefixed[1].as_str(),
+        EMBED_COOKIE,
+    ]
+    .into_iter()
+    .find_map(|name| cookie_value(&req, name).and_then(|v| keys.verify(v)));
     let (session, fresh) = match existing {
         Some(s) => (s, false),
         None => (new_session_id(), true),
     };
     req.extensions_mut().insert(SessionId(session.clone()));
+    let addr = super::peer::client_key(&req, keys.trust_proxy).map(|ip| ip.to_string());
+    req.extensions_mut().insert(ClientAddr(addr));
     let https = super::peer::is_https(&req, keys.trust_proxy);
     let mut response = next.run(req).await;
     if fresh {
@@ -117,16 +129,21 @@ pub async fn middleware(State(keys): State<SessionKeys>, mut req: Request, next:
 }
 
 /// The two `Set-Cookie` values of a new session; over HTTPS the first is `Secure` too (the
-/// partitioned one always is).
+/// partitioned one always is) and both have the `__Host-` prefix.
 fn set_cookies(signed: &str, https: bool) -> [String; 2] {
-    let secure = if https { "; Secure" } else { "" };
+    let (secure, prefix) = if https {
+        ("; Secure", HOST_PREFIX)
+    } else {
+        ("", "")
+    };
     [
         format!(
-            "{COOKIE}={signed}; Path=/; HttpOnly; SameSite=Lax; Max-Age={MAX_AGE_SECS}{secure}"
+            "{prefix}{COOKIE}={signed}; Path=/; HttpOnly; SameSite=Lax; \
+             Max-Age={MAX_AGE_SECS}{secure}"
         ),
         format!(
-            "{EMBED_COOKIE}={signed}; Path=/; HttpOnly; Secure; SameSite=None; Partitioned; \
-             Max-Age={MAX_AGE_SECS}"
+            "{prefix}{EMBED_COOKIE}={signed}; Path=/; HttpOnly; Secure; SameSite=None; \
+             Partitioned; Max-Age={MAX_AGE_SECS}"
         ),
     ]
 }
@@ -152,7 +169,12 @@ mod tests {
     fn embed_cookie_is_partitioned_and_cross_site() {
         let [own, embed] = set_cookies("s.sig", false);
         assert!(!own.contains("Secure"));
-        assert!(set_cookies("s.sig", true)[0].ends_with("; Secure"));
+        let [secure_own, secure_embed] = set_cookies("s.sig", true);
+        assert!(
+            secure_own.starts_with("__Host-pa_session=s.sig;") && secure_own.ends_with("; Secure")
+        );
+        assert!(secure_embed.starts_with("__Host-pa_embed=s.sig;"));
+        assert!(!secure_own.contains("Domain") && secure_own.contains("Path=/"));
         assert!(own.starts_with("pa_session=s.sig;"));
         assert!(own.contains("HttpOnly") && own.contains("SameSite=Lax"));
         assert!(embed.starts_with("pa_embed=s.sig;"));

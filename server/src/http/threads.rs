@@ -19,11 +19,11 @@ struct ThreadBody {
 async fn create(
     State(a): State<Assistant>,
     Session(s): Session,
+    Addr(addr): Addr,
     ApiJson(body): ApiJson<ThreadBody>,
 ) -> JsonResult {
-    Ok(Json(objects::thread(
-        &a.create_thread(&s, body.metadata).await?,
-    )))
+    let thread = a.create_thread(&s, addr.as_deref(), body.metadata).await?;
+    Ok(Json(objects::thread(&thread)))
 }
 
 async fn list(

@@ -114,6 +114,16 @@ pub trait ChatModel: Send + Sync {
         messages: &'a [ChatMessage],
         tools: &'a [ToolSpec],
     ) -> ModelFuture<'a>;
+    /// One answer without tools, of at most `max_tokens` tokens (titles). A model that cannot
+    /// be held to a length (the offline one writes a few words anyway) answers as `complete`.
+    fn complete_short<'a>(
+        &'a self,
+        messages: &'a [ChatMessage],
+        max_tokens: u32,
+    ) -> ModelFuture<'a> {
+        let _ = max_tokens;
+        self.complete(messages, &[])
+    }
 }
 
 /// A rough token count (4 characters a token) for models that report none.

@@ -47,8 +47,9 @@ impl OpenAiModel {
         &self,
         messages: &[ChatMessage],
         tools: &[ToolSpec],
+        max_tokens: Option<u32>,
     ) -> Result<Completion, ModelError> {
-        self.request(messages, tools)
+        self.request(messages, tools, max_tokens)
             .await
             .map_err(|e| match &self.api_key {
                 Some(key) if !key.expose().is_empty() => {
@@ -72,11 +73,17 @@ impl OpenAiModel {
         &self,
         messages: &[ChatMessage],
         tools: &[ToolSpec],
+        max_tokens: Option<u32>,
     ) -> Result<Completion, ModelError> {
         let mut body = json!({ "model": self.model, "messages": messages.iter().map(wire_message).collect::<Vec<_>>() });
         if !tools.is_empty() {
             body["tools"] = tools.iter().map(ToolSpec::to_openai).collect();
             body["tool_choice"] = json!("auto");
+        }
+        if let Some(max) = max_tokens {
+            // `max_tokens`, not OpenAI's newer `max_completion_tokens`: every compatible server
+            // (Ollama, vLLM, llama.cpp, LM Studio) reads this one.
+            body["max_tokens"] = json!(max);
         }
         let mut request = self.client.post(&self.endpoint).json(&body);
         if let Some(key) = &self.api_key {
@@ -85,7 +92,7 @@ impl OpenAiModel {
         let response = request.send().await.map_err(|e| transport_error(&e))?;
         let status = response.status();
         let retry_after = retry_after(response.headers());
-        let text = response.text().await.map_err(|e| transport_error(&e))?;
+        let text = read_capped(response).await?;
         if !status.is_success() {
             return Err(status_error(status, &text, retry_after));
         }
@@ -103,8 +110,35 @@ impl ChatModel for OpenAiModel {
         messages: &'a [ChatMessage],
         tools: &'a [ToolSpec],
     ) -> ModelFuture<'a> {
-        Box::pin(self.call(messages, tools))
+        Box::pin(self.call(messages, tools, None))
     }
+
+    fn complete_short<'a>(
+        &'a self,
+        messages: &'a [ChatMessage],
+        max_tokens: u32,
+    ) -> ModelFuture<'a> {
+        Box::pin(self.call(messages, &[], Some(max_tokens)))
+    }
+}
+
+/// Largest model answer read: a chat completion is a few KB; a server that sends more (a
+/// broken proxy, a hostile endpoint) must not fill the memory.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The answer's body as text, refused once it passes [`MAX_BODY_BYTES`].
+async fn read_capped(mut response: reqwest::Response) -> Result<String, ModelError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&e))? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ModelError::Fatal(format!(
+                "The model API's answer is larger than {} MiB; check OPENAI_BASE_URL.",
+                MAX_BODY_BYTES / (1024 * 1024)
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 fn wire_message(m: &ChatMessage) -> Value {
@@ -293,17 +327,19 @@ fn transport_error(e: &reqwest::Error) -> ModelError {
     }
 }
 
-/// `retry-after-ms`, then `retry-after` in seconds, honoured when at most 60 s.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+/// `retry-after-ms`, then `retry-after` in seconds, honoured when at most 60 s. Whatever the
+/// header holds (`inf`, `NaN`, `-1`, `1e300`, a date) gives a wait or none, never a panic.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let get = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::trim);
+    let seconds = |raw: &str, scale: f64| {
+        raw.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .and_then(|v| Duration::try_from_secs_f64(v.max(0.0) / scale).ok())
+    };
     let wait = get("retry-after-ms")
-        .and_then(|v| v.parse::<f64>().ok())
-        .map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0))
-        .or_else(|| {
-            get("retry-after")
-                .and_then(|v| v.parse::<f64>().ok())
-                .map(|s| Duration::from_secs_f64(s.max(0.0)))
-        })?;
+        .and_then(|v| seconds(v, 1000.0))
+        .or_else(|| get("retry-after").and_then(|v| seconds(v, 1.0)))?;
     (wait <= Duration::from_secs(60)).then_some(wait)
 }
 
@@ -483,6 +519,19 @@ mod tests {
             "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
         );
         assert_eq!(retry_after(&h), None);
+        for odd in ["inf", "-inf", "NaN", "1e300", "31536000", "-5"] {
+            let mut h = HeaderMap::new();
+            h.insert("retry-after", odd.parse().unwrap());
+            let wait = retry_after(&h);
+            assert!(wait.is_none_or(|w| w <= Duration::from_secs(60)), "{odd}");
+            let mut h = HeaderMap::new();
+            h.insert("retry-after-ms", odd.parse().unwrap());
+            let wait = retry_after(&h);
+            assert!(
+                wait.is_none_or(|w| w <= Duration::from_secs(60)),
+                "{odd} ms"
+            );
+        }
     }
 
     #[test]

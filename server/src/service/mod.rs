@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::config::Config;
 use crate::docs::{Hit, IndexStats, live::LiveDocs};
-use crate::engine::Engine;
+use crate::engine::{Engine, today};
 use crate::ids::{InvalidId, Kind, MessageId, RunId, ThreadId, is_valid, now_secs};
 use crate::models::{ChatMessage, ChatModel, Completion, Reply, Usage};
 use crate::slack::Slack;
@@ -21,8 +21,11 @@ pub const DEFAULT_TITLE: &str = app::api::DEFAULT_TITLE;
 const METADATA_MAX_KEYS: usize = 16;
 const METADATA_MAX_KEY: usize = 64;
 const METADATA_MAX_VALUE: usize = 512;
-/// Longest prompt (plus context) simple-completion takes, in characters.
-const COMPLETION_MAX_CHARS: usize = 32_000;
+/// Longest prompt (plus context) simple-completion sends the model, in characters: longer
+/// text is cut, not refused (a title needs the start of a conversation, not all of it).
+pub const COMPLETION_MAX_CHARS: usize = 2_000;
+/// Longest simple completion, in tokens: it writes titles of a few words.
+pub const COMPLETION_MAX_TOKENS: u32 = 32;
 
 /// Longest docs search query, in characters.
 const SEARCH_MAX_CHARS: usize = 1_000;
@@ -45,9 +48,15 @@ pub enum ServiceError {
     Conflict(String),
     #[error("The model could not answer: {0}")]
     Upstream(String),
-    /// Too many answers being written for this session at once.
+    /// Too many answers being written for this session or address at once.
     #[error("{0}")]
     Busy(String),
+    /// Today's model tokens are spent (for this address, or for everyone).
+    #[error("{message}")]
+    BudgetExhausted {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// The database does not answer (health checks).
     #[error("{0}")]
     Unavailable(String),
@@ -65,7 +74,7 @@ impl ServiceError {
             ServiceError::NotFound(_) => ErrorKind::NotFound,
             ServiceError::Conflict(_) => ErrorKind::Conflict,
             ServiceError::Upstream(_) => ErrorKind::Upstream,
-            ServiceError::Busy(_) => ErrorKind::RateLimited,
+            ServiceError::Busy(_) | ServiceError::BudgetExhausted { .. } => ErrorKind::RateLimited,
             ServiceError::Unavailable(_) => ErrorKind::Unavailable,
             ServiceError::Store(e) if e.is_unreachable() => ErrorKind::Unavailable,
             ServiceError::Store(_) => ErrorKind::Server,
@@ -133,6 +142,10 @@ pub struct Assistant {
     config: Arc<Config>,
     /// Slack notices, when configured.
     slack: Option<Slack>,
+    /// Held while a new run is checked against the limits and stored, so that requests arriving
+    /// together cannot all pass a check that only one of them may pass (on this instance;
+    /// instances sharing a database can each let one through at the same moment).
+    admission: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Assistant {
@@ -149,12 +162,14 @@ impl Assistant {
             docs,
             config,
             slack,
+            admission: Default::default(),
         }
     }
 
     pub async fn create_thread(
         &self,
         session: &str,
+        addr: Option<&str>,
         metadata: Option<Value>,
     ) -> ServiceResult<ThreadRow> {
         let mut map = match metadata {
@@ -176,7 +191,7 @@ impl Assistant {
         };
         self.store.insert_thread(&row).await?;
         if let Some(slack) = &self.slack {
-            slack.thread_created(&row.id);
+            slack.thread_created(&row.id, addr);
         }
         Ok(row)
     }
@@ -280,6 +295,7 @@ impl Assistant {
     pub async fn post_message(
         &self,
         session: &str,
+        addr: Option<&str>,
         thread_id: &ThreadId,
         text: &str,
     ) -> ServiceResult<RunRow> {
@@ -302,10 +318,10 @@ impl Assistant {
             run_id: None,
             metadata: "{}".into(),
         };
-        let run = self.new_run(&thread.id, &message.id);
+        let run = self.new_run(&thread.id, &message.id, addr);
         self.insert_run(&thread, Some(&message), &run).await?;
         if let Some(slack) = &self.slack {
-            slack.message_posted(&thread.id, text);
+            slack.message_posted(&thread.id, text, addr);
         }
         Ok(run)
     }
@@ -376,31 +392,41 @@ impl Assistant {
         Ok(self.store.steps(&run.id, page).await?)
     }
 
-    /// One model answer without tools or a thread (titles, summaries).
+    /// A title of a few words for the caller's text: the server's own instructions, the
+    /// caller's `prompt` and `context` as the user's content, cut at [`COMPLETION_MAX_CHARS`],
+    /// and at most [`COMPLETION_MAX_TOKENS`] back. Anyone may call the route, so it must not
+    /// be a general-purpose model proxy; it counts against the token budgets like a run.
     pub async fn simple_completion(
         &self,
+        addr: Option<&str>,
         prompt: &str,
         context: Option<&str>,
     ) -> ServiceResult<SimpleCompletion> {
         if prompt.trim().is_empty() {
             return Err(bad("`prompt` must not be empty"));
         }
-        let length = prompt.chars().count() + context.map(|c| c.chars().count()).unwrap_or(0);
-        if length > COMPLETION_MAX_CHARS {
-            return Err(bad(&format!(
-                "`prompt` and `context` are longer than {COMPLETION_MAX_CHARS} characters"
-            )));
-        }
-        let mut messages = Vec::new();
-        if let Some(context) = context.filter(|c| !c.trim().is_empty()) {
-            messages.push(ChatMessage::System(context.to_string()));
-        }
-        messages.push(ChatMessage::User(prompt.to_string()));
+        self.check_budget(addr).await?;
+        let text = match context.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(context) => format!("{prompt}\n\n{context}"),
+            None => prompt.to_string(),
+        };
+        let text: String = text.chars().take(COMPLETION_MAX_CHARS).collect();
+        let messages = [
+            ChatMessage::System(TITLE_INSTRUCTIONS.to_string()),
+            ChatMessage::User(text),
+        ];
         let model: &dyn ChatModel = self.engine.title_model();
-        let Completion { reply, usage } = model
-            .complete(&messages, &[])
+        let completion = model
+            .complete_short(&messages, COMPLETION_MAX_TOKENS)
             .await
             .map_err(|e| ServiceError::Upstream(e.message().to_string()))?;
+        if self.config.counts_tokens() {
+            let tokens = crate::engine::context::spent(&completion, &messages);
+            if let Err(e) = self.store.add_tokens(today(), addr, tokens).await {
+                tracing::warn!(error = %e, "could not count a completion's tokens");
+            }
+        }
+        let Completion { reply, usage } = completion;
         let content = match reply {
             Reply::Answer(text) => text,
             Reply::ToolCalls(_) => {
@@ -414,11 +440,44 @@ impl Assistant {
         })
     }
 
+    /// Refuses new model work once today's tokens are spent, for `addr` or for everyone.
+    async fn check_budget(&self, addr: Option<&str>) -> ServiceResult<()> {
+        if !self.config.counts_tokens() {
+            return Ok(());
+        }
+        let (per_addr, total) = (
+            self.config.token_budget_per_addr_per_day,
+            self.config.token_budget_per_day,
+        );
+        let (mine, all) = self.store.tokens_spent(today(), addr).await?;
+        let until_midnight = 86_400 - now_secs().rem_euclid(86_400) as u64;
+        let hours = until_midnight.div_ceil(3_600);
+        let when = match hours {
+            1 => "within the hour".to_string(),
+            h => format!("in about {h} hours"),
+        };
+        let message = if per_addr > 0 && addr.is_some() && mine >= per_addr as i64 {
+            format!(
+                "You have used today's share of the assistant. It renews at midnight UTC \
+                 ({when}); until then, please search the docs directly."
+            )
+        } else if total > 0 && all >= total as i64 {
+            format!(
+                "The assistant has answered as many questions as it can today. It will be back \
+                 at midnight UTC ({when}); until then, please search the docs directly."
+            )
+        } else {
+            return Ok(());
+        };
+        Err(ServiceError::BudgetExhausted {
+            message,
+            retry_after_secs: until_midnight,
+        })
+    }
+
     /// A title of a few words for a conversation that starts with `text`.
-    pub async fn suggest_title(&self, text: &str) -> ServiceResult<String> {
-        let completion = self
-            .simple_completion(text, Some(TITLE_INSTRUCTIONS))
-            .await?;
+    pub async fn suggest_title(&self, addr: Option<&str>, text: &str) -> ServiceResult<String> {
+        let completion = self.simple_completion(addr, text, None).await?;
         Ok(clean_title(&completion.content))
     }
 
@@ -428,6 +487,7 @@ impl Assistant {
     pub async fn title_thread(
         &self,
         session: &str,
+        addr: Option<&str>,
         thread_id: &ThreadId,
         text: &str,
     ) -> ServiceResult<ThreadRow> {
@@ -436,12 +496,13 @@ impl Assistant {
             // Renamed by the person meanwhile: theirs wins.
             return Ok(thread);
         }
-        let title = match self.suggest_title(text).await {
+        let title = match self.suggest_title(addr, text).await {
             Ok(title) => title,
             Err(ServiceError::Upstream(reason)) => {
                 tracing::warn!(%reason, "no title from the model");
                 return Ok(thread);
             }
+            Err(ServiceError::BudgetExhausted { .. }) => return Ok(thread),
             Err(e) => return Err(e),
         };
         if has_title(&self.thread(session, thread_id).await?) {
@@ -474,7 +535,12 @@ impl Assistant {
     /// Asks the thread's last question again: a new run on it, when the last run for it
     /// failed, expired or was cancelled. 409 while a run is active or when the question has
     /// an answer.
-    pub async fn retry_run(&self, session: &str, thread_id: &ThreadId) -> ServiceResult<RunRow> {
+    pub async fn retry_run(
+        &self,
+        session: &str,
+        addr: Option<&str>,
+        thread_id: &ThreadId,
+    ) -> ServiceResult<RunRow> {
         let thread = self.thread(session, thread_id).await?;
         let messages = self.store.all_messages(&thread.id).await?;
         let Some(question) = messages.last().filter(|m| m.role == "user") else {
@@ -490,32 +556,52 @@ impl Assistant {
                 "This thread already has a run in progress; wait for it to finish.".into(),
             ));
         }
-        let run = self.new_run(&thread.id, &question.id);
+        let run = self.new_run(&thread.id, &question.id, addr);
         self.insert_run(&thread, None, &run).await?;
         Ok(run)
     }
 
-    fn new_run(&self, thread_id: &str, message_id: &str) -> RunRow {
+    fn new_run(&self, thread_id: &str, message_id: &str, addr: Option<&str>) -> RunRow {
         let now = now_secs();
-        RunRow::queued(
-            thread_id,
-            message_id,
-            self.engine.model_name(),
-            self.engine.instructions(),
-            now,
-            now + self.engine.run_time_limit().as_secs() as i64,
-        )
+        RunRow {
+            client_addr: addr.map(str::to_string),
+            ..RunRow::queued(
+                thread_id,
+                message_id,
+                self.engine.model_name(),
+                self.engine.instructions(),
+                now,
+                now + self.engine.run_time_limit().as_secs() as i64,
+            )
+        }
     }
 
-    /// Stores the run (and the message that starts it) and executes it in the background.
-    /// A session may have `MAX_ACTIVE_RUNS_PER_SESSION` runs in progress at once (over all its
-    /// threads); beyond that the request is refused with 429 and nothing is stored.
+    /// Stores the run (and the message that starts it) and queues it for execution, once it
+    /// passes the limits; a refused request stores nothing:
+    /// - the thread has room for the question and its answer (`MAX_THREAD_MESSAGES`; 400);
+    /// - today's token budgets are not spent (429 `budget_exhausted`);
+    /// - the session and the client address have fewer answers in progress than
+    ///   `MAX_ACTIVE_RUNS_PER_SESSION` / `MAX_ACTIVE_RUNS_PER_ADDR` (429
+    ///   `too_many_active_runs`): the address cap is what a new cookie does not reset.
     async fn insert_run(
         &self,
         thread: &ThreadRow,
         message: Option<&MessageRow>,
         run: &RunRow,
     ) -> ServiceResult<()> {
+        let _admission = self.admission.lock().await;
+        let max_messages = self.config.max_thread_messages;
+        if max_messages > 0 {
+            // Room for what this request adds: the question (unless a retry) and the answer.
+            let adding = 1 + i64::from(message.is_some());
+            if self.store.message_count(&thread.id).await? + adding > max_messages as i64 {
+                return Err(bad(&format!(
+                    "This thread has reached its limit of {max_messages} messages. Start a new \
+                     thread to ask more."
+                )));
+            }
+        }
+        self.check_budget(run.client_addr.as_deref()).await?;
         let cap = self.config.max_active_runs_per_session;
         if cap > 0 {
             let active = self
@@ -528,6 +614,18 @@ impl Assistant {
                 )));
             }
         }
+        let cap = self.config.max_active_runs_per_addr;
+        if let Some(addr) = run.client_addr.as_deref()
+            && cap > 0
+        {
+            let active = self.store.active_runs_of_addr(addr).await?;
+            if active >= cap as i64 {
+                return Err(ServiceError::Busy(format!(
+                    "{active} answers are already being written for your network; wait for one \
+                     to finish."
+                )));
+            }
+        }
         match self.store.insert_message_and_run(message, run).await {
             Ok(()) => {}
             Err(StoreError::ActiveRun) => {
@@ -537,7 +635,7 @@ impl Assistant {
             }
             Err(e) => return Err(e.into()),
         }
-        self.engine.spawn(run.id.clone());
+        self.engine.wake();
         Ok(())
     }
 
@@ -631,9 +729,16 @@ impl Assistant {
         }
     }
 
-    /// `/metrics` in Prometheus's text format; runs are counted in the database, so every
-    /// instance reports the same totals.
-    pub async fn metrics(&self) -> String {
+    /// `/metrics` in Prometheus's text format, for the holder of `METRICS_TOKEN` when one is
+    /// set; runs are counted in the database, so every instance reports the same totals.
+    pub async fn metrics(&self, bearer: Option<&str>) -> ServiceResult<String> {
+        if let Some(expected) = &self.config.metrics_token
+            && !bearer.is_some_and(|given| same_secret(given, expected.expose()))
+        {
+            return Err(ServiceError::Unauthorized(
+                "Send METRICS_TOKEN as `Authorization: Bearer <token>`.".into(),
+            ));
+        }
         let runs = match self.store.runs_by_status().await {
             Ok(runs) => Some(runs),
             Err(e) => {
@@ -641,7 +746,7 @@ impl Assistant {
                 None
             }
         };
-        crate::metrics::render(runs.as_deref())
+        Ok(crate::metrics::render(runs.as_deref()))
     }
 
     /// How many runs this instance executes, now and as it changes.
@@ -666,10 +771,16 @@ impl Assistant {
     }
 }
 
-/// Compares in time that depends on the lengths only, not on where the first difference is.
+/// Compares in constant time: the SHA-256 digests of both, byte by byte without stopping at
+/// the first difference, so neither where they differ nor the token's length shows in the
+/// time an answer takes.
 fn same_secret(given: &str, expected: &str) -> bool {
-    let (a, b) = (given.as_bytes(), expected.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use sha2::{Digest, Sha256};
+    let (a, b) = (Sha256::digest(given), Sha256::digest(expected));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 /// Everything stored about one thread, oldest first.
@@ -765,6 +876,15 @@ fn check_metadata(map: &Map<String, Value>) -> ServiceResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_compare_whole() {
+        let token = "a".repeat(40);
+        assert!(same_secret(&token, &token));
+        assert!(!same_secret(&"a".repeat(39), &token));
+        assert!(!same_secret(&format!("{}b", "a".repeat(39)), &token));
+        assert!(!same_secret("", &token));
+    }
 
     #[test]
     fn titles_are_cleaned() {

@@ -4,7 +4,7 @@ use app::api::{
     AppError, ConversationItem, ItemKind, RunState, RunStatus, SentMessage, Source, ThreadSummary,
     ThreadView,
 };
-use app::service::{AssistantService, ServiceFuture, SessionId};
+use app::service::{AssistantService, ClientAddr, ServiceFuture, SessionId};
 
 use crate::ids::{RunId, ThreadId};
 use crate::markdown;
@@ -152,23 +152,29 @@ impl AssistantService for Assistant {
         })
     }
 
-    fn create_thread<'a>(&'a self, session: &'a SessionId) -> ServiceFuture<'a, ThreadSummary> {
+    fn create_thread<'a>(
+        &'a self,
+        session: &'a SessionId,
+        addr: &'a ClientAddr,
+    ) -> ServiceFuture<'a, ThreadSummary> {
         Box::pin(async move {
-            Ok(summary(
-                &Assistant::create_thread(self, &session.0, None).await?,
-            ))
+            let row = Assistant::create_thread(self, &session.0, addr.as_deref(), None).await?;
+            Ok(summary(&row))
         })
     }
 
     fn send_message<'a>(
         &'a self,
         session: &'a SessionId,
+        addr: &'a ClientAddr,
         thread_id: &'a str,
         text: &'a str,
     ) -> ServiceFuture<'a, SentMessage> {
         Box::pin(async move {
             let thread_id = ThreadId::parse(thread_id)?;
-            let run = self.post_message(&session.0, &thread_id, text).await?;
+            let run = self
+                .post_message(&session.0, addr.as_deref(), &thread_id, text)
+                .await?;
             Ok(SentMessage {
                 thread_id: thread_id.into_string(),
                 run: run_state(&run),
@@ -204,12 +210,14 @@ impl AssistantService for Assistant {
     fn title_thread<'a>(
         &'a self,
         session: &'a SessionId,
+        addr: &'a ClientAddr,
         thread_id: &'a str,
         text: &'a str,
     ) -> ServiceFuture<'a, ThreadSummary> {
         Box::pin(async move {
             let thread_id = ThreadId::parse(thread_id)?;
-            let row = Assistant::title_thread(self, &session.0, &thread_id, text).await?;
+            let row = Assistant::title_thread(self, &session.0, addr.as_deref(), &thread_id, text)
+                .await?;
             Ok(summary(&row))
         })
     }
@@ -241,13 +249,13 @@ impl AssistantService for Assistant {
     fn retry_run<'a>(
         &'a self,
         session: &'a SessionId,
+        addr: &'a ClientAddr,
         thread_id: &'a str,
     ) -> ServiceFuture<'a, RunState> {
         Box::pin(async move {
             let thread_id = ThreadId::parse(thread_id)?;
-            Ok(run_state(
-                &Assistant::retry_run(self, &session.0, &thread_id).await?,
-            ))
+            let run = Assistant::retry_run(self, &session.0, addr.as_deref(), &thread_id).await?;
+            Ok(run_state(&run))
         })
     }
 

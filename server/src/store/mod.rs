@@ -101,6 +101,8 @@ pub struct RunRow {
     pub expires_at: i64,
     pub usage: Option<String>,
     pub lease_until: Option<i64>,
+    /// The address (IPv6 by /64) of the request that started the run, when known.
+    pub client_addr: Option<String>,
 }
 
 impl RunRow {
@@ -130,6 +132,7 @@ impl RunRow {
             expires_at,
             usage: None,
             lease_until: None,
+            client_addr: None,
         }
     }
 }
@@ -191,6 +194,8 @@ pub struct Page {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Postgres (several instances may share it) rather than SQLite.
+    postgres: bool,
 }
 
 impl Store {
@@ -225,7 +230,10 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Setup(format!("migrations failed: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            postgres: !is_sqlite,
+        })
     }
 
     /// Whether the database answers (readiness and `/healthz`).
@@ -328,7 +336,7 @@ impl Store {
         }
         let inserted = sqlx::query(
             "INSERT INTO runs (id, thread_id, message_id, created_at, status, model, instructions, \
-             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             expires_at, client_addr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&run.id)
         .bind(&run.thread_id)
@@ -338,6 +346,7 @@ impl Store {
         .bind(&run.model)
         .bind(&run.instructions)
         .bind(run.expires_at)
+        .bind(&run.client_addr)
         .execute(&mut *tx)
         .await;
         match inserted {
@@ -451,6 +460,88 @@ impl Store {
         Ok(n)
     }
 
+    /// Runs not yet ended that requests from `addr` started, over all sessions.
+    pub async fn active_runs_of_addr(&self, addr: &str) -> StoreResult<i64> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM runs WHERE client_addr = $1 AND status IN {}",
+            status_list(RunStatus::is_active)
+        );
+        let (n,): (i64,) = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(addr)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
+    /// How many messages (questions and answers) the thread holds.
+    pub async fn message_count(&self, thread_id: &str) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages WHERE thread_id = $1")
+            .bind(thread_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
+    /// Takes the oldest queued run that no live instance holds: `in_progress` with a lease
+    /// until `lease_until`. Of several instances asking at once each gets another run (Postgres
+    /// skips rows another transaction has locked; SQLite has one writer).
+    pub async fn claim_next_queued(
+        &self,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<Option<RunRow>> {
+        let skip_locked = if self.postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE runs SET status = '{in_progress}', lease_until = $1, \
+             started_at = COALESCE(started_at, $2) \
+             WHERE id = (SELECT id FROM runs WHERE status = '{queued}' \
+             AND (lease_until IS NULL OR lease_until < $2) \
+             ORDER BY created_at, id LIMIT 1{skip_locked}) AND status = '{queued}' RETURNING *",
+            in_progress = RunStatus::InProgress,
+            queued = RunStatus::Queued,
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(lease_until)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Model tokens spent on `day` (days since 1970, UTC) by `addr` and by everyone.
+    pub async fn tokens_spent(&self, day: i64, addr: Option<&str>) -> StoreResult<(i64, i64)> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT scope, tokens FROM token_usage WHERE day = $1 AND (scope = '*' OR scope = $2)",
+        )
+        .bind(day)
+        .bind(addr.unwrap_or("*"))
+        .fetch_all(&self.pool)
+        .await?;
+        let of = |scope: &str| rows.iter().find(|(s, _)| s == scope).map_or(0, |(_, n)| *n);
+        Ok((addr.map_or(0, of), of("*")))
+    }
+
+    /// Adds `tokens` to `addr`'s count and everyone's for `day`.
+    pub async fn add_tokens(&self, day: i64, addr: Option<&str>, tokens: i64) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for scope in addr.into_iter().chain(["*"]) {
+            sqlx::query(
+                "INSERT INTO token_usage (day, scope, tokens) VALUES ($1, $2, $3) \
+                 ON CONFLICT (day, scope) DO UPDATE SET tokens = token_usage.tokens + $3",
+            )
+            .bind(day)
+            .bind(scope)
+            .bind(tokens)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// How many runs there are in each status (metrics).
     pub async fn runs_by_status(&self) -> StoreResult<Vec<(String, i64)>> {
         Ok(
@@ -480,30 +571,22 @@ impl Store {
         Ok(row.and_then(|(ts,)| ts))
     }
 
-    /// Takes over an active run whose lease ran out (or any active run with `ignore_lease`, for
-    /// a single instance starting up): back to `queued` with a fresh lease, so the caller can
-    /// execute it. Returns whether this caller won it.
-    pub async fn reclaim(
-        &self,
-        run_id: &str,
-        now: i64,
-        lease_until: i64,
-        ignore_lease: bool,
-    ) -> StoreResult<bool> {
+    /// Takes back an active run whose lease ran out (or any active run with `ignore_lease`, for
+    /// a single instance starting up): `queued` without a lease, for the next free slot of any
+    /// instance. Returns whether this caller moved it.
+    pub async fn reclaim(&self, run_id: &str, now: i64, ignore_lease: bool) -> StoreResult<bool> {
         let lease_rule = if ignore_lease {
             ""
         } else {
-            " AND (lease_until IS NULL OR lease_until < $3)"
+            " AND (lease_until IS NULL OR lease_until < $2)"
         };
         let sql = format!(
-            "UPDATE runs SET status = '{}', required_action = NULL, lease_until = $1 \
-             WHERE id = $2 AND status IN {}{lease_rule}",
+            "UPDATE runs SET status = '{}', required_action = NULL, lease_until = NULL \
+             WHERE id = $1 AND status IN {}{lease_rule}",
             RunStatus::Queued,
             status_list(RunStatus::is_runnable)
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql))
-            .bind(lease_until)
-            .bind(run_id);
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(run_id);
         if !ignore_lease {
             query = query.bind(now);
         }

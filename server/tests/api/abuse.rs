@@ -63,12 +63,27 @@ async fn proxy_headers_are_believed_only_with_trust_proxy() {
             .await
             .unwrap();
         let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
-        assert!(cookie.starts_with("pa_session="));
+        let name = if trust {
+            "__Host-pa_session="
+        } else {
+            "pa_session="
+        };
+        assert!(cookie.starts_with(name), "trust={trust}: {cookie}");
         assert_eq!(
             cookie.ends_with("; Secure"),
             trust,
             "trust={trust}: {cookie}"
         );
+        // The prefixed cookie carries the same session.
+        let pair = cookie.split(';').next().unwrap().to_string();
+        let r = reqwest::Client::new()
+            .get(app.url("/api/paste-assistant-threads"))
+            .header("cookie", pair)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers().get("set-cookie").is_none(), "no new session");
         // Clients behind the proxy are counted apart only when it is trusted; a forged
         // X-Forwarded-For from a client is otherwise ignored.
         let post = |addr: &'static str| {
@@ -100,4 +115,90 @@ async fn proxy_headers_are_believed_only_with_trust_proxy() {
         };
         assert_eq!(statuses, expected, "trust={trust}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_site_cannot_make_a_visitors_browser_change_anything() {
+    let app = crate::helpers::spawn_app().await;
+    let tid = app.new_thread().await;
+    let threads = || app.url("/api/paste-assistant-thread");
+    let count = || async {
+        let list: Value = app.list_threads("").await.json().await.unwrap();
+        list["data"].as_array().unwrap().len()
+    };
+    // The attack of the issue: a form on another site posts text/plain with the visitor's
+    // cookie. Browsers say where it came from; both signs are refused.
+    let attacks = [
+        vec![
+            ("origin", "https://evil.example"),
+            ("content-type", "text/plain"),
+        ],
+        vec![
+            ("sec-fetch-site", "cross-site"),
+            ("content-type", "text/plain"),
+        ],
+        vec![
+            ("sec-fetch-site", "same-site"),
+            ("content-type", "application/json"),
+        ],
+        vec![("origin", "null"), ("content-type", "application/json")],
+    ];
+    for headers in &attacks {
+        let mut req = app.client.post(threads()).body("{}");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 403, "{headers:?}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "cross_site_request", "{body}");
+    }
+    // Server functions too (the pages' own calls).
+    let r = app
+        .client
+        .post(app.url("/api/create_thread"))
+        .header("sec-fetch-site", "cross-site")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // A non-JSON body from a client that sends neither header is refused as such.
+    let r = app
+        .client
+        .post(threads())
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    assert_eq!(count().await, 1, "nothing was created");
+    // The site's own pages, and clients without browser headers, keep working.
+    let own = app.address.trim_start_matches("http://").to_string();
+    let r = app
+        .client
+        .post(threads())
+        .header("origin", format!("http://{own}"))
+        .header("sec-fetch-site", "same-origin")
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.create_thread(&serde_json::json!({})).await.status(),
+        200
+    );
+    let cancel = app
+        .client
+        .post(app.url(&format!(
+            "/api/paste-assistant-thread/{tid}/run/run_x/cancel"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(cancel.status(), 415, "an empty body needs no content type");
+    assert_eq!(count().await, 3);
 }

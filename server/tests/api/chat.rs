@@ -4,13 +4,16 @@
 use std::time::Duration;
 
 use app::api::{ErrorKind, ItemKind};
-use app::service::{AssistantService, SessionId};
+use app::service::{AssistantService, ClientAddr, SessionId};
 use serde_json::json;
 
 use crate::fake_model::{FakeModel, Step, status};
 use crate::helpers::{Settings, TestApp, json_of, spawn_app, spawn_app_with};
 
 const SESSION: &str = "session-under-test";
+
+/// The pages' calls come from no known address here.
+const ADDR: ClientAddr = ClientAddr(None);
 
 fn session() -> SessionId {
     SessionId(SESSION.to_string())
@@ -36,9 +39,14 @@ async fn settle(app: &TestApp, tid: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_list_the_docs_pages_their_run_searched() {
     let app = spawn_app().await;
-    let thread = ui(&app).create_thread(&session()).await.unwrap();
+    let thread = ui(&app).create_thread(&session(), &ADDR).await.unwrap();
     ui(&app)
-        .send_message(&session(), &thread.id, "How do I deploy with Postgres?")
+        .send_message(
+            &session(),
+            &ADDR,
+            &thread.id,
+            "How do I deploy with Postgres?",
+        )
         .await
         .unwrap();
     settle(&app, &thread.id).await;
@@ -68,7 +76,7 @@ async fn answers_list_the_docs_pages_their_run_searched() {
 async fn a_person_renames_a_thread_and_the_generated_title_does_not_overwrite_it() {
     let app = spawn_app().await;
     let s = session();
-    let thread = ui(&app).create_thread(&s).await.unwrap();
+    let thread = ui(&app).create_thread(&s, &ADDR).await.unwrap();
     let renamed = ui(&app)
         .rename_thread(&s, &thread.id, "  My   Postgres\nnotes ")
         .await
@@ -83,7 +91,7 @@ async fn a_person_renames_a_thread_and_the_generated_title_does_not_overwrite_it
     );
     // A title generated later (the first message's) keeps the person's.
     let titled = ui(&app)
-        .title_thread(&s, &thread.id, "How do I deploy?")
+        .title_thread(&s, &ADDR, &thread.id, "How do I deploy?")
         .await
         .unwrap();
     assert_eq!(titled.title, "My Postgres notes");
@@ -116,14 +124,14 @@ async fn a_failed_question_can_be_retried_and_the_answer_replaces_the_error() {
     })
     .await;
     let s = session();
-    let thread = ui(&app).create_thread(&s).await.unwrap();
+    let thread = ui(&app).create_thread(&s, &ADDR).await.unwrap();
     // Nothing to retry on an empty thread.
-    let e = ui(&app).retry_run(&s, &thread.id).await.unwrap_err();
+    let e = ui(&app).retry_run(&s, &ADDR, &thread.id).await.unwrap_err();
     assert!(e.kind == ErrorKind::Conflict, "{e:?}");
 
     fake.script([status(401, json!({"error": {"message": "bad key"}}))]);
     ui(&app)
-        .send_message(&s, &thread.id, "What is Paste?")
+        .send_message(&s, &ADDR, &thread.id, "What is Paste?")
         .await
         .unwrap();
     settle(&app, &thread.id).await;
@@ -138,10 +146,10 @@ async fn a_failed_question_can_be_retried_and_the_answer_replaces_the_error() {
     // The retry's model call is held until the second retry has been refused.
     let release = fake.hold_next();
     fake.set_fallback(Step::Auto);
-    let run = ui(&app).retry_run(&s, &thread.id).await.unwrap();
+    let run = ui(&app).retry_run(&s, &ADDR, &thread.id).await.unwrap();
     assert!(!run.is_terminal(), "{run:?}");
     // While it runs, a second retry is refused.
-    let second = ui(&app).retry_run(&s, &thread.id).await.unwrap_err();
+    let second = ui(&app).retry_run(&s, &ADDR, &thread.id).await.unwrap_err();
     assert_eq!(second.kind, ErrorKind::Conflict, "{second:?}");
     release.notify_one();
     settle(&app, &thread.id).await;
@@ -154,11 +162,11 @@ async fn a_failed_question_can_be_retried_and_the_answer_replaces_the_error() {
     );
     // The question was not stored twice, and it has an answer now: nothing left to retry.
     assert_eq!(app.store.count("messages").await.unwrap(), 2);
-    let e = ui(&app).retry_run(&s, &thread.id).await.unwrap_err();
+    let e = ui(&app).retry_run(&s, &ADDR, &thread.id).await.unwrap_err();
     assert!(e.kind == ErrorKind::Conflict, "{e:?}");
     // Another session cannot retry it.
     let e = ui(&app)
-        .retry_run(&SessionId("someone-else".into()), &thread.id)
+        .retry_run(&SessionId("someone-else".into()), &ADDR, &thread.id)
         .await
         .unwrap_err();
     assert!(e.kind == ErrorKind::NotFound, "{e:?}");

@@ -49,7 +49,10 @@ async fn operators_reindex_with_the_admin_token_and_searches_never_go_empty() {
         vars: vec![
             ("DOCS_DIR", docs.path().display().to_string()),
             ("DOCS_WATCH_SECS", "0".into()),
-            ("ADMIN_TOKEN", "s3cret-admin".into()),
+            (
+                "ADMIN_TOKEN",
+                "s3cret-admin-s3cret-admin-s3cret-admin".into(),
+            ),
         ],
     })
     .await;
@@ -85,7 +88,9 @@ async fn operators_reindex_with_the_admin_token_and_searches_never_go_empty() {
             found
         })
     };
-    let r = app.docs_reindex(Some("s3cret-admin")).await;
+    let r = app
+        .docs_reindex(Some("s3cret-admin-s3cret-admin-s3cret-admin"))
+        .await;
     assert_eq!(r.status(), 200);
     let stats: Value = r.json().await.unwrap();
     assert_eq!(stats["pages"], 2);
@@ -98,7 +103,8 @@ async fn operators_reindex_with_the_admin_token_and_searches_never_go_empty() {
     std::fs::remove_file(docs.path().join("zebra.md")).unwrap();
     std::fs::remove_file(docs.path().join("okapi.md")).unwrap();
     let message = assert_error(
-        app.docs_reindex(Some("s3cret-admin")).await,
+        app.docs_reindex(Some("s3cret-admin-s3cret-admin-s3cret-admin"))
+            .await,
         409,
         "conflict_error",
     )
@@ -229,7 +235,10 @@ async fn with_embeddings_search_is_hybrid_cached_and_falls_back_to_bm25() {
         vars: vec![
             ("DOCS_DIR", docs.path().display().to_string()),
             ("DOCS_WATCH_SECS", "0".into()),
-            ("ADMIN_TOKEN", "admin-token".into()),
+            (
+                "ADMIN_TOKEN",
+                "admin-token-admin-token-admin-token-00".into(),
+            ),
             ("OPENAI_BASE_URL", base),
             ("EMBEDDINGS_MODEL", "fake-embed".into()),
             ("EMBEDDINGS_CACHE_DIR", cache.path().display().to_string()),
@@ -253,7 +262,9 @@ async fn with_embeddings_search_is_hybrid_cached_and_falls_back_to_bm25() {
         "toast.md",
         "# Toast\n\nA short message that goes away.\n",
     );
-    let r = app.docs_reindex(Some("admin-token")).await;
+    let r = app
+        .docs_reindex(Some("admin-token-admin-token-admin-token-00"))
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(fake.sections_embedded(), 4);
 

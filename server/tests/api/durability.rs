@@ -27,6 +27,8 @@ fn start(port: u16, db: &str) -> std::process::Child {
         .env("RATE_LIMIT_SESSION_PER_MIN", "0")
         .env("RATE_LIMIT_ADDR_PER_MIN", "0")
         .env("MAX_ACTIVE_RUNS_PER_SESSION", "0")
+        .env("MAX_ACTIVE_RUNS_PER_ADDR", "0")
+        .env("RATE_LIMIT_READS_ADDR_PER_MIN", "0")
         .env("RUN_LEASE_SECS", "3")
         .spawn()
         .expect("the server binary starts")

@@ -125,6 +125,22 @@ impl TestApp {
         }
     }
 
+    /// Another browser, whose requests a trusted proxy says come from `ip` (the server must
+    /// run with `TRUST_PROXY=true`).
+    pub fn session_from(&self, ip: &str) -> TestApp {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().unwrap());
+        TestApp {
+            client: Client::builder()
+                .cookie_store(true)
+                .default_headers(headers)
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            ..self.other_session()
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -45,6 +45,8 @@ fn start_instance_with_lease(port: u16, db: &str, model_url: &str, lease: u64) -
         .env("RATE_LIMIT_SESSION_PER_MIN", "0")
         .env("RATE_LIMIT_ADDR_PER_MIN", "0")
         .env("MAX_ACTIVE_RUNS_PER_SESSION", "0")
+        .env("MAX_ACTIVE_RUNS_PER_ADDR", "0")
+        .env("RATE_LIMIT_READS_ADDR_PER_MIN", "0")
         .spawn()
         .expect("the server binary starts")
 }

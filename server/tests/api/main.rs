@@ -14,5 +14,6 @@ mod pages;
 mod restart;
 mod runs;
 mod slack;
+mod spending;
 mod threads;
 mod various;

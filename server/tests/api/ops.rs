@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Step, status};
 use crate::helpers::{
-    free_port, json_of, new_client, post_at, server_command, spawn_app, wait_healthy, wait_run_at,
+    Settings, free_port, json_of, new_client, post_at, server_command, spawn_app, spawn_app_with,
+    wait_healthy, wait_run_at,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,6 +90,49 @@ async fn metrics_count_requests_runs_and_model_calls() {
     assert!(
         text.contains("paste_assistant_upstream_request_duration_seconds_count{outcome=\"ok\"}")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn made_up_methods_share_one_label_and_metrics_can_require_a_token() {
+    const TOKEN: &str = "metrics-token-metrics-token-metrics-0001";
+    let app = spawn_app_with(Settings {
+        vars: vec![("METRICS_TOKEN", TOKEN.into())],
+    })
+    .await;
+    for method in ["XYZZY", "BREW", "PROPFIND"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = app
+            .client
+            .request(method, app.url("/api/paste-assistant-threads"))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{}", r.status());
+    }
+    let r = app.get("/metrics").await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    let wrong = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("metrics-token-metrics-token-metrics-0002")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let r = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("method=\"OTHER\""), "{text}");
+    for made_up in ["XYZZY", "BREW", "PROPFIND"] {
+        assert!(!text.contains(made_up), "{made_up} became a label: {text}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,6 +15,8 @@ fn start_server(port: u16, db: &str, model_url: &str) -> Child {
         .env("OPENAI_TIMEOUT_SECS", "30")
         .env("RUN_TIME_LIMIT_SECS", "60")
         .env("MAX_ACTIVE_RUNS_PER_SESSION", "0")
+        .env("MAX_ACTIVE_RUNS_PER_ADDR", "0")
+        .env("RATE_LIMIT_READS_ADDR_PER_MIN", "0")
         .spawn()
         .expect("the server binary starts")
 }

@@ -242,3 +242,71 @@ async fn a_slack_that_keeps_refusing_is_given_up_after_a_bounded_number_of_attem
     assert_eq!(receiver.calls.lock().unwrap().len(), 5);
     assert!(app.store.slack_ts(&tid).await.unwrap().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitors_text_arrives_as_text_without_mentions_links_or_previews() {
+    let (url, receiver) = start_receiver().await;
+    let app = app_with_slack(&url).await;
+    let tid = app.new_thread().await;
+    let hostile = format!(
+        "<!channel> your account is locked: <https://evil.example|Reset password> & {}",
+        "x".repeat(5_000)
+    );
+    app.send(&tid, &hostile).await;
+    let got = calls(&receiver, 2, Duration::from_secs(10)).await;
+    let text = got[1].body["text"].as_str().unwrap();
+    assert!(
+        text.starts_with(
+            "&lt;!channel&gt; your account is locked: &lt;https://evil.example|Reset password&gt; &amp; "
+        ),
+        "{text}"
+    );
+    assert!(!text.contains('<') && !text.contains('>'));
+    let unescaped = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    assert!(hostile.starts_with(unescaped.trim_end_matches('…')));
+    assert_eq!(
+        unescaped.chars().count(),
+        3_001,
+        "cut at 3,000 characters and marked"
+    );
+    for call in &got {
+        assert_eq!(call.body["unfurl_links"], false);
+        assert_eq!(call.body["unfurl_media"], false);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_threads_from_one_address_does_not_flood_the_channel() {
+    let (url, receiver) = start_receiver().await;
+    let app = spawn_app_with(Settings {
+        vars: vec![
+            ("SLACK_BOT_TOKEN", TOKEN.to_string()),
+            ("SLACK_CHANNEL", CHANNEL.to_string()),
+            ("SLACK_API_URL", url.to_string()),
+            ("SLACK_NOTICES_ADDR_PER_MIN", "3".to_string()),
+            ("TRUST_PROXY", "true".to_string()),
+        ],
+    })
+    .await;
+    let flooder = app.session_from("203.0.113.66");
+    let mut flood = Vec::new();
+    for _ in 0..8 {
+        flood.push(flooder.new_thread().await);
+    }
+    // Each notice is allowed or dropped before its request is answered, so once another
+    // address's notice is in, every notice the flood will ever cause has been sent.
+    let other = app.session_from("203.0.113.67").new_thread().await;
+    let got = calls(&receiver, 4, Duration::from_secs(10)).await;
+    let texts: Vec<&str> = got
+        .iter()
+        .map(|c| c.body["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.len(), 4, "{texts:?}");
+    assert!(texts.iter().any(|t| t.ends_with(&other)), "{texts:?}");
+    for tid in &flood[..3] {
+        assert!(texts.iter().any(|t| t.ends_with(tid.as_str())), "{texts:?}");
+    }
+}
