@@ -8,6 +8,8 @@ export const slowPort = port + 1;
 const fakeModelPort = port + 2;
 // A page of another site (127.0.0.1 vs localhost) that embeds the widget.
 export const hostPort = port + 3;
+// A server on the fake model whose daily token budget per address is nearly nil.
+export const budgetPort = port + 4;
 
 export default defineConfig({
   testDir: "./tests",
@@ -84,6 +86,28 @@ export default defineConfig({
         OPENAI_BASE_URL: `http://127.0.0.1:${fakeModelPort}/v1`,
         OPENAI_MODEL: "fake-slow-model",
         OPENAI_MAX_RETRIES: "0",
+        RUST_LOG: "warn",
+      },
+    },
+    {
+      command: "rm -rf target/e2e-budget && mkdir -p target/e2e-budget && exec target/release/server",
+      cwd: "..",
+      url: `http://127.0.0.1:${budgetPort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${budgetPort}`,
+        LEPTOS_SITE_ROOT: "target/site",
+        LEPTOS_OUTPUT_NAME: "paste-assistant",
+        DATABASE_URL: "sqlite://target/e2e-budget/e2e.db",
+        DOCS_DIR: "docs",
+        SESSION_SECRET: "end-to-end-secret-end-to-end-secret-0123",
+        OPENAI_BASE_URL: `http://127.0.0.1:${fakeModelPort}/v1`,
+        OPENAI_MODEL: "fake-budget-model",
+        OPENAI_MAX_RETRIES: "0",
+        TOKEN_BUDGET_PER_ADDR_PER_DAY: "1",
         RUST_LOG: "warn",
       },
     },

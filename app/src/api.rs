@@ -55,7 +55,10 @@ impl ConversationItem {
 pub struct ThreadView {
     pub id: String,
     pub title: String,
+    /// The newest items, oldest first.
     pub items: Vec<ConversationItem>,
+    /// How many older items there are beyond `items` (loaded on demand).
+    pub earlier: usize,
     /// The run still going on, if any; the browser polls it.
     pub active_run: Option<String>,
 }
@@ -287,6 +290,10 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         AppError::server(value.to_string())
     }
 }
+
+/// How many items the conversation view shows at first, and how many more each "Load earlier
+/// messages" adds: a long thread does not cost a page load its whole history.
+pub const SHOWN_ITEMS: usize = 50;
 
 /// Sidebar title shown until a title is generated.
 pub const DEFAULT_TITLE: &str = "New thread";

@@ -45,9 +45,9 @@ pub async fn list_threads() -> Result<Vec<ThreadSummary>, AppError> {
 }
 
 #[server]
-pub async fn get_thread_view(thread_id: String) -> Result<ThreadView, AppError> {
+pub async fn get_thread_view(thread_id: String, newest: usize) -> Result<ThreadView, AppError> {
     let (service, session) = ssr::context().await?;
-    ssr::status(service.thread_view(&session, &thread_id).await)
+    ssr::status(service.thread_view(&session, &thread_id, newest).await)
 }
 
 #[server]

@@ -26,10 +26,12 @@ impl ClientAddr {
 /// Every argument lives as long as the call (`'a`), so implementations need not copy them.
 pub trait AssistantService: Send + Sync {
     fn list_threads<'a>(&'a self, session: &'a SessionId) -> ServiceFuture<'a, Vec<ThreadSummary>>;
+    /// The thread with its `newest` items (and how many earlier ones there are).
     fn thread_view<'a>(
         &'a self,
         session: &'a SessionId,
         thread_id: &'a str,
+        newest: usize,
     ) -> ServiceFuture<'a, ThreadView>;
     fn create_thread<'a>(
         &'a self,

@@ -442,6 +442,22 @@ mod tests {
         assert_eq!(c.openai_model, "gpt-4o-mini");
         assert_eq!(c.max_message_chars, 32_000);
         assert!(!c.uses_remote_model());
+        // Issue 12's limits.
+        assert_eq!(c.max_active_runs_per_addr, 10);
+        assert_eq!(c.max_running_runs, 64);
+        assert_eq!(c.token_budget_per_addr_per_day, 200_000);
+        assert_eq!(c.token_budget_per_day, 0);
+        assert_eq!(c.model_context_tokens, 12_000);
+        assert_eq!(c.rate_limit_reads_addr_per_min, 1200);
+        assert_eq!(c.max_thread_messages, 500);
+        assert_eq!(c.header_read_timeout, Some(Duration::from_secs(10)));
+        assert_eq!(c.slack_notices_addr_per_min, 10);
+        assert!(c.metrics_token.is_none());
+        assert!(!c.counts_tokens(), "the offline model costs nothing");
+        let remote = config(&[("OPENAI_API_KEY", "sk-1")]).unwrap();
+        assert!(remote.counts_tokens());
+        let off = config(&[("HEADER_READ_TIMEOUT_SECS", "0")]).unwrap();
+        assert_eq!(off.header_read_timeout, None);
     }
 
     #[test]
@@ -485,6 +501,26 @@ mod tests {
         assert_eq!(e.variable, "RUN_LEASE_SECS");
         let e = config(&[("SESSION_SECRET", "short")]).unwrap_err();
         assert_eq!(e.variable, "SESSION_SECRET");
+        for token in ["ADMIN_TOKEN", "METRICS_TOKEN"] {
+            let e = config(&[(token, "s3cret-admin")]).unwrap_err();
+            assert_eq!(e.variable, token);
+            assert!(e.reason.contains("32"), "{}", e.reason);
+            assert!(config(&[(token, &"t".repeat(32))]).is_ok());
+        }
+        for variable in [
+            "MAX_ACTIVE_RUNS_PER_ADDR",
+            "MAX_RUNNING_RUNS",
+            "TOKEN_BUDGET_PER_ADDR_PER_DAY",
+            "TOKEN_BUDGET_PER_DAY",
+            "MODEL_CONTEXT_TOKENS",
+            "RATE_LIMIT_READS_ADDR_PER_MIN",
+            "MAX_THREAD_MESSAGES",
+            "HEADER_READ_TIMEOUT_SECS",
+            "SLACK_NOTICES_ADDR_PER_MIN",
+        ] {
+            let e = config(&[(variable, "-1")]).unwrap_err();
+            assert_eq!(e.variable, variable);
+        }
         for bad in [
             "docs.example.com",
             "https://docs.example.com/path",

@@ -1,5 +1,5 @@
 //! Builds the application (database, docs index, engine, routes) and serves it.
-use std::{net::SocketAddr, sync::Arc};
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::{Router, extract::DefaultBodyLimit, middleware::from_fn_with_state, routing::any};
@@ -26,6 +26,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     assistant: Assistant,
+    header_read_timeout: Option<std::time::Duration>,
 }
 
 impl Application {
@@ -64,6 +65,7 @@ impl Application {
             listener,
             router,
             assistant,
+            header_read_timeout: config.header_read_timeout,
         })
     }
 
@@ -79,16 +81,58 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C, then stops accepting, lets in-flight requests finish
     /// and hands the runs it executes back to the database for another instance.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        serve(self.listener, self.router, self.header_read_timeout).await;
         let handed = self.assistant.hand_back_runs().await;
         tracing::info!(runs_handed_back = handed, "stopped");
-        served
+        Ok(())
     }
+}
+
+/// Serves HTTP/1.1 until SIGTERM or Ctrl-C, then stops accepting and waits for the requests in
+/// flight. Each connection must send its request headers within `header_read_timeout` (also
+/// the longest a kept-alive connection idles): a client that opens connections and trickles
+/// bytes, or sends none, holds a task and a socket for that long and no longer, and never
+/// delays anyone else's request. (HTTP/2 comes from the reverse proxy in front, if any.)
+async fn serve(listener: TcpListener, router: Router, header_read_timeout: Option<Duration>) {
+    use hyper_util::{rt::TokioIo, rt::TokioTimer, service::TowerToHyperService};
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut stop = std::pin::pin!(shutdown_signal());
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = tower::ServiceExt::map_request(
+            router.clone(),
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        );
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use leptos::{prelude::*, task::spawn_local};
 
-use crate::api::{ConversationItem, ItemKind, Source, ThreadView, escape_html};
+use crate::api::{ConversationItem, ItemKind, SHOWN_ITEMS, Source, ThreadView, escape_html};
 use crate::components::{
     composer::Composer,
     dom,
@@ -25,7 +25,10 @@ const EXAMPLES: [&str; 3] = [
 /// The conversation of one thread (or the empty state when `thread_id` is `None`), with the
 /// composer. Sending stores the message, starts a run and follows it (see [`follow_runs`])
 /// until it ends. `on_created` gets the id of the thread the first message created;
-/// `initial_question` is asked as soon as the page is interactive (`?q=`); `compact` is the
+/// Longest question a `?q=` link can put into the composer.
+const MAX_PREFILL_CHARS: usize = 2_000;
+
+/// `initial_question` fills the composer once the page is interactive (`?q=`); `compact` is the
 /// widget's layout.
 #[component]
 pub fn Conversation(
@@ -47,15 +50,18 @@ pub fn Conversation(
     // follows it even before (or without) the route change to `/t/{id}`.
     let created = RwSignal::new(None::<String>);
     let current_id = Signal::derive(move || thread_id.get().or_else(|| created.get()));
+    // How many of the newest items are shown; "Load earlier messages" adds more.
+    let newest = RwSignal::new(SHOWN_ITEMS);
     let thread = Resource::new(
-        move || (current_id.get(), version.get()),
-        |(id, _)| async move {
+        move || (current_id.get(), version.get(), newest.get()),
+        |(id, _, newest)| async move {
             match id {
-                Some(id) => get_thread_view(id).await.map(Some),
+                Some(id) => get_thread_view(id, newest).await.map(Some),
                 None => Ok(None),
             }
         },
     );
+    let load_earlier = Callback::new(move |()| newest.update(|n| *n += SHOWN_ITEMS));
 
     // Switching from one thread to another drops what belonged to the previous one. A route
     // param that only now arrives (None → Some) is no switch: resetting then would stop
@@ -68,6 +74,7 @@ pub fn Conversation(
             local.set(Vec::new());
             phase.set(Phase::Idle);
             state.stop_awaiting();
+            newest.set(SHOWN_ITEMS);
         }
         id
     });
@@ -261,13 +268,16 @@ pub fn Conversation(
         });
     });
 
-    // `?q=…` asks its question once the page is interactive.
+    // `?q=…` puts its question into the composer, ready to send, and never sends it: a link
+    // on another site must not ask (and spend) in the visitor's name.
     if let Some(question) = initial_question.filter(|q| !q.trim().is_empty()) {
-        let asked = StoredValue::new(false);
+        let filled = StoredValue::new(false);
         Effect::new(move |_| {
-            if !asked.get_value() {
-                asked.set_value(true);
-                send.run(question.clone());
+            if !filled.get_value() {
+                filled.set_value(true);
+                let question: String = question.chars().take(MAX_PREFILL_CHARS).collect();
+                state.draft.set(question);
+                dom::focus_by_id("composer-input", false);
             }
         });
     }
@@ -315,7 +325,7 @@ pub fn Conversation(
                     {move || Suspend::new(async move {
                         match thread.await {
                             Ok(Some(view)) => {
-                                view! { <LoadedItems view on_new on_retry=retry /> }
+                                view! { <LoadedItems view on_new on_retry=retry on_earlier=load_earlier /> }
                                     .into_any()
                             }
                             Ok(None) => ().into_any(),
@@ -413,9 +423,22 @@ fn LoadedItems(
     view: ThreadView,
     on_new: Callback<String>,
     on_retry: Callback<()>,
+    on_earlier: Callback<()>,
 ) -> impl IntoView {
     let state = use_chat_state();
-    view.items
+    let earlier = (view.earlier > 0).then(|| {
+        let label = match view.earlier {
+            1 => "Load 1 earlier message".to_string(),
+            n => format!("Load earlier messages ({n} more)"),
+        };
+        view! {
+            <button type="button" class="load-earlier" on:click=move |_| on_earlier.run(())>
+                {label}
+            </button>
+        }
+    });
+    let items = view
+        .items
         .into_iter()
         .map(|item| {
             let reveal = item.kind != ItemKind::User && state.is_awaited_answer(&item.id);
@@ -424,7 +447,11 @@ fn LoadedItems(
             }
             view! { <Bubble item reveal on_retry /> }
         })
-        .collect_view()
+        .collect_view();
+    view! {
+        {earlier}
+        {items}
+    }
 }
 
 #[component]

@@ -6,7 +6,8 @@ use leptos_router::{
 
 use crate::components::conversation::Conversation;
 
-/// `/`: the empty state; the first message creates the thread. `/?q=…` asks `q` at once.
+/// `/`: the empty state; the first message creates the thread. `/?q=…` puts `q` into the
+/// composer for the person to send.
 #[component]
 pub fn HomePage() -> impl IntoView {
     let navigate = use_navigate();

@@ -412,11 +412,25 @@ fn trim_to(text: &str, budget: usize) -> String {
     format!("{cut} …")
 }
 
+/// Largest docs page indexed; a bigger file (a generated dump, a mistake) is skipped with a
+/// warning rather than read into memory.
+pub const MAX_PAGE_BYTES: u64 = 2 * 1024 * 1024;
+
 /// The Markdown and MDX files under `root`, sorted; hidden folders and `node_modules` skipped.
+/// Links are followed, each folder once (by its real path), so a link loop ends the walk of
+/// that branch instead of running forever; files over [`MAX_PAGE_BYTES`] are left out.
 pub fn walk(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
+        let Ok(real) = std::fs::canonicalize(&dir) else {
+            continue;
+        };
+        if !seen.insert(real) {
+            tracing::warn!(dir = %dir.display(), "docs folder already walked (a link loop?); skipped");
+            continue;
+        }
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
@@ -426,9 +440,21 @@ pub fn walk(root: &Path) -> Vec<PathBuf> {
             if name.starts_with('.') || name == "node_modules" {
                 continue;
             }
-            if path.is_dir() {
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if meta.is_dir() {
                 stack.push(path);
             } else if name.ends_with(".md") || name.ends_with(".mdx") {
+                if meta.len() > MAX_PAGE_BYTES {
+                    tracing::warn!(
+                        page = %path.display(),
+                        bytes = meta.len(),
+                        limit = MAX_PAGE_BYTES,
+                        "docs page too large; skipped"
+                    );
+                    continue;
+                }
                 out.push(path);
             }
         }
@@ -440,6 +466,23 @@ pub fn walk(root: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_walk_survives_link_loops_and_skips_huge_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("guide")).unwrap();
+        std::fs::write(root.join("guide/a.md"), "# A\n\nText.\n").unwrap();
+        std::os::unix::fs::symlink(root, root.join("guide/loop")).unwrap();
+        std::os::unix::fs::symlink(root.join("guide"), root.join("again")).unwrap();
+        let huge = std::fs::File::create(root.join("huge.md")).unwrap();
+        huge.set_len(MAX_PAGE_BYTES + 1).unwrap();
+        let found = walk(root);
+        // The page once (through whichever link came first), the loop cut, the huge file out.
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].ends_with("a.md"), "{found:?}");
+    }
 
     /// The shared Paste corpus (beside this checkout, as in CI); a test that needs it fails
     /// when it is missing rather than passing without looking.

@@ -92,6 +92,7 @@ impl AssistantService for Assistant {
         &'a self,
         session: &'a SessionId,
         thread_id: &'a str,
+        newest: usize,
     ) -> ServiceFuture<'a, ThreadView> {
         Box::pin(async move {
             let c = self
@@ -143,10 +144,15 @@ impl AssistantService for Assistant {
                 .iter()
                 .find(|r| r.status.is_active())
                 .map(|r| r.id.clone());
+            // A thread holds at most MAX_THREAD_MESSAGES messages (and an error item each), so
+            // this bounds the page; fewer than one item is no view.
+            let earlier = items.len().saturating_sub(newest.max(1));
+            items.drain(..earlier);
             Ok(ThreadView {
                 id: c.thread.id.clone(),
                 title: summary(&c.thread).title,
                 items,
+                earlier,
                 active_run,
             })
         })

@@ -202,3 +202,42 @@ async fn another_site_cannot_make_a_visitors_browser_change_anything() {
     assert_ne!(cancel.status(), 415, "an empty body needs no content type");
     assert_eq!(count().await, 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundreds_of_stalled_connections_neither_delay_others_nor_stay_open() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(Settings {
+        vars: vec![("HEADER_READ_TIMEOUT_SECS", "1".into())],
+    })
+    .await;
+    let host = app.address.trim_start_matches("http://").to_string();
+    // Half the connections send nothing, half send part of a request and stop.
+    let mut stalled = Vec::new();
+    for i in 0..300 {
+        let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+        if i % 2 == 0 {
+            stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                .await
+                .unwrap();
+        }
+        stalled.push(stream);
+    }
+    let started = std::time::Instant::now();
+    let r = app.get("/api/paste-assistant-threads").await;
+    assert_eq!(r.status(), 200);
+    eprintln!(
+        "a request beside 300 stalled connections took {:?}",
+        started.elapsed()
+    );
+    // Past the header timeout the server has closed every one of them.
+    for mut stream in stalled {
+        let mut buf = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buf)).await;
+        assert!(
+            read.is_ok(),
+            "a stalled connection was still open after 10 s"
+        );
+    }
+}

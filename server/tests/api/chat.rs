@@ -27,7 +27,7 @@ fn ui(app: &TestApp) -> &dyn AssistantService {
 /// Waits until the thread has no active run.
 async fn settle(app: &TestApp, tid: &str) {
     for _ in 0..200 {
-        let view = ui(app).thread_view(&session(), tid).await.unwrap();
+        let view = ui(app).thread_view(&session(), tid, 50).await.unwrap();
         if view.active_run.is_none() {
             return;
         }
@@ -50,7 +50,10 @@ async fn answers_list_the_docs_pages_their_run_searched() {
         .await
         .unwrap();
     settle(&app, &thread.id).await;
-    let view = ui(&app).thread_view(&session(), &thread.id).await.unwrap();
+    let view = ui(&app)
+        .thread_view(&session(), &thread.id, 50)
+        .await
+        .unwrap();
     assert_eq!(view.items.len(), 2, "{view:?}");
     let answer = &view.items[1];
     assert_eq!(answer.kind, ItemKind::Assistant);
@@ -135,7 +138,7 @@ async fn a_failed_question_can_be_retried_and_the_answer_replaces_the_error() {
         .await
         .unwrap();
     settle(&app, &thread.id).await;
-    let view = ui(&app).thread_view(&s, &thread.id).await.unwrap();
+    let view = ui(&app).thread_view(&s, &thread.id, 50).await.unwrap();
     let kinds: Vec<ItemKind> = view.items.iter().map(|i| i.kind).collect();
     assert_eq!(kinds, vec![ItemKind::User, ItemKind::Error]);
     assert!(
@@ -153,7 +156,7 @@ async fn a_failed_question_can_be_retried_and_the_answer_replaces_the_error() {
     assert_eq!(second.kind, ErrorKind::Conflict, "{second:?}");
     release.notify_one();
     settle(&app, &thread.id).await;
-    let view = ui(&app).thread_view(&s, &thread.id).await.unwrap();
+    let view = ui(&app).thread_view(&s, &thread.id, 50).await.unwrap();
     let kinds: Vec<ItemKind> = view.items.iter().map(|i| i.kind).collect();
     assert_eq!(
         kinds,
