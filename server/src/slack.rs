@@ -189,10 +189,12 @@ impl Slack {
         if !status.is_success() {
             return Err(Failure(format!("HTTP {status}"), retry_after));
         }
-        let answer: Value = response
-            .json()
+        // `chat.postMessage` answers a few hundred bytes.
+        let body = crate::models::read_capped(response, 256 * 1024)
             .await
-            .map_err(|e| Failure(format!("unreadable answer: {}", e.without_url()), None))?;
+            .map_err(|e| Failure(format!("unreadable answer: {e}"), None))?;
+        let answer: Value = serde_json::from_slice(&body)
+            .map_err(|e| Failure(format!("unreadable answer: {e}"), None))?;
         if answer["ok"] != json!(true) {
             let error = answer["error"].as_str().unwrap_or("no error given");
             return Err(Failure(format!("ok: false ({error})"), None));

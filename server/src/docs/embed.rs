@@ -85,7 +85,9 @@ impl Embedder {
             let body: String = body.chars().take(300).collect();
             anyhow::bail!("{} answered {status}: {body}", self.endpoint);
         }
-        let mut body: Response = resp.json().await?;
+        // A batch of vectors as JSON is a few MB; far more is not an embeddings answer.
+        let bytes = crate::models::read_capped(resp, 64 * 1024 * 1024).await?;
+        let mut body: Response = serde_json::from_slice(&bytes)?;
         if body.data.len() != inputs.len() {
             anyhow::bail!(
                 "{} returned {} vectors for {} inputs",

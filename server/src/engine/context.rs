@@ -1,24 +1,6 @@
 //! What a run sends the model, bounded: the history is trimmed to `MODEL_CONTEXT_TOKENS`, and
 //! what a call spent is counted for the daily budgets.
-use crate::models::{ChatMessage, Completion, Reply, estimate_tokens};
-
-/// A message's size in (estimated) tokens: its text, tool-call arguments included.
-fn size(m: &ChatMessage) -> u64 {
-    match m {
-        ChatMessage::System(t) | ChatMessage::User(t) => estimate_tokens(t),
-        ChatMessage::Assistant {
-            content,
-            tool_calls,
-        } => {
-            content.as_deref().map_or(0, estimate_tokens)
-                + tool_calls
-                    .iter()
-                    .map(|c| estimate_tokens(&c.arguments) + estimate_tokens(&c.name))
-                    .sum::<u64>()
-        }
-        ChatMessage::Tool { content, .. } => estimate_tokens(content),
-    }
-}
+use crate::models::{ChatMessage, Completion, message_tokens as size, reply_tokens};
 
 /// Drops the oldest parts of `conversation` until it fits in `limit` tokens (0: no limit).
 ///
@@ -65,17 +47,13 @@ pub fn spent(completion: &Completion, sent: &[ChatMessage]) -> i64 {
     if completion.usage.total_tokens > 0 {
         return completion.usage.total_tokens as i64;
     }
-    let answer = match &completion.reply {
-        Reply::Answer(text) => estimate_tokens(text),
-        Reply::ToolCalls(calls) => calls.iter().map(|c| estimate_tokens(&c.arguments)).sum(),
-    };
-    (sent.iter().map(size).sum::<u64>() + answer) as i64
+    (sent.iter().map(size).sum::<u64>() + reply_tokens(&completion.reply)) as i64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::{ToolCall, Usage};
+    use crate::models::{Reply, ToolCall, Usage};
 
     fn words(n: usize) -> String {
         "word ".repeat(n)

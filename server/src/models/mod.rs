@@ -126,7 +126,61 @@ pub trait ChatModel: Send + Sync {
     }
 }
 
+/// Why a capped body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("the answer is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error(transparent)]
+    Transport(#[from] reqwest::Error),
+}
+
+/// Reads a response body, refused once it passes `max` bytes: an upstream (a model API, Slack,
+/// an embeddings server) that sends more than its answers ever hold must not fill the memory.
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, BodyError> {
+    if response.content_length().is_some_and(|n| n > max as u64) {
+        return Err(BodyError::TooLarge(max));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > max {
+            return Err(BodyError::TooLarge(max));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// A rough token count (4 characters a token) for models that report none.
 pub fn estimate_tokens(text: &str) -> u64 {
     (text.chars().count() as u64).div_ceil(4)
+}
+
+/// A message's size in (estimated) tokens: its text, tool-call arguments included.
+pub fn message_tokens(m: &ChatMessage) -> u64 {
+    match m {
+        ChatMessage::System(t) | ChatMessage::User(t) => estimate_tokens(t),
+        ChatMessage::Assistant {
+            content,
+            tool_calls,
+        } => {
+            content.as_deref().map_or(0, estimate_tokens)
+                + tool_calls
+                    .iter()
+                    .map(|c| estimate_tokens(&c.arguments))
+                    .sum::<u64>()
+        }
+        ChatMessage::Tool { content, .. } => estimate_tokens(content),
+    }
+}
+
+/// A reply's size in (estimated) tokens.
+pub fn reply_tokens(reply: &Reply) -> u64 {
+    match reply {
+        Reply::Answer(text) => estimate_tokens(text),
+        Reply::ToolCalls(calls) => calls.iter().map(|c| estimate_tokens(&c.arguments)).sum(),
+    }
 }

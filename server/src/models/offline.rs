@@ -3,7 +3,7 @@
 //! question, then it writes a Markdown answer from the sections the tool returned.
 use super::{
     ChatMessage, ChatModel, Completion, ModelFuture, Reply, ToolCall, ToolSpec, Usage,
-    estimate_tokens,
+    message_tokens, reply_tokens,
 };
 
 pub const NAME: &str = "offline-docs-search";
@@ -28,12 +28,7 @@ impl ChatModel for OfflineModel {
         Box::pin(async move {
             let reply = respond(messages, tools);
             let prompt: u64 = messages.iter().map(message_tokens).sum();
-            let completion = match &reply {
-                Reply::Answer(text) => estimate_tokens(text),
-                Reply::ToolCalls(calls) => {
-                    calls.iter().map(|c| estimate_tokens(&c.arguments)).sum()
-                }
-            };
+            let completion = reply_tokens(&reply);
             Ok(Completion {
                 reply,
                 usage: Usage {
@@ -43,23 +38,6 @@ impl ChatModel for OfflineModel {
                 },
             })
         })
-    }
-}
-
-fn message_tokens(m: &ChatMessage) -> u64 {
-    match m {
-        ChatMessage::System(t) | ChatMessage::User(t) => estimate_tokens(t),
-        ChatMessage::Assistant {
-            content,
-            tool_calls,
-        } => {
-            content.as_deref().map(estimate_tokens).unwrap_or(0)
-                + tool_calls
-                    .iter()
-                    .map(|c| estimate_tokens(&c.arguments))
-                    .sum::<u64>()
-        }
-        ChatMessage::Tool { content, .. } => estimate_tokens(content),
     }
 }
 

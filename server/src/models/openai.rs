@@ -127,18 +127,15 @@ impl ChatModel for OpenAiModel {
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// The answer's body as text, refused once it passes [`MAX_BODY_BYTES`].
-async fn read_capped(mut response: reqwest::Response) -> Result<String, ModelError> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&e))? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(ModelError::Fatal(format!(
-                "The model API's answer is larger than {} MiB; check OPENAI_BASE_URL.",
-                MAX_BODY_BYTES / (1024 * 1024)
-            )));
-        }
-        body.extend_from_slice(&chunk);
+async fn read_capped(response: reqwest::Response) -> Result<String, ModelError> {
+    match super::read_capped(response, MAX_BODY_BYTES).await {
+        Ok(body) => Ok(String::from_utf8_lossy(&body).into_owned()),
+        Err(super::BodyError::Transport(e)) => Err(transport_error(&e)),
+        Err(super::BodyError::TooLarge(_)) => Err(ModelError::Fatal(format!(
+            "The model API's answer is larger than {} MiB; check OPENAI_BASE_URL.",
+            MAX_BODY_BYTES / (1024 * 1024)
+        ))),
     }
-    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 fn wire_message(m: &ChatMessage) -> Value {

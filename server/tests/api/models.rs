@@ -489,3 +489,19 @@ async fn a_live_run_that_reaches_its_time_limit_ends_expired_and_the_thread_goes
     held.notify_one();
     thread_still_works(&app, &fake, &tid, "A question the model sits on").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_larger_than_four_mib_fails_the_run_instead_of_filling_memory() {
+    let fake = FakeModel::start().await;
+    fake.set_fallback(Step::Raw {
+        status: 200,
+        body: format!(
+            "{{\"choices\": [], \"padding\": \"{}\"}}",
+            "x".repeat(5 << 20)
+        ),
+    });
+    let app = app_with(&fake.base_url, &[]).await;
+    let (_, run, _) = ask_timed(&app, "Huge?").await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(last_error(&run).contains("larger than 4 MiB"), "{run}");
+}
