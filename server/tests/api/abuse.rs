@@ -143,62 +143,47 @@ async fn another_site_cannot_make_a_visitors_browser_change_anything() {
         ],
         vec![("origin", "null"), ("content-type", "application/json")],
     ];
-    for headers in &attacks {
-        let mut req = app.client.post(threads()).body("{}");
+    let post = |url: String, headers: Vec<(&'static str, String)>, body: &'static str| {
+        let mut req = app.client.post(url).body(body);
         for (k, v) in headers {
-            req = req.header(*k, *v);
+            req = req.header(k, v);
         }
-        let r = req.send().await.unwrap();
+        async move { req.send().await.unwrap() }
+    };
+    for headers in &attacks {
+        let owned = headers.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        let r = post(threads(), owned, "{}").await;
         assert_eq!(r.status(), 403, "{headers:?}");
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["error"]["code"], "cross_site_request", "{body}");
     }
     // Server functions too (the pages' own calls).
-    let r = app
-        .client
-        .post(app.url("/api/create_thread"))
-        .header("sec-fetch-site", "cross-site")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("")
-        .send()
-        .await
-        .unwrap();
+    let form = (
+        "content-type",
+        "application/x-www-form-urlencoded".to_string(),
+    );
+    let cross_site = ("sec-fetch-site", "cross-site".to_string());
+    let r = post(app.url("/api/create_thread"), vec![cross_site, form], "").await;
     assert_eq!(r.status(), 403);
     // A non-JSON body from a client that sends neither header is refused as such.
-    let r = app
-        .client
-        .post(threads())
-        .header("content-type", "text/plain")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 415);
+    let text = ("content-type", "text/plain".to_string());
+    assert_eq!(post(threads(), vec![text], "{}").await.status(), 415);
     assert_eq!(count().await, 1, "nothing was created");
     // The site's own pages, and clients without browser headers, keep working.
-    let own = app.address.trim_start_matches("http://").to_string();
-    let r = app
-        .client
-        .post(threads())
-        .header("origin", format!("http://{own}"))
-        .header("sec-fetch-site", "same-origin")
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let own = vec![
+        ("origin", app.address.clone()),
+        ("sec-fetch-site", "same-origin".to_string()),
+        ("content-type", "application/json".to_string()),
+    ];
+    assert_eq!(post(threads(), own, "{}").await.status(), 200);
     assert_eq!(
         app.create_thread(&serde_json::json!({})).await.status(),
         200
     );
-    let cancel = app
-        .client
-        .post(app.url(&format!(
-            "/api/paste-assistant-thread/{tid}/run/run_x/cancel"
-        )))
-        .send()
-        .await
-        .unwrap();
+    let cancel_url = app.url(&format!(
+        "/api/paste-assistant-thread/{tid}/run/run_x/cancel"
+    ));
+    let cancel = post(cancel_url, vec![], "").await;
     assert_ne!(cancel.status(), 415, "an empty body needs no content type");
     assert_eq!(count().await, 3);
 }

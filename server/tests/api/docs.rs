@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{Settings, assert_error, spawn_app_with};
+use crate::helpers::{Settings, assert_error, body_of, spawn_app_with};
 
 fn page(dir: &std::path::Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
@@ -23,12 +23,7 @@ async fn titles_once_found(app: &crate::helpers::TestApp, q: &str, every: Durati
 }
 
 async fn search_titles(app: &crate::helpers::TestApp, q: &str) -> Vec<String> {
-    let body: Value = app
-        .docs_search(&format!("?q={q}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = body_of(app.docs_search(&format!("?q={q}")).await).await;
     body["data"]
         .as_array()
         .unwrap()

@@ -272,6 +272,12 @@ impl TestApp {
         post_at(&self.client, &self.address, tid, message).await
     }
 
+    /// Posts `message` to thread `tid` and waits for its run to end; the ended run.
+    pub async fn send_and_wait(&self, tid: &str, message: &str) -> Value {
+        let rid = self.send(tid, message).await;
+        self.wait_for_run(tid, &rid).await
+    }
+
     /// Polls the run until it is terminal (at most 20 s, else the test fails) and returns it.
     pub async fn wait_for_run(&self, tid: &str, rid: &str) -> Value {
         wait_run_at(
@@ -360,6 +366,11 @@ pub async fn serve_local(router: axum::Router) -> String {
 }
 
 /// The JSON body of the answer to `request`.
+/// A response's JSON body.
+pub async fn body_of(response: Response) -> Value {
+    response.json().await.unwrap()
+}
+
 pub async fn json_of(request: reqwest::RequestBuilder) -> Value {
     request.send().await.unwrap().json().await.unwrap()
 }

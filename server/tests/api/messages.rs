@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{Settings, assert_error, data_field, spawn_app, spawn_app_with};
+use crate::helpers::{Settings, assert_error, body_of, data_field, spawn_app, spawn_app_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_posted_message_is_the_first_message_of_the_thread() {
@@ -172,21 +172,11 @@ async fn messages_are_listed_oldest_first_and_can_be_reversed_and_paged() {
     let asc: Value = app.list_messages(&tid, "").await.json().await.unwrap();
     let roles = data_field(&asc, "role");
     assert_eq!(roles, ["user", "assistant", "user", "assistant"]);
-    let desc: Value = app
-        .list_messages(&tid, "?order=desc&limit=1")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let desc = body_of(app.list_messages(&tid, "?order=desc&limit=1").await).await;
     assert_eq!(desc["data"][0]["id"], asc["data"][3]["id"]);
     assert_eq!(desc["has_more"], true);
     let after = asc["data"][1]["id"].as_str().unwrap();
-    let rest: Value = app
-        .list_messages(&tid, &format!("?after={after}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let rest = body_of(app.list_messages(&tid, &format!("?after={after}")).await).await;
     assert_eq!(rest["data"].as_array().unwrap().len(), 2);
     assert_eq!(rest["data"][0]["id"], asc["data"][2]["id"]);
 }

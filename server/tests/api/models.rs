@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Step, answer, resetting_server, status, tool_calls};
-use crate::helpers::{Settings, TestApp, spawn_app_with};
+use crate::helpers::{Settings, TestApp, body_of, spawn_app_with};
 
 const RUN_LIMIT_SECS: u64 = 30;
 
@@ -340,12 +340,7 @@ async fn cancelling_drops_the_upstream_call_and_ends_the_run_cancelled() {
     fake.set_fallback(Step::Delay(Duration::from_secs(20), Box::new(Step::Auto)));
     let app = app_with(&fake.base_url, &[("OPENAI_TIMEOUT_SECS", "30")]).await;
     let tid = app.new_thread().await;
-    let r: Value = app
-        .post_message(&tid, "Slow question")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = body_of(app.post_message(&tid, "Slow question").await).await;
     let rid = r["run"]["id"].as_str().unwrap().to_string();
     // The run is waiting on the model.
     fake.wait_for_requests(1).await;

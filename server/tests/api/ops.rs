@@ -112,21 +112,18 @@ async fn made_up_methods_share_one_label_and_metrics_can_require_a_token() {
     let r = app.get("/metrics").await;
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    let bearer = |token: &str| format!("Bearer {token}");
     let wrong = app
-        .client
-        .get(app.url("/metrics"))
-        .bearer_auth("metrics-token-metrics-token-metrics-0002")
-        .send()
-        .await
-        .unwrap();
+        .get_with(
+            "/metrics",
+            "authorization",
+            &bearer("metrics-token-metrics-token-metrics-0002"),
+        )
+        .await;
     assert_eq!(wrong.status(), 401);
     let r = app
-        .client
-        .get(app.url("/metrics"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
+        .get_with("/metrics", "authorization", &bearer(TOKEN))
+        .await;
     assert_eq!(r.status(), 200);
     let text = r.text().await.unwrap();
     assert!(text.contains("method=\"OTHER\""), "{text}");

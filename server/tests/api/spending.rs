@@ -181,10 +181,11 @@ async fn the_history_sent_to_the_model_is_trimmed_oldest_first() {
     let tid = app.new_thread().await;
     for i in 0..4 {
         // About 500 tokens each.
-        let rid = app
-            .send(&tid, &format!("Question {i}: {}", "word ".repeat(400)))
-            .await;
-        assert_eq!(app.wait_for_run(&tid, &rid).await["status"], "completed");
+        let question = format!("Question {i}: {}", "word ".repeat(400));
+        assert_eq!(
+            app.send_and_wait(&tid, &question).await["status"],
+            "completed"
+        );
     }
     let last = fake.requests().last().unwrap().body.clone();
     let messages = last["messages"].as_array().unwrap();
@@ -246,8 +247,10 @@ async fn a_full_thread_asks_the_person_to_start_a_new_one() {
     let app = app_with(&fake, &[("MAX_THREAD_MESSAGES", "4")]).await;
     let tid = app.new_thread().await;
     for question in ["One?", "Two?"] {
-        let rid = app.send(&tid, question).await;
-        assert_eq!(app.wait_for_run(&tid, &rid).await["status"], "completed");
+        assert_eq!(
+            app.send_and_wait(&tid, question).await["status"],
+            "completed"
+        );
     }
     let message = assert_error(
         app.post_message(&tid, "Three?").await,

@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_error, data_field, spawn_app};
+use crate::helpers::{assert_error, body_of, data_field, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creating_a_thread_returns_a_thread_object_titled_new_thread() {
@@ -25,12 +25,11 @@ async fn a_thread_can_be_created_without_a_body_or_with_metadata() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let t: Value = app
-        .create_thread(&json!({"metadata": {"threadTitle": "Mine", "k": "v"}}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let t = body_of(
+        app.create_thread(&json!({"metadata": {"threadTitle": "Mine", "k": "v"}}))
+            .await,
+    )
+    .await;
     assert_eq!(t["metadata"], json!({"threadTitle": "Mine", "k": "v"}));
 }
 
@@ -60,12 +59,11 @@ async fn put_merges_metadata_and_an_empty_string_removes_a_key() {
     let tid = app.new_thread().await;
     app.put_thread(&tid, &json!({"metadata": {"a": "1", "b": "2"}}))
         .await;
-    let t: Value = app
-        .put_thread(&tid, &json!({"metadata": {"a": "", "c": "3"}}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let t = body_of(
+        app.put_thread(&tid, &json!({"metadata": {"a": "", "c": "3"}}))
+            .await,
+    )
+    .await;
     assert_eq!(
         t["metadata"],
         json!({"threadTitle": "New thread", "b": "2", "c": "3"})
@@ -121,12 +119,7 @@ async fn threads_are_listed_newest_first_and_paged() {
     assert_eq!(p1["first_id"], ids[0].as_str());
     assert_eq!(p1["last_id"], ids[1].as_str());
     let after = p1["last_id"].as_str().unwrap();
-    let p2: Value = app
-        .list_threads(&format!("?limit=2&after={after}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let p2 = body_of(app.list_threads(&format!("?limit=2&after={after}")).await).await;
     let got = data_field(&p2, "id");
     assert_eq!(got, ids[2..4].to_vec());
     for bad in [
