@@ -51,6 +51,8 @@ pub struct Config {
     pub openai_title_model: String,
     /// Longest wait for one model API request (connect, answer and body).
     pub openai_timeout: Duration,
+    /// Longest silence between two pieces of a streamed answer.
+    pub openai_idle_timeout: Duration,
     /// Retries of a model call after a retryable failure (429, 5xx, timeout).
     pub openai_max_retries: u32,
     pub instructions_path: Option<PathBuf>,
@@ -136,6 +138,7 @@ impl Config {
             openai_title_model: env.text_or("OPENAI_TITLE_MODEL", &openai_model),
             openai_model,
             openai_timeout: env.seconds_at_least("OPENAI_TIMEOUT_SECS", 60, 1)?,
+            openai_idle_timeout: env.seconds_at_least("OPENAI_IDLE_TIMEOUT_SECS", 20, 1)?,
             openai_max_retries: env.parse_or("OPENAI_MAX_RETRIES", 3)?,
             instructions_path: env.file("ASSISTANT_INSTRUCTIONS")?,
             session_secret: session_secret(&env)?,

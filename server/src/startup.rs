@@ -202,6 +202,7 @@ fn chat_models(config: &Config) -> anyhow::Result<(Arc<dyn ChatModel>, Arc<dyn C
             name,
             key,
             config.openai_timeout,
+            config.openai_idle_timeout,
         )?))
     };
     tracing::info!(base_url = base, model = %config.openai_model, "answers come from a remote chat model");

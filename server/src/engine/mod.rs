@@ -1,6 +1,7 @@
 //! The run engine: drives each run through API.md's life cycle in a background task, round
 //! after round of model calls and tool executions, and makes sure every run ends.
 pub mod context;
+pub mod draft;
 pub mod tools;
 
 use std::{
@@ -14,7 +15,7 @@ use tokio::sync::Notify;
 use serde_json::json;
 
 use crate::docs::live::LiveDocs;
-use crate::ids::{Kind, new_id, now_secs};
+use crate::ids::now_secs;
 use crate::models::{ChatMessage, ChatModel, Completion, ModelError, Reply, ToolCall, Usage};
 use crate::store::{Change, MessageRow, RunRow, StepRow, Store, StoreError};
 use app::api::RunStatus;
@@ -239,13 +240,21 @@ impl Engine {
         let left = Duration::from_secs((run.expires_at - now_secs()).max(0) as u64);
         let cancel = Arc::new(Notify::new());
         self.track(run_id, Some(cancel.clone()));
+        let draft = draft::Draft::of(&self.inner.store, &run).await;
         // Dropping `drive` (time limit, cancel) drops its in-flight model call too.
         let outcome = tokio::select! {
-            outcome = self.drive(&run) => outcome,
+            outcome = self.drive(&run, &draft) => outcome,
             _ = tokio::time::sleep(left) => Err(Stop::Expired),
             _ = cancel.notified() => Err(Stop::Cancelled),
             _ = self.heartbeat(run_id) => Err(Stop::Superseded),
         };
+        if matches!(
+            outcome,
+            Err(Stop::Expired | Stop::Cancelled | Stop::Failed { .. })
+        ) {
+            // What was written before the end is kept (`end` marks it incomplete).
+            draft.save(&self.inner.store).await;
+        }
         match outcome {
             Ok(()) | Err(Stop::Superseded) => {}
             Err(Stop::Cancelled) => self.end(run_id, RunStatus::Cancelled, None).await,
@@ -317,16 +326,27 @@ impl Engine {
                 if let Err(e) = store.close_open_steps(run_id, status).await {
                     tracing::warn!(run_id, error = %e, "could not close a run's steps");
                 }
+                let why = match status {
+                    RunStatus::Cancelled => "run_cancelled",
+                    RunStatus::Expired => "run_expired",
+                    _ => "run_failed",
+                };
+                if let Err(e) = store.end_partial_answer(run_id, why).await {
+                    tracing::warn!(run_id, error = %e, "could not end a run's unfinished answer");
+                }
             }
             Ok(false) => {}
             Err(e) => tracing::error!(run_id, error = %e, "could not end a run"),
         }
     }
 
-    async fn drive(&self, run: &RunRow) -> Result<(), Stop> {
+    async fn drive(&self, run: &RunRow, draft: &draft::Draft) -> Result<(), Stop> {
         let inner = &self.inner;
         let mut conversation = vec![ChatMessage::System(run.instructions.clone())];
-        for m in inner.store.all_messages(&run.thread_id).await? {
+        // Answers cut off (or being written) are not history: the model would build on half a
+        // thought.
+        let history = inner.store.all_messages(&run.thread_id).await?;
+        for m in history.into_iter().filter(MessageRow::is_complete) {
             conversation.push(match m.role.as_str() {
                 "assistant" => ChatMessage::Assistant {
                     content: Some(m.content),
@@ -339,11 +359,12 @@ impl Engine {
         let mut usage = Usage::default();
         for _round in 0..inner.settings.max_rounds {
             context::trim(&mut conversation, inner.settings.context_tokens);
-            let completion = self.call_model(run, &conversation, &specs).await?;
+            let completion = self.call_model(run, &conversation, &specs, draft).await?;
             usage.add(completion.usage);
             match completion.reply {
-                Reply::Answer(text) => return self.finish(run, text, usage).await,
+                Reply::Answer(text) => return self.finish(run, text, usage, draft).await,
                 Reply::ToolCalls(calls) => {
+                    draft.restart();
                     let outputs = self.run_tools(run, &calls, completion.usage).await?;
                     conversation.push(ChatMessage::Assistant {
                         content: None,
@@ -372,11 +393,17 @@ impl Engine {
         run: &RunRow,
         conversation: &[ChatMessage],
         specs: &[crate::models::ToolSpec],
+        draft: &draft::Draft,
     ) -> Result<Completion, Stop> {
         let mut attempt = 0;
+        let sink = |piece: &str| draft.push(piece);
         loop {
             let started = std::time::Instant::now();
-            let result = self.inner.model.complete(conversation, specs).await;
+            let call = self.inner.model.stream(conversation, specs, &sink);
+            let result = tokio::select! {
+                result = call => result,
+                never = draft.keep_saving(&self.inner.store) => match never {},
+            };
             let outcome = match &result {
                 Ok(_) => "ok",
                 Err(ModelError::Retryable { .. }) => "retryable",
@@ -495,16 +522,20 @@ impl Engine {
         Ok(outputs)
     }
 
-    async fn finish(&self, run: &RunRow, text: String, usage: Usage) -> Result<(), Stop> {
+    async fn finish(
+        &self,
+        run: &RunRow,
+        text: String,
+        usage: Usage,
+        draft: &draft::Draft,
+    ) -> Result<(), Stop> {
         let now = now_secs();
+        // The message that was being written, now whole: the model's final text is the answer.
         let message = MessageRow {
-            id: new_id(Kind::Message),
-            thread_id: run.thread_id.clone(),
-            created_at: now,
-            role: "assistant".into(),
             content: text,
-            run_id: Some(run.id.clone()),
-            metadata: "{}".into(),
+            status: crate::store::message_status::COMPLETED.into(),
+            completed_at: Some(now),
+            ..draft.snapshot()
         };
         let details =
             json!({"type": "message_creation", "message_creation": {"message_id": message.id}});

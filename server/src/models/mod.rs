@@ -2,6 +2,8 @@
 //! offline model.
 pub mod offline;
 pub mod openai;
+/// Streamed chat completions assembled from their chunks.
+pub mod stream;
 
 use std::{future::Future, pin::Pin};
 
@@ -104,16 +106,31 @@ impl ModelError {
 pub type ModelFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Completion, ModelError>> + Send + 'a>>;
 
+/// Where a model writes its answer while it comes: each new piece of text, in order. Tool calls
+/// are not written here; they arrive whole in the [`Completion`].
+pub type TextSink<'a> = &'a (dyn Fn(&str) + Send + Sync);
+
 /// A chat model: the offline one, or a remote OpenAI-compatible endpoint.
 pub trait ChatModel: Send + Sync {
     /// The model's name as runs record it.
     fn name(&self) -> &str;
-    /// One round: the conversation so far and the tools on offer.
+    /// One round: the conversation so far and the tools on offer; the answer's text is also
+    /// written to `sink` piece by piece as the model produces it. Once a piece was written, a
+    /// failure is final (`ModelError::Fatal`): a retry would write the answer twice.
+    fn stream<'a>(
+        &'a self,
+        messages: &'a [ChatMessage],
+        tools: &'a [ToolSpec],
+        sink: TextSink<'a>,
+    ) -> ModelFuture<'a>;
+    /// One round, with the answer only at the end.
     fn complete<'a>(
         &'a self,
         messages: &'a [ChatMessage],
         tools: &'a [ToolSpec],
-    ) -> ModelFuture<'a>;
+    ) -> ModelFuture<'a> {
+        self.stream(messages, tools, &|_| {})
+    }
     /// One answer without tools, of at most `max_tokens` tokens (titles). A model that cannot
     /// be held to a length (the offline one writes a few words anyway) answers as `complete`.
     fn complete_short<'a>(

@@ -2,7 +2,7 @@
 //! key. It uses the same tool loop as a real model: first it calls `get_relevant_docs` with the
 //! question, then it writes a Markdown answer from the sections the tool returned.
 use super::{
-    ChatMessage, ChatModel, Completion, ModelFuture, Reply, ToolCall, ToolSpec, Usage,
+    ChatMessage, ChatModel, Completion, ModelFuture, Reply, TextSink, ToolCall, ToolSpec, Usage,
     message_tokens, reply_tokens,
 };
 
@@ -20,13 +20,22 @@ impl ChatModel for OfflineModel {
         NAME
     }
 
-    fn complete<'a>(
+    fn stream<'a>(
         &'a self,
         messages: &'a [ChatMessage],
         tools: &'a [ToolSpec],
+        sink: TextSink<'a>,
     ) -> ModelFuture<'a> {
         Box::pin(async move {
             let reply = respond(messages, tools);
+            if let Reply::Answer(text) = &reply {
+                // In small pieces, as a remote model writes, so the whole streaming path runs
+                // without a key; a yield between them lets readers see the text grow.
+                for piece in pieces(text) {
+                    sink(piece);
+                    tokio::task::yield_now().await;
+                }
+            }
             let prompt: u64 = messages.iter().map(message_tokens).sum();
             let completion = reply_tokens(&reply);
             Ok(Completion {
@@ -39,6 +48,32 @@ impl ChatModel for OfflineModel {
             })
         })
     }
+}
+
+/// `text` in pieces of a few words (each ending after a space or a line break), whose
+/// concatenation is `text`.
+fn pieces(text: &str) -> impl Iterator<Item = &str> {
+    const WORDS: usize = 3;
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut seen = 0;
+        let mut end = rest.len();
+        for (i, c) in rest.char_indices() {
+            if c == ' ' || c == '\n' {
+                seen += 1;
+                if seen == WORDS || c == '\n' {
+                    end = i + 1;
+                    break;
+                }
+            }
+        }
+        let (piece, tail) = rest.split_at(end);
+        rest = tail;
+        Some(piece)
+    })
 }
 
 fn respond(messages: &[ChatMessage], tools: &[ToolSpec]) -> Reply {
@@ -145,49 +180,62 @@ fn compose_answer(question: &str, outputs: &[&str]) -> String {
     answer
 }
 
-/// A section's text shortened to whole paragraphs within the budget, as a block quote; code
-/// blocks are left out of the quote (the link leads to them).
+/// Longest code block quoted: a docs answer without its snippet is no answer, so code blocks are
+/// quoted whole; one longer than this is left out entirely (never cut inside), with a pointer.
+const CODE_BUDGET: usize = 1_500;
+
+/// A section's text as it goes into an answer: its prose shortened to whole paragraphs within
+/// the budget, as a block quote, and its code blocks (up to [`CODE_BUDGET`] each) whole, as
+/// written, between them. A code block the search result cut off (its fence never closes) is
+/// left out: half a snippet would mislead.
 fn quote(content: &str) -> String {
-    let mut kept = String::new();
-    let mut in_code = false;
-    for paragraph in content.split("\n\n") {
-        let trimmed = paragraph.trim();
-        let fences = trimmed
-            .lines()
-            .filter(|l| l.trim_start().starts_with("```"))
-            .count();
-        if in_code || trimmed.starts_with("```") {
-            if fences % 2 == 1 {
-                in_code = !in_code;
+    let mut parts: Vec<String> = Vec::new();
+    let mut prose = 0;
+    let mut left_out = false;
+    for block in blocks(content) {
+        match block {
+            Block::Code { text, closed } => {
+                if closed && text.chars().count() <= CODE_BUDGET {
+                    parts.push(text);
+                } else {
+                    left_out = true;
+                }
             }
-            continue;
-        }
-        if trimmed.is_empty() || trimmed.starts_with('|') || trimmed.starts_with('<') {
-            continue;
-        }
-        if !kept.is_empty() && kept.chars().count() + trimmed.chars().count() > QUOTE_BUDGET {
-            break;
-        }
-        if !kept.is_empty() {
-            kept.push_str("\n\n");
-        }
-        kept.push_str(trimmed);
-        if kept.chars().count() >= QUOTE_BUDGET {
-            break;
+            Block::Prose(text) => {
+                if text.starts_with('|') || text.starts_with('<') {
+                    continue;
+                }
+                let size = text.chars().count();
+                if prose > 0 && prose + size > QUOTE_BUDGET {
+                    break;
+                }
+                let text = if size > QUOTE_BUDGET {
+                    let cut: String = text.chars().take(QUOTE_BUDGET).collect();
+                    format!("{} …", cut.rsplit_once(' ').map(|(a, _)| a).unwrap_or(&cut))
+                } else {
+                    text
+                };
+                prose += size;
+                parts.push(block_quote(&text));
+                if prose >= QUOTE_BUDGET {
+                    break;
+                }
+            }
         }
     }
-    if kept.is_empty() {
-        return "> (This section is mostly code; open the page to see it.)".into();
+    if left_out {
+        parts.push("> (A longer code example is on the page.)".into());
     }
-    let kept: String = if kept.chars().count() > QUOTE_BUDGET {
-        let cut: String = kept.chars().take(QUOTE_BUDGET).collect();
-        format!("{} …", cut.rsplit_once(' ').map(|(a, _)| a).unwrap_or(&cut))
-    } else {
-        kept
-    };
-    kept.lines()
+    if parts.is_empty() {
+        return "> (Open the page to see this section.)".into();
+    }
+    parts.join("\n\n")
+}
+
+fn block_quote(text: &str) -> String {
+    text.lines()
         .map(|l| {
-            if l.is_empty() {
+            if l.trim().is_empty() {
                 ">".to_string()
             } else {
                 format!("> {l}")
@@ -195,6 +243,58 @@ fn quote(content: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+enum Block {
+    /// A paragraph of text, trimmed.
+    Prose(String),
+    /// A fenced code block with its fences; `closed` unless the text ended inside it.
+    Code { text: String, closed: bool },
+}
+
+/// The section split into paragraphs and fenced code blocks, in order.
+fn blocks(content: &str) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut paragraph: Vec<&str> = Vec::new();
+    let mut code: Option<(String, Vec<&str>)> = None;
+    let flush = |paragraph: &mut Vec<&str>, out: &mut Vec<Block>| {
+        let text = paragraph.join("\n").trim().to_string();
+        if !text.is_empty() {
+            out.push(Block::Prose(text));
+        }
+        paragraph.clear();
+    };
+    for line in content.lines() {
+        let trimmed = line.trim_start();
+        match &mut code {
+            Some((fence, lines)) => {
+                lines.push(line);
+                if trimmed.starts_with(fence.as_str()) && trimmed.trim_end() == fence.as_str() {
+                    out.push(Block::Code {
+                        text: lines.join("\n"),
+                        closed: true,
+                    });
+                    code = None;
+                }
+            }
+            None if trimmed.starts_with("```") || trimmed.starts_with("~~~") => {
+                flush(&mut paragraph, &mut out);
+                let marker = trimmed.chars().next().unwrap_or('`');
+                let fence: String = trimmed.chars().take_while(|c| *c == marker).collect();
+                code = Some((fence, vec![line]));
+            }
+            None if trimmed.is_empty() => flush(&mut paragraph, &mut out),
+            None => paragraph.push(line),
+        }
+    }
+    flush(&mut paragraph, &mut out);
+    if let Some((_, lines)) = code {
+        out.push(Block::Code {
+            text: lines.join("\n"),
+            closed: false,
+        });
+    }
+    out
 }
 
 fn escape_brackets(text: &str) -> String {
@@ -294,8 +394,30 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("> Use a button for actions."), "{text}");
-        assert!(!text.contains("code"), "{text}");
-        assert!(text.contains("> More text."), "{text}");
+        // The code block is quoted whole, as written, between the paragraphs.
+        assert!(
+            text.contains("> Use a button for actions.\n\n```js\ncode\n```\n\n> More text."),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn code_blocks_are_whole_or_left_out_never_cut() {
+        let cut_off = quote("Add the tag:\n\n```html\n<script src=\"x\"></script>\n");
+        assert!(!cut_off.contains("<script"), "{cut_off}");
+        assert!(
+            cut_off.contains("longer code example is on the page"),
+            "{cut_off}"
+        );
+        let long = format!("Intro.\n\n```js\n{}\n```", "let x = 1;\n".repeat(400));
+        let quoted = quote(&long);
+        assert!(!quoted.contains("let x"), "{quoted}");
+        let tilde = quote("Run it:\n\n~~~sh\ncargo run\n```\nstill code\n~~~\n\nDone.");
+        assert!(
+            tilde.contains("~~~sh\ncargo run\n```\nstill code\n~~~"),
+            "{tilde}"
+        );
+        assert!(tilde.ends_with("> Done."), "{tilde}");
     }
 
     #[test]
@@ -319,6 +441,42 @@ mod tests {
         );
         assert_eq!(title_for("what is it?"), "What is it");
         assert_eq!(title_for("   "), "New thread");
+    }
+
+    #[test]
+    fn answers_come_in_pieces_that_add_up_to_the_answer() {
+        let text = "Use the `Button`.\n\n```js\nlet a = 1;\n```\n\nDone, then more words here.";
+        let parts: Vec<&str> = pieces(text).collect();
+        assert!(parts.len() > 5, "{parts:?}");
+        assert_eq!(parts.concat(), text);
+        assert!(parts.iter().all(|p| !p.is_empty()));
+    }
+
+    #[tokio::test]
+    async fn the_stream_writes_what_the_answer_says() {
+        let output = serde_json::json!({"results": [
+            {"title": "Button", "heading": "Usage", "url": "/docs/button.md#usage", "content": "Use a button for actions."},
+        ]})
+        .to_string();
+        let messages = [
+            ChatMessage::User("How do buttons work?".into()),
+            ChatMessage::Tool {
+                call_id: "c".into(),
+                content: output,
+            },
+        ];
+        let written = std::sync::Mutex::new(Vec::<String>::new());
+        let sink = |piece: &str| written.lock().unwrap().push(piece.to_string());
+        let done = OfflineModel
+            .stream(&messages, &tool_specs(), &sink)
+            .await
+            .unwrap();
+        let Reply::Answer(text) = done.reply else {
+            panic!()
+        };
+        let written = written.into_inner().unwrap();
+        assert!(written.len() > 3);
+        assert_eq!(written.concat(), text);
     }
 
     #[test]

@@ -11,7 +11,8 @@ use reqwest::{Client, StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
 
 use super::{
-    ChatMessage, ChatModel, Completion, ModelError, ModelFuture, Reply, ToolCall, ToolSpec, Usage,
+    ChatMessage, ChatModel, Completion, ModelError, ModelFuture, Reply, TextSink, ToolCall,
+    ToolSpec, Usage,
 };
 use crate::config::Secret;
 
@@ -20,6 +21,11 @@ pub struct OpenAiModel {
     endpoint: String,
     model: String,
     api_key: Option<Secret>,
+    /// Longest silence between two pieces of a streamed answer.
+    idle_timeout: Duration,
+    /// Whether to ask for a stream. Cleared for good once the server shows it does not stream
+    /// (it refuses `stream` with a 400, or answers plain JSON), so later calls do not ask again.
+    streams: std::sync::atomic::AtomicBool,
 }
 
 impl OpenAiModel {
@@ -29,6 +35,7 @@ impl OpenAiModel {
         model: &str,
         api_key: Option<Secret>,
         timeout: Duration,
+        idle_timeout: Duration,
     ) -> anyhow::Result<Self> {
         let client = Client::builder()
             .timeout(timeout)
@@ -39,7 +46,22 @@ impl OpenAiModel {
             endpoint: format!("{}/chat/completions", base_url.trim_end_matches('/')),
             model: model.to_string(),
             api_key,
+            idle_timeout,
+            streams: std::sync::atomic::AtomicBool::new(true),
         })
+    }
+
+    fn streams(&self) -> bool {
+        self.streams.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn stop_streaming(&self, why: &str) {
+        if self
+            .streams
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::info!(model = %self.model, why, "the model API does not stream; asking without `stream` from now on");
+        }
     }
 
     /// One request; an error never repeats the API key, even when the server echoes it.
@@ -48,8 +70,9 @@ impl OpenAiModel {
         messages: &[ChatMessage],
         tools: &[ToolSpec],
         max_tokens: Option<u32>,
+        sink: Option<TextSink<'_>>,
     ) -> Result<Completion, ModelError> {
-        self.request(messages, tools, max_tokens)
+        self.request(messages, tools, max_tokens, sink)
             .await
             .map_err(|e| match &self.api_key {
                 Some(key) if !key.expose().is_empty() => {
@@ -69,11 +92,15 @@ impl OpenAiModel {
             })
     }
 
+    /// With a `sink` the answer is asked for as a stream (unless this server does not stream)
+    /// and written to it as it arrives; without one, or from a server that answers plain JSON,
+    /// it comes whole.
     async fn request(
         &self,
         messages: &[ChatMessage],
         tools: &[ToolSpec],
         max_tokens: Option<u32>,
+        sink: Option<TextSink<'_>>,
     ) -> Result<Completion, ModelError> {
         let mut body = json!({ "model": self.model, "messages": messages.iter().map(wire_message).collect::<Vec<_>>() });
         if !tools.is_empty() {
@@ -85,18 +112,99 @@ impl OpenAiModel {
             // (Ollama, vLLM, llama.cpp, LM Studio) reads this one.
             body["max_tokens"] = json!(max);
         }
-        let mut request = self.client.post(&self.endpoint).json(&body);
-        if let Some(key) = &self.api_key {
-            request = request.bearer_auth(key.expose());
+        loop {
+            let streaming = sink.is_some() && self.streams();
+            if streaming {
+                body["stream"] = json!(true);
+                body["stream_options"] = json!({"include_usage": true});
+            } else if let Some(map) = body.as_object_mut() {
+                map.remove("stream");
+                map.remove("stream_options");
+            }
+            let mut request = self.client.post(&self.endpoint).json(&body);
+            if let Some(key) = &self.api_key {
+                request = request.bearer_auth(key.expose());
+            }
+            let response = request.send().await.map_err(|e| transport_error(&e))?;
+            let status = response.status();
+            let retry_after = retry_after(response.headers());
+            let event_stream = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| t.starts_with("text/event-stream"));
+            if status.is_success() && event_stream {
+                return self.read_stream(response, sink.unwrap_or(&|_| {})).await;
+            }
+            let text = read_capped(response).await?;
+            if !status.is_success() {
+                if streaming && status == StatusCode::BAD_REQUEST && text.contains("stream") {
+                    self.stop_streaming("it refused `stream` (400)");
+                    continue;
+                }
+                return Err(status_error(status, &text, retry_after));
+            }
+            if streaming {
+                self.stop_streaming("it answered a streamed request with plain JSON");
+            }
+            let completion = parse_completion(&text)?;
+            if let (Some(sink), Reply::Answer(text)) = (sink, &completion.reply) {
+                sink(text);
+            }
+            return Ok(completion);
         }
-        let response = request.send().await.map_err(|e| transport_error(&e))?;
-        let status = response.status();
-        let retry_after = retry_after(response.headers());
-        let text = read_capped(response).await?;
-        if !status.is_success() {
-            return Err(status_error(status, &text, retry_after));
+    }
+
+    /// Reads a streamed answer, writing its text to `sink` as it arrives. Silence longer than
+    /// the idle timeout, a broken line, a reset or a stream that ends early fail the call; once
+    /// text was written the failure is final, so no retry writes the answer twice.
+    async fn read_stream(
+        &self,
+        mut response: reqwest::Response,
+        sink: TextSink<'_>,
+    ) -> Result<Completion, ModelError> {
+        let mut assembler = super::stream::Assembler::default();
+        let mut read = 0;
+        let failed = |assembler: &super::stream::Assembler, e: ModelError| {
+            if assembler.wrote() {
+                ModelError::Fatal(format!("The model API stopped mid-answer: {}", e.message()))
+            } else {
+                e
+            }
+        };
+        loop {
+            let next = tokio::time::timeout(self.idle_timeout, response.chunk()).await;
+            let bytes = match next {
+                Err(_) => {
+                    let e = ModelError::Retryable {
+                        message: format!(
+                            "The model API sent nothing for {} s (check OPENAI_BASE_URL).",
+                            self.idle_timeout.as_secs()
+                        ),
+                        retry_after: None,
+                    };
+                    return Err(failed(&assembler, e));
+                }
+                Ok(Err(e)) => return Err(failed(&assembler, transport_error(&e))),
+                Ok(Ok(None)) => break,
+                Ok(Ok(Some(bytes))) => bytes,
+            };
+            read += bytes.len();
+            if read > MAX_BODY_BYTES {
+                return Err(ModelError::Fatal(format!(
+                    "The model API's answer is larger than {} MiB; check OPENAI_BASE_URL.",
+                    MAX_BODY_BYTES / (1024 * 1024)
+                )));
+            }
+            let fed = assembler.feed(&bytes)?;
+            if !fed.text.is_empty() {
+                sink(&fed.text);
+            }
+            if fed.done {
+                break;
+            }
         }
-        parse_completion(&text)
+        assembler.finish()
     }
 }
 
@@ -105,12 +213,21 @@ impl ChatModel for OpenAiModel {
         &self.model
     }
 
+    fn stream<'a>(
+        &'a self,
+        messages: &'a [ChatMessage],
+        tools: &'a [ToolSpec],
+        sink: TextSink<'a>,
+    ) -> ModelFuture<'a> {
+        Box::pin(self.call(messages, tools, None, Some(sink)))
+    }
+
     fn complete<'a>(
         &'a self,
         messages: &'a [ChatMessage],
         tools: &'a [ToolSpec],
     ) -> ModelFuture<'a> {
-        Box::pin(self.call(messages, tools, None))
+        Box::pin(self.call(messages, tools, None, None))
     }
 
     fn complete_short<'a>(
@@ -118,7 +235,7 @@ impl ChatModel for OpenAiModel {
         messages: &'a [ChatMessage],
         max_tokens: u32,
     ) -> ModelFuture<'a> {
-        Box::pin(self.call(messages, &[], Some(max_tokens)))
+        Box::pin(self.call(messages, &[], Some(max_tokens), None))
     }
 }
 
@@ -257,7 +374,7 @@ pub fn parse_completion(text: &str) -> Result<Completion, ModelError> {
     })
 }
 
-fn read_usage(u: &Value) -> Usage {
+pub(crate) fn read_usage(u: &Value) -> Usage {
     let n = |k: &str| u.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
     let (prompt, completion) = (n("prompt_tokens"), n("completion_tokens"));
     let total = u
@@ -271,7 +388,7 @@ fn read_usage(u: &Value) -> Usage {
     }
 }
 
-fn error_message(error: &Value) -> String {
+pub(crate) fn error_message(error: &Value) -> String {
     match error {
         Value::String(s) => s.clone(),
         other => other

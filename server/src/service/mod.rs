@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::config::Config;
 use crate::docs::{Hit, IndexStats, live::LiveDocs};
 use crate::engine::{Engine, today};
-use crate::ids::{InvalidId, Kind, MessageId, RunId, ThreadId, is_valid, now_secs};
+use crate::ids::{InvalidId, Kind, RunId, ThreadId, is_valid, now_secs};
 use crate::models::{ChatMessage, ChatModel, Completion, Reply, Usage};
 use crate::slack::Slack;
 use crate::store::{MessageRow, Page, RunRow, StepRow, Store, StoreError, ThreadRow};
@@ -309,15 +309,7 @@ impl Assistant {
             )));
         }
         let thread = self.thread(session, thread_id).await?;
-        let message = MessageRow {
-            id: MessageId::new().into_string(),
-            thread_id: thread.id.clone(),
-            created_at: now_secs(),
-            role: "user".into(),
-            content: text.to_string(),
-            run_id: None,
-            metadata: "{}".into(),
-        };
+        let message = MessageRow::new(&thread.id, "user", text.to_string(), None, now_secs());
         let run = self.new_run(&thread.id, &message.id, addr);
         self.insert_run(&thread, Some(&message), &run).await?;
         if let Some(slack) = &self.slack {
@@ -543,7 +535,7 @@ impl Assistant {
     ) -> ServiceResult<RunRow> {
         let thread = self.thread(session, thread_id).await?;
         let messages = self.store.all_messages(&thread.id).await?;
-        let Some(question) = messages.last().filter(|m| m.role == "user") else {
+        let Some(question) = unanswered_question(&messages) else {
             return Err(ServiceError::Conflict(
                 "There is no unanswered question to retry in this thread.".into(),
             ));
@@ -789,6 +781,15 @@ pub struct Conversation {
     pub messages: Vec<MessageRow>,
     pub runs: Vec<RunRow>,
     pub steps: Vec<StepRow>,
+}
+
+/// The thread's last question when nothing but cut-off answers follow it.
+pub fn unanswered_question(messages: &[MessageRow]) -> Option<&MessageRow> {
+    let at = messages.iter().rposition(|m| m.role == "user")?;
+    messages[at + 1..]
+        .iter()
+        .all(|m| !m.is_complete())
+        .then(|| &messages[at])
 }
 
 /// Longest thread title a person may type.

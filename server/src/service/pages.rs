@@ -99,18 +99,26 @@ impl AssistantService for Assistant {
                 .conversation(&session.0, &ThreadId::parse(thread_id)?)
                 .await?;
             let mut items = Vec::with_capacity(c.messages.len() + 1);
-            let last_question = c
-                .messages
-                .last()
-                .filter(|m| m.role == "user")
-                .map(|m| &m.id);
+            let last_question = crate::service::unanswered_question(&c.messages).map(|m| &m.id);
+            // The latest run of each question decides: a retry that answered hides the failure
+            // and the cut-off answer of the earlier try.
+            let latest_run =
+                |question: &str| c.runs.iter().rev().find(|r| r.message_id == question);
+            // A failed question's error goes after what its run wrote before it stopped.
+            let mut pending_error: Option<ConversationItem> = None;
             for m in &c.messages {
                 if m.role == "assistant" {
-                    let sources = m
-                        .run_id
-                        .as_deref()
-                        .map(|run| sources_of(&c.steps, run))
-                        .unwrap_or_default();
+                    let run = m.run_id.as_deref();
+                    let superseded = !m.is_complete()
+                        && run.is_some_and(|id| {
+                            c.runs.iter().find(|r| r.id == id).is_some_and(|r| {
+                                latest_run(&r.message_id).is_some_and(|l| l.id != r.id)
+                            })
+                        });
+                    if m.content.is_empty() || superseded {
+                        continue;
+                    }
+                    let sources = run.map(|run| sources_of(&c.steps, run)).unwrap_or_default();
                     items.push(ConversationItem {
                         id: m.id.clone(),
                         kind: ItemKind::Assistant,
@@ -120,6 +128,7 @@ impl AssistantService for Assistant {
                     });
                     continue;
                 }
+                items.extend(pending_error.take());
                 items.push(ConversationItem {
                     id: m.id.clone(),
                     kind: ItemKind::User,
@@ -127,10 +136,8 @@ impl AssistantService for Assistant {
                     sources: Vec::new(),
                     retry: false,
                 });
-                // The question's latest run decides: a retry that answered hides the failure.
-                let latest = c.runs.iter().rev().find(|r| r.message_id == m.id);
-                if let Some(run) = latest.filter(|r| r.status.is_unanswered_end()) {
-                    items.push(ConversationItem {
+                if let Some(run) = latest_run(&m.id).filter(|r| r.status.is_unanswered_end()) {
+                    pending_error = Some(ConversationItem {
                         id: format!("error-{}", run.id),
                         kind: ItemKind::Error,
                         html: markdown::render_plain(&ending_text(run)),
@@ -139,6 +146,7 @@ impl AssistantService for Assistant {
                     });
                 }
             }
+            items.extend(pending_error);
             let active_run = c
                 .runs
                 .iter()

@@ -80,6 +80,50 @@ pub struct MessageRow {
     pub content: String,
     pub run_id: Option<String>,
     pub metadata: String,
+    /// `completed`, or for an answer being written `in_progress`, then `incomplete` when its
+    /// run ended mid-answer.
+    pub status: String,
+    /// `{"reason": …}` of an incomplete answer.
+    pub incomplete_details: Option<String>,
+    pub completed_at: Option<i64>,
+    pub incomplete_at: Option<i64>,
+}
+
+/// A message's status (OpenAI's message object).
+pub mod message_status {
+    pub const COMPLETED: &str = "completed";
+    pub const IN_PROGRESS: &str = "in_progress";
+    pub const INCOMPLETE: &str = "incomplete";
+}
+
+impl MessageRow {
+    /// A whole message of `role` (a question, or an answer written at once), made at `now`.
+    pub fn new(
+        thread_id: &str,
+        role: &str,
+        content: String,
+        run_id: Option<&str>,
+        now: i64,
+    ) -> Self {
+        Self {
+            id: crate::ids::MessageId::new().into_string(),
+            thread_id: thread_id.to_string(),
+            created_at: now,
+            role: role.to_string(),
+            content,
+            run_id: run_id.map(str::to_string),
+            metadata: "{}".into(),
+            status: message_status::COMPLETED.into(),
+            incomplete_details: None,
+            completed_at: Some(now),
+            incomplete_at: None,
+        }
+    }
+
+    /// Whether the message is whole (not an answer cut off or still being written).
+    pub fn is_complete(&self) -> bool {
+        self.status == message_status::COMPLETED
+    }
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -643,10 +687,46 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        insert_message(&mut tx, message).await?;
+        upsert_answer(&mut tx, message).await?;
         insert_step(&mut tx, step).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Saves the answer a run is writing (`in_progress`, the text so far). An answer that has
+    /// ended (completed or incomplete) is never written over.
+    pub async fn save_partial_answer(&self, message: &MessageRow) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        upsert_answer(&mut conn, message).await
+    }
+
+    /// The answer a run was writing when its executor stopped (a restart), to go on with.
+    pub async fn partial_answer(&self, run_id: &str) -> StoreResult<Option<MessageRow>> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM messages WHERE run_id = $1 AND status = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(run_id)
+        .bind(message_status::IN_PROGRESS)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Ends the answer a run was writing as `incomplete`, keeping what was written; `reason`
+    /// is OpenAI's (`run_cancelled`, `run_failed`, `run_expired`).
+    pub async fn end_partial_answer(&self, run_id: &str, reason: &str) -> StoreResult<()> {
+        let details = serde_json::json!({ "reason": reason }).to_string();
+        sqlx::query(
+            "UPDATE messages SET status = $1, incomplete_details = $2, incomplete_at = $3 \
+             WHERE run_id = $4 AND status = $5",
+        )
+        .bind(message_status::INCOMPLETE)
+        .bind(details)
+        .bind(now_secs())
+        .bind(run_id)
+        .bind(message_status::IN_PROGRESS)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     pub async fn insert_step(&self, step: &StepRow) -> StoreResult<()> {
@@ -760,9 +840,20 @@ async fn insert_message(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     m: &MessageRow,
 ) -> StoreResult<()> {
+    upsert_answer(tx, m).await
+}
+
+/// Inserts the message, or writes its text, status and times over the stored one while that
+/// one is still `in_progress` (an answer being written).
+async fn upsert_answer(conn: &mut sqlx::AnyConnection, m: &MessageRow) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO messages (id, thread_id, created_at, role, content, run_id, metadata) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO messages (id, thread_id, created_at, role, content, run_id, metadata, \
+         status, incomplete_details, completed_at, incomplete_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (id) DO UPDATE SET content = excluded.content, status = excluded.status, \
+         incomplete_details = excluded.incomplete_details, \
+         completed_at = excluded.completed_at, incomplete_at = excluded.incomplete_at \
+         WHERE messages.status = 'in_progress'",
     )
     .bind(&m.id)
     .bind(&m.thread_id)
@@ -771,7 +862,11 @@ async fn insert_message(
     .bind(&m.content)
     .bind(&m.run_id)
     .bind(&m.metadata)
-    .execute(&mut **tx)
+    .bind(&m.status)
+    .bind(&m.incomplete_details)
+    .bind(m.completed_at)
+    .bind(m.incomplete_at)
+    .execute(conn)
     .await?;
     Ok(())
 }

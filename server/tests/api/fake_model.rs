@@ -37,6 +37,43 @@ pub enum Step {
     Drip {
         interval: Duration,
     },
+    /// A streamed answer (`text/event-stream`), part by part.
+    Stream(Vec<Part>),
+}
+
+/// One part of a streamed answer.
+#[derive(Clone, Debug)]
+pub enum Part {
+    /// `data: <text>` and a blank line.
+    Data(String),
+    /// Waits until the test releases it.
+    Wait(Arc<tokio::sync::Notify>),
+    /// Waits this long.
+    Pause(Duration),
+}
+
+/// A chunk of streamed answer text.
+pub fn text_chunk(text: &str) -> Part {
+    Part::Data(
+        json!({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
+            .to_string(),
+    )
+}
+
+/// The end of a streamed answer: the finish reason, usage in a chunk of its own, `[DONE]`.
+pub fn stream_end() -> Vec<Part> {
+    vec![
+        Part::Data(json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}).to_string()),
+        Part::Data(json!({"choices": [], "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}).to_string()),
+        Part::Data("[DONE]".into()),
+    ]
+}
+
+/// A whole streamed answer written in `pieces`.
+pub fn streamed(pieces: &[&str]) -> Step {
+    let mut parts: Vec<Part> = pieces.iter().map(|p| text_chunk(p)).collect();
+    parts.extend(stream_end());
+    Step::Stream(parts)
 }
 
 pub fn answer(text: &str) -> Step {
@@ -212,6 +249,25 @@ fn respond(
             Step::Held(release, next) => {
                 release.notified().await;
                 respond(*next, request).await
+            }
+            Step::Stream(parts) => {
+                let body = futures_util::stream::iter(parts).then(|part| async move {
+                    match part {
+                        Part::Data(data) => Ok::<_, std::io::Error>(format!("data: {data}\n\n")),
+                        Part::Wait(release) => {
+                            release.notified().await;
+                            Ok(String::new())
+                        }
+                        Part::Pause(d) => {
+                            tokio::time::sleep(d).await;
+                            Ok(String::new())
+                        }
+                    }
+                });
+                Response::builder()
+                    .header("content-type", "text/event-stream")
+                    .body(Body::from_stream(body))
+                    .unwrap()
             }
             Step::Drip { interval } => {
                 let text =

@@ -15,5 +15,6 @@ mod restart;
 mod runs;
 mod slack;
 mod spending;
+mod streaming;
 mod threads;
 mod various;

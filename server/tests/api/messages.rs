@@ -132,15 +132,7 @@ async fn a_message_while_a_run_is_active_is_a_conflict_and_is_not_stored() {
     let app = spawn_app().await;
     let tid = app.new_thread().await;
     // A run that stays queued: stored directly, without an executor.
-    let message = server::store::MessageRow {
-        id: server::ids::new_id(server::ids::Kind::Message),
-        thread_id: tid.clone(),
-        created_at: 1,
-        role: "user".into(),
-        content: "first".into(),
-        run_id: None,
-        metadata: "{}".into(),
-    };
+    let message = server::store::MessageRow::new(&tid, "user", "first".into(), None, 1);
     let run = server::store::RunRow {
         status: app::api::RunStatus::InProgress,
         ..server::store::RunRow::queued(&tid, &message.id, "m", "i", 1, i64::MAX / 2)

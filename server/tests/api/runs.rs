@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use app::api::RunStatus;
 use serde_json::Value;
-use server::ids::{Kind, new_id, now_secs};
+use server::ids::now_secs;
 use server::store::{MessageRow, RunRow};
 
 use crate::helpers::{Settings, assert_error, spawn_app, spawn_app_with};
@@ -36,15 +36,8 @@ async fn unknown_and_malformed_run_ids_are_refused() {
 }
 
 fn stranded_run(thread_id: &str, status: RunStatus, expires_at: i64) -> (MessageRow, RunRow) {
-    let message = MessageRow {
-        id: new_id(Kind::Message),
-        thread_id: thread_id.into(),
-        created_at: now_secs(),
-        role: "user".into(),
-        content: "How do I deploy with Postgres?".into(),
-        run_id: None,
-        metadata: "{}".into(),
-    };
+    let question = "How do I deploy with Postgres?".to_string();
+    let message = MessageRow::new(thread_id, "user", question, None, now_secs());
     let run = RunRow {
         status,
         started_at: Some(now_secs()),

@@ -56,7 +56,12 @@ async fn docs_search_returns_sections_best_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn docs_pages_that_answers_link_to_are_served() {
     let app = spawn_app().await;
-    let body: Value = app.docs_search("?q=widget").await.json().await.unwrap();
+    let body: Value = app
+        .docs_search("?q=partitioned%20cookie%20widget")
+        .await
+        .json()
+        .await
+        .unwrap();
     let hit = &body["data"][0];
     let url = hit["url"].as_str().unwrap();
     let r = app.get(url).await;
@@ -247,4 +252,25 @@ async fn objects_carry_every_field_openais_schema_requires() {
             assert!(object.get(*key).is_some(), "{key} missing from {object}");
         }
     }
+}
+
+/// A docs answer without its snippet is no answer: the offline model quotes code blocks whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offline_answer_quotes_the_snippet_it_is_about() {
+    let app = spawn_app().await;
+    let (tid, run) = app.ask("How do I embed the widget on my docs site?").await;
+    assert_eq!(run["status"], "completed");
+    let list: Value = app.list_messages(&tid, "").await.json().await.unwrap();
+    let answer = list["data"][1]["content"][0]["text"]["value"]
+        .as_str()
+        .unwrap();
+    assert!(
+        answer.contains("```html\n<script src=\"https://ASSISTANT/widget.js\""),
+        "{answer}"
+    );
+    let fences = answer
+        .lines()
+        .filter(|l| l.trim_start().starts_with("```"))
+        .count();
+    assert_eq!(fences % 2, 0, "every code block is whole: {answer}");
 }

@@ -1,0 +1,224 @@
+//! Answers written as the model streams them: the upstream stream assembled (or a server that
+//! does not stream, remembered), the answer stored from its first words as an `in_progress`
+//! message, and a stream that breaks off keeping what was written.
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::fake_model::{FakeModel, Part, Step, stream_end, streamed, text_chunk, tool_calls};
+use crate::helpers::{TestApp, body_of};
+
+async fn app_with(fake: &FakeModel, extra: &[(&'static str, &str)]) -> TestApp {
+    let mut vars = vec![
+        ("OPENAI_BASE_URL", fake.base_url.clone()),
+        ("OPENAI_MODEL", "fake-model".to_string()),
+        ("OPENAI_MAX_RETRIES", "1".to_string()),
+    ];
+    for (k, v) in extra {
+        vars.retain(|(key, _)| key != k);
+        vars.push((k, v.to_string()));
+    }
+    crate::helpers::spawn_app_with(crate::helpers::Settings { vars }).await
+}
+
+/// The thread's assistant message, if any.
+async fn answer_of(app: &TestApp, tid: &str) -> Option<Value> {
+    let list = body_of(app.list_messages(tid, "").await).await;
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "assistant")
+        .cloned()
+}
+
+fn text(message: &Value) -> &str {
+    message["content"][0]["text"]["value"].as_str().unwrap()
+}
+
+fn search_call() -> Step {
+    tool_calls(&[("call_1", "get_relevant_docs", r#"{"query":"buttons"}"#)])
+}
+
+/// The same search, streamed: the call's arguments in two pieces.
+fn streamed_search_call() -> Step {
+    let call = |delta: Value| {
+        Part::Data(json!({"choices": [{"index": 0, "delta": {"tool_calls": [delta]}}]}).to_string())
+    };
+    Step::Stream(vec![
+        call(
+            json!({"index": 0, "id": "call_1", "type": "function", "function": {"name": "get_relevant_docs", "arguments": "{\"query\":"}}),
+        ),
+        call(json!({"index": 0, "function": {"arguments": "\"buttons\"}"}})),
+        Part::Data(
+            json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+                .to_string(),
+        ),
+        Part::Data("[DONE]".into()),
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_answer_is_assembled_and_stored_whole() {
+    let fake = FakeModel::start().await;
+    fake.script([
+        streamed_search_call(),
+        streamed(&["Use the ", "`Button`", " component."]),
+    ]);
+    let app = app_with(&fake, &[]).await;
+    let (tid, run) = app.ask("How do buttons work?").await;
+    assert_eq!(run["status"], "completed", "{run}");
+    assert_eq!(
+        run["usage"]["total_tokens"], 15,
+        "usage from the stream's own chunk"
+    );
+    let steps = app.steps(&tid, run["id"].as_str().unwrap()).await;
+    let call = &steps["data"][0]["step_details"]["tool_calls"][0]["function"];
+    assert_eq!(
+        call["arguments"], r#"{"query":"buttons"}"#,
+        "assembled from its pieces"
+    );
+    let answer = answer_of(&app, &tid).await.unwrap();
+    assert_eq!(text(&answer), "Use the `Button` component.");
+    assert_eq!(answer["status"], "completed");
+    assert!(answer["completed_at"].is_i64());
+    for request in fake.requests() {
+        assert_eq!(request.body["stream"], true, "{}", request.body);
+        assert_eq!(request.body["stream_options"]["include_usage"], true);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_answers_plain_json_is_asked_without_stream_from_then_on() {
+    let fake = FakeModel::start().await;
+    let app = app_with(&fake, &[]).await;
+    let (_, run) = app.ask("What is a thread?").await;
+    assert_eq!(run["status"], "completed", "{run}");
+    let requests = fake.requests();
+    assert_eq!(requests[0].body["stream"], true);
+    assert!(
+        requests[1..].iter().all(|r| r.body.get("stream").is_none()),
+        "remembered for the model"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_refuses_stream_is_asked_again_without_it() {
+    let fake = FakeModel::start().await;
+    fake.script([crate::fake_model::status(
+        400,
+        json!({"error": {"message": "stream is not supported", "type": "invalid_request_error"}}),
+    )]);
+    let app = app_with(&fake, &[]).await;
+    let (_, run) = app.ask("What is a thread?").await;
+    assert_eq!(run["status"], "completed", "{run}");
+    let requests = fake.requests();
+    assert_eq!(requests[0].body["stream"], true);
+    assert!(requests[1].body.get("stream").is_none());
+    assert!(requests[2..].iter().all(|r| r.body.get("stream").is_none()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_is_stored_while_it_is_written() {
+    let fake = FakeModel::start().await;
+    let release = std::sync::Arc::new(tokio::sync::Notify::new());
+    let mut parts = vec![text_chunk("First words, "), Part::Wait(release.clone())];
+    parts.push(text_chunk("then the rest."));
+    parts.extend(stream_end());
+    fake.script([search_call(), Step::Stream(parts)]);
+    let app = app_with(&fake, &[]).await;
+    let tid = app.new_thread().await;
+    let rid = app.send(&tid, "How do buttons work?").await;
+    // A poll sees the answer so far, in progress.
+    let mut seen = None;
+    for _ in 0..200 {
+        if let Some(m) = answer_of(&app, &tid).await {
+            seen = Some(m);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let partial = seen.expect("the answer was stored before it was complete");
+    assert_eq!(partial["status"], "in_progress", "{partial}");
+    assert_eq!(text(&partial), "First words, ");
+    assert!(partial["completed_at"].is_null());
+    release.notify_one();
+    assert_eq!(app.wait_for_run(&tid, &rid).await["status"], "completed");
+    let whole = answer_of(&app, &tid).await.unwrap();
+    assert_eq!(whole["id"], partial["id"], "the same message, now whole");
+    assert_eq!(text(&whole), "First words, then the rest.");
+    assert_eq!(whole["status"], "completed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_breaks_off_fails_the_run_and_keeps_what_was_written() {
+    for (name, ending) in [
+        ("cut", vec![]),
+        ("broken line", vec![Part::Data("{not json".into())]),
+        ("silence", vec![Part::Pause(Duration::from_secs(30))]),
+    ] {
+        let fake = FakeModel::start().await;
+        let mut parts = vec![text_chunk("Half of "), text_chunk("an answer")];
+        parts.extend(ending);
+        fake.script([search_call(), Step::Stream(parts)]);
+        let app = app_with(&fake, &[("OPENAI_IDLE_TIMEOUT_SECS", "1")]).await;
+        let (tid, run) = app.ask("How do buttons work?").await;
+        assert_eq!(run["status"], "failed", "{name}: {run}");
+        let error = run["last_error"]["message"].as_str().unwrap();
+        assert!(
+            error.contains("mid-answer") || error.contains("stream"),
+            "{name}: {error}"
+        );
+        let answer = answer_of(&app, &tid).await.expect(name);
+        assert_eq!(text(&answer), "Half of an answer", "{name}");
+        assert_eq!(answer["status"], "incomplete", "{name}");
+        assert_eq!(
+            answer["incomplete_details"]["reason"], "run_failed",
+            "{name}"
+        );
+        assert_eq!(
+            fake.requests().len(),
+            2,
+            "{name}: no retry once text was written"
+        );
+        // The next question gets a whole answer.
+        fake.set_fallback(Step::Auto);
+        let rid = app.send(&tid, "Again?").await;
+        assert_eq!(
+            app.wait_for_run(&tid, &rid).await["status"],
+            "completed",
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_mid_answer_keeps_the_words_written_so_far() {
+    let fake = FakeModel::start().await;
+    let never = std::sync::Arc::new(tokio::sync::Notify::new());
+    let parts = vec![text_chunk("The beginning"), Part::Wait(never)];
+    fake.script([search_call(), Step::Stream(parts)]);
+    let app = app_with(&fake, &[]).await;
+    let tid = app.new_thread().await;
+    let rid = app.send(&tid, "How do buttons work?").await;
+    for _ in 0..200 {
+        if answer_of(&app, &tid).await.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let r = app
+        .client
+        .post(app.url(&format!(
+            "/api/paste-assistant-thread/{tid}/run/{rid}/cancel"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.wait_for_run(&tid, &rid).await["status"], "cancelled");
+    let answer = answer_of(&app, &tid).await.unwrap();
+    assert_eq!(text(&answer), "The beginning");
+    assert_eq!(answer["status"], "incomplete");
+    assert_eq!(answer["incomplete_details"]["reason"], "run_cancelled");
+}
