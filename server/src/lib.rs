@@ -21,6 +21,9 @@ pub mod markdown;
 pub mod metrics;
 /// Chat models (the offline one).
 pub mod models;
+/// The OpenAI-shaped JSON objects of API.md: what the REST routes answer and what the run
+/// event stream carries (written by the engine as runs go, so shared by both).
+pub mod objects;
 /// The service layer shared by the REST API and the pages (`service::pages`): the only door
 /// to the store, the engine and the docs.
 pub mod service;

@@ -8,7 +8,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::ids::now_secs;
-use crate::store::{MessageRow, RunRow, Store, message_status};
+use crate::store::{MessageRow, RunRow, StepRow, Store, message_status};
+use app::api::RunStatus;
 
 /// Longest time new text waits before it is saved.
 pub const SAVE_EVERY: Duration = Duration::from_millis(250);
@@ -16,8 +17,14 @@ pub const SAVE_EVERY: Duration = Duration::from_millis(250);
 pub struct Draft {
     /// The message row: its id stays for the run (also across a restart).
     message: Mutex<MessageRow>,
+    /// The run step that creates the message (`message_creation`), stored when it is whole.
+    step: Mutex<StepRow>,
     /// The text changed since the last save.
     dirty: Mutex<bool>,
+    /// A round ended in tool calls after some text: the next text starts a new paragraph.
+    separate: Mutex<bool>,
+    /// Whether the stream was told of the message (`thread.message.created`).
+    pub announced: std::sync::atomic::AtomicBool,
     changed: Notify,
 }
 
@@ -43,28 +50,69 @@ impl Draft {
                 m
             }
         };
+        let details = serde_json::json!({
+            "type": "message_creation", "message_creation": {"message_id": message.id}
+        });
+        let step = StepRow::new(
+            run,
+            "message_creation",
+            RunStatus::InProgress,
+            details.to_string(),
+            now_secs(),
+        );
         Self {
             message: Mutex::new(message),
+            step: Mutex::new(step),
             dirty: Mutex::new(false),
+            separate: Mutex::new(false),
+            announced: Default::default(),
             changed: Notify::new(),
         }
     }
 
-    /// Appends a piece the model wrote.
+    /// Appends a piece the model wrote. The text only ever grows (readers of the stream take
+    /// what is new by offset).
     pub fn push(&self, piece: &str) {
-        self.lock().content.push_str(piece);
+        if piece.is_empty() {
+            return;
+        }
+        {
+            let mut message = self.lock();
+            if std::mem::take(&mut *self.separate.lock().unwrap_or_else(|e| e.into_inner())) {
+                message.content.push_str("\n\n");
+            }
+            message.content.push_str(piece);
+        }
         *self.dirty.lock().unwrap_or_else(|e| e.into_inner()) = true;
         self.changed.notify_one();
     }
 
-    /// Forgets the text of a round that ended in tool calls (some models write a few words
-    /// before calling a tool); the answer starts again with the next round.
-    pub fn restart(&self) {
-        let had_text = !std::mem::take(&mut self.lock().content).is_empty();
-        if had_text {
-            *self.dirty.lock().unwrap_or_else(|e| e.into_inner()) = true;
-            self.changed.notify_one();
+    /// A round ended in tool calls. Text the model wrote before calling them (some models say
+    /// what they are about to look up) stays, and the next round's text starts a new paragraph.
+    pub fn end_round(&self) {
+        let message = self.lock();
+        if !message.content.is_empty() && !message.content.ends_with('\n') {
+            *self.separate.lock().unwrap_or_else(|e| e.into_inner()) = true;
         }
+    }
+
+    /// The `message_creation` step.
+    pub fn step(&self) -> StepRow {
+        self.step.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The step begins now: its id and time are of this moment, so it sorts after the tool
+    /// rounds that came before the answer.
+    pub fn begin_step(&self) -> StepRow {
+        let mut step = self.step.lock().unwrap_or_else(|e| e.into_inner());
+        step.id = crate::ids::StepId::new().into_string();
+        step.created_at = now_secs();
+        step.clone()
+    }
+
+    /// The text so far.
+    pub fn text(&self) -> String {
+        self.lock().content.clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, MessageRow> {
@@ -88,13 +136,8 @@ impl Draft {
         }
     }
 
-    /// Saves new text as it comes, at most every [`SAVE_EVERY`]; never returns (it is raced
-    /// against the model call it follows).
-    pub async fn keep_saving(&self, store: &Store) -> std::convert::Infallible {
-        loop {
-            self.changed.notified().await;
-            self.save(store).await;
-            tokio::time::sleep(SAVE_EVERY).await;
-        }
+    /// Waits for new text.
+    pub async fn changed(&self) {
+        self.changed.notified().await;
     }
 }

@@ -111,6 +111,10 @@ struct Inner {
     stopping: std::sync::atomic::AtomicBool,
     /// One permit per run that may execute at once.
     slots: Arc<tokio::sync::Semaphore>,
+    /// The answers being written here, for the event streams this instance serves.
+    drafts: Mutex<HashMap<String, Arc<draft::Draft>>>,
+    /// Tells this instance's event streams that a run changed (an event, or new text).
+    changes: tokio::sync::broadcast::Sender<Arc<str>>,
     /// Wakes the dispatcher: a run was queued here.
     queued: Notify,
 }
@@ -130,6 +134,8 @@ impl Engine {
         };
         let inner = Inner {
             slots: Arc::new(tokio::sync::Semaphore::new(slots)),
+            drafts: Mutex::new(HashMap::new()),
+            changes: tokio::sync::broadcast::Sender::new(1024),
             queued: Notify::new(),
             store,
             model,
@@ -180,6 +186,83 @@ impl Engine {
         self.inner.settings.run_time_limit
     }
 
+    /// Which runs change, as they do (for this instance's event streams).
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<Arc<str>> {
+        self.inner.changes.subscribe()
+    }
+
+    /// The text of the answer `run_id` is writing here, newer than what is saved.
+    pub fn live_text(&self, run_id: &str) -> Option<String> {
+        let drafts = self.inner.drafts.lock().unwrap_or_else(|e| e.into_inner());
+        drafts.get(run_id).map(|d| d.text())
+    }
+
+    fn changed(&self, run_id: &str) {
+        let _ = self.inner.changes.send(Arc::from(run_id));
+    }
+
+    /// Appends an event with `data` to the run's stream.
+    pub async fn emit(&self, run_id: &str, event: &str, data: &serde_json::Value) {
+        if let Err(e) = self
+            .inner
+            .store
+            .append_event(run_id, event, &data.to_string())
+            .await
+        {
+            tracing::warn!(run_id, event, error = %e, "could not record a run event");
+        }
+        self.changed(run_id);
+    }
+
+    /// Appends `thread.run.<what>` with the run as it is now.
+    pub async fn emit_run(&self, run_id: &str, what: &str) {
+        match self.inner.store.run_by_id(run_id).await {
+            Ok(Some(run)) => {
+                let event = format!("thread.run.{what}");
+                self.emit(run_id, &event, &crate::objects::run(&run)).await;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(run_id, error = %e, "could not read a run for its event"),
+        }
+    }
+
+    /// Tells the stream of the answer being written (once): its step, then the message.
+    async fn announce(&self, draft: &draft::Draft) {
+        if draft
+            .announced
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        let step = draft.begin_step();
+        let run_id = step.run_id.clone();
+        self.emit(
+            &run_id,
+            "thread.run.step.created",
+            &crate::objects::step(&step),
+        )
+        .await;
+        let mut message = draft.snapshot();
+        message.content.clear();
+        self.emit(
+            &run_id,
+            "thread.message.created",
+            &crate::objects::message(&message),
+        )
+        .await;
+    }
+
+    /// Saves the answer's new text as it comes, at most every [`draft::SAVE_EVERY`], and tells
+    /// the streams; never returns (it is raced against the model call it follows).
+    async fn keep_saving(&self, draft: &draft::Draft) -> std::convert::Infallible {
+        loop {
+            draft.changed().await;
+            self.announce(draft).await;
+            draft.save(&self.inner.store).await;
+            tokio::time::sleep(draft::SAVE_EVERY).await;
+        }
+    }
+
     /// A run was queued: it starts as soon as a slot is free, after the runs queued before it.
     pub fn wake(&self) {
         self.inner.queued.notify_one();
@@ -218,6 +301,7 @@ impl Engine {
                 Ok(Some(run)) => {
                     let engine = self.clone();
                     tokio::spawn(async move {
+                        engine.emit_run(&run.id, "in_progress").await;
                         engine.execute(run).await;
                         drop(slot);
                     });
@@ -240,7 +324,12 @@ impl Engine {
         let left = Duration::from_secs((run.expires_at - now_secs()).max(0) as u64);
         let cancel = Arc::new(Notify::new());
         self.track(run_id, Some(cancel.clone()));
-        let draft = draft::Draft::of(&self.inner.store, &run).await;
+        let draft = Arc::new(draft::Draft::of(&self.inner.store, &run).await);
+        self.inner
+            .drafts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(run.id.clone(), draft.clone());
         // Dropping `drive` (time limit, cancel) drops its in-flight model call too.
         let outcome = tokio::select! {
             outcome = self.drive(&run, &draft) => outcome,
@@ -251,8 +340,10 @@ impl Engine {
         if matches!(
             outcome,
             Err(Stop::Expired | Stop::Cancelled | Stop::Failed { .. })
-        ) {
+        ) && !draft.text().is_empty()
+        {
             // What was written before the end is kept (`end` marks it incomplete).
+            self.announce(&draft).await;
             draft.save(&self.inner.store).await;
         }
         match outcome {
@@ -272,6 +363,11 @@ impl Engine {
             }
         }
         // Only now: until its end is written (or given up), the run is still this process's.
+        self.inner
+            .drafts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(run_id);
         self.track(run_id, None);
     }
 
@@ -334,6 +430,7 @@ impl Engine {
                 if let Err(e) = store.end_partial_answer(run_id, why).await {
                     tracing::warn!(run_id, error = %e, "could not end a run's unfinished answer");
                 }
+                self.emit_run(run_id, status.as_str()).await;
             }
             Ok(false) => {}
             Err(e) => tracing::error!(run_id, error = %e, "could not end a run"),
@@ -364,7 +461,7 @@ impl Engine {
             match completion.reply {
                 Reply::Answer(text) => return self.finish(run, text, usage, draft).await,
                 Reply::ToolCalls(calls) => {
-                    draft.restart();
+                    draft.end_round();
                     let outputs = self.run_tools(run, &calls, completion.usage).await?;
                     conversation.push(ChatMessage::Assistant {
                         content: None,
@@ -396,13 +493,16 @@ impl Engine {
         draft: &draft::Draft,
     ) -> Result<Completion, Stop> {
         let mut attempt = 0;
-        let sink = |piece: &str| draft.push(piece);
+        let sink = |piece: &str| {
+            draft.push(piece);
+            self.changed(&run.id);
+        };
         loop {
             let started = std::time::Instant::now();
             let call = self.inner.model.stream(conversation, specs, &sink);
             let result = tokio::select! {
                 result = call => result,
-                never = draft.keep_saving(&self.inner.store) => match never {},
+                never = self.keep_saving(draft) => match never {},
             };
             let outcome = match &result {
                 Ok(_) => "ok",
@@ -466,6 +566,12 @@ impl Engine {
             now_secs(),
         );
         store.insert_step(&step).await?;
+        self.emit(
+            &run.id,
+            "thread.run.step.created",
+            &crate::objects::step(&step),
+        )
+        .await;
         let required = json!({
             "type": "submit_tool_outputs",
             "submit_tool_outputs": {"tool_calls": calls.iter().map(|c| json!({
@@ -489,6 +595,7 @@ impl Engine {
         {
             return Err(Stop::Superseded);
         }
+        self.emit_run(&run.id, "requires_action").await;
         let mut outputs = Vec::with_capacity(calls.len());
         for (i, call) in calls.iter().enumerate() {
             outputs.push(if i < MAX_CALLS_PER_ROUND {
@@ -504,6 +611,12 @@ impl Engine {
         step.step_details = tool_step_details(calls, Some(&outputs));
         step.usage = Some(serde_json::to_string(&usage).unwrap_or_default());
         store.finish_step(&step).await?;
+        self.emit(
+            &run.id,
+            "thread.run.step.completed",
+            &crate::objects::step(&step),
+        )
+        .await;
         let change = Change {
             lease_until: Some(now_secs() + self.lease_secs()),
             ..Default::default()
@@ -519,6 +632,7 @@ impl Engine {
         {
             return Err(Stop::Superseded);
         }
+        self.emit_run(&run.id, "in_progress").await;
         Ok(outputs)
     }
 
@@ -530,36 +644,44 @@ impl Engine {
         draft: &draft::Draft,
     ) -> Result<(), Stop> {
         let now = now_secs();
-        // The message that was being written, now whole: the model's final text is the answer.
+        self.announce(draft).await;
+        // The message that was being written, now whole: all the model wrote (the text of
+        // earlier rounds too, as the stream showed it).
+        let written = draft.text();
         let message = MessageRow {
-            content: text,
+            content: if written.is_empty() { text } else { written },
             status: crate::store::message_status::COMPLETED.into(),
             completed_at: Some(now),
             ..draft.snapshot()
         };
-        let details =
-            json!({"type": "message_creation", "message_creation": {"message_id": message.id}});
         let step = StepRow {
+            status: RunStatus::Completed,
             completed_at: Some(now),
-            ..StepRow::new(
-                run,
-                "message_creation",
-                RunStatus::Completed,
-                details.to_string(),
-                now,
-            )
+            ..draft.step()
         };
         let usage = serde_json::to_string(&usage).unwrap_or_default();
-        if self
+        if !self
             .inner
             .store
             .complete_run(&run.id, &message, &step, &usage)
             .await?
         {
-            Ok(())
-        } else {
-            Err(Stop::Superseded)
+            return Err(Stop::Superseded);
         }
+        self.emit(
+            &run.id,
+            "thread.message.completed",
+            &crate::objects::message(&message),
+        )
+        .await;
+        self.emit(
+            &run.id,
+            "thread.run.step.completed",
+            &crate::objects::step(&step),
+        )
+        .await;
+        self.emit_run(&run.id, "completed").await;
+        Ok(())
     }
 
     /// Runs left behind by a previous process: overdue ones end `expired`, the others are

@@ -14,6 +14,47 @@ pub fn router() -> Router<Assistant> {
             "/api/paste-assistant-thread/{tid}/run/{rid}/cancel",
             post(cancel),
         )
+        .route(
+            "/api/paste-assistant-thread/{tid}/run/{rid}/events",
+            get(events),
+        )
+}
+
+/// The run's events as server-sent events (see `service::events`): `Last-Event-ID` resumes,
+/// a comment every 15 s keeps proxies from closing the connection, and `X-Accel-Buffering: no`
+/// tells nginx to pass each event on at once. Compression is off for `text/event-stream`
+/// (tower-http's default rule), since it would hold events back.
+async fn events(
+    State(a): State<Assistant>,
+    Session(s): Session,
+    ApiPath((tid, rid)): ApiPath<(ThreadId, RunId)>,
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::{
+        IntoResponse,
+        sse::{Event, KeepAlive, Sse},
+    };
+    use futures_util::StreamExt;
+    let from = headers
+        .get("last-event-id")
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| ApiError::BadRequest("`Last-Event-ID` is not text".into()))
+                .and_then(|id| Ok(crate::service::events::Cursor::parse(id)?))
+        })
+        .transpose()?;
+    let stream = a.run_events(&s, &tid, &rid, from).await?.map(|e| {
+        Ok::<_, std::convert::Infallible>(Event::default().id(e.id).event(e.event).data(e.data))
+    });
+    let keep_alive = KeepAlive::new()
+        .interval(std::time::Duration::from_secs(15))
+        .text("keep-alive");
+    let mut response = Sse::new(stream).keep_alive(keep_alive).into_response();
+    response.headers_mut().insert(
+        "x-accel-buffering",
+        axum::http::HeaderValue::from_static("no"),
+    );
+    Ok(response)
 }
 
 #[derive(Deserialize)]

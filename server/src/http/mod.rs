@@ -9,8 +9,6 @@ pub mod extract;
 pub mod headers;
 /// Rate limits per session and per client address.
 pub mod limits;
-/// The OpenAI-shaped JSON objects of API.md.
-pub mod objects;
 /// Who the peer is: the client address and whether it came over HTTPS.
 pub mod peer;
 /// What the route modules share.

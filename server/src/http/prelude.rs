@@ -12,8 +12,8 @@ pub use super::{
     ListParams,
     error::ApiError,
     extract::{Addr, ApiJson, ApiPath, ApiQuery, Bearer, Session},
-    objects,
 };
+pub use crate::objects;
 pub use crate::service::Assistant;
 
 /// A route's answer: a JSON object, or the error object.

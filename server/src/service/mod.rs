@@ -1,6 +1,8 @@
 //! The one service layer: every operation the REST API and the pages' server functions offer,
 //! with its validation and ownership rules (API.md). It is the only door to the store, the
 //! engine and the docs; handlers parse, call one method and render its answer.
+/// A run's event stream (Assistants v2 streaming events).
+pub mod events;
 pub mod pages;
 
 use std::sync::Arc;
@@ -627,6 +629,8 @@ impl Assistant {
             }
             Err(e) => return Err(e.into()),
         }
+        self.engine.emit_run(&run.id, "created").await;
+        self.engine.emit_run(&run.id, "queued").await;
         self.engine.wake();
         Ok(())
     }

@@ -222,3 +222,229 @@ async fn cancelling_mid_answer_keeps_the_words_written_so_far() {
     assert_eq!(answer["status"], "incomplete");
     assert_eq!(answer["incomplete_details"]["reason"], "run_cancelled");
 }
+
+/// One server-sent event as a client reads it.
+#[derive(Debug, Clone)]
+struct Sse {
+    id: String,
+    event: String,
+    data: String,
+}
+
+/// Reads server-sent events from `response` into `tx` as they arrive.
+fn read_events(response: reqwest::Response) -> tokio::sync::mpsc::UnboundedReceiver<Sse> {
+    use futures_util::StreamExt;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut body = response.bytes_stream();
+        let mut buffer = String::new();
+        while let Some(Ok(bytes)) = body.next().await {
+            buffer.push_str(&String::from_utf8_lossy(&bytes));
+            while let Some(end) = buffer.find("\n\n") {
+                let block: String = buffer.drain(..end + 2).collect();
+                let mut event = Sse {
+                    id: String::new(),
+                    event: String::new(),
+                    data: String::new(),
+                };
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        event.id = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("event:") {
+                        event.event = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        event.data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                    }
+                }
+                if !event.event.is_empty() && tx.send(event).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+async fn open_events(app: &TestApp, tid: &str, rid: &str, last: Option<&str>) -> reqwest::Response {
+    let mut request = app
+        .client
+        .get(app.url(&format!(
+            "/api/paste-assistant-thread/{tid}/run/{rid}/events"
+        )))
+        .header("accept-encoding", "gzip, br");
+    if let Some(id) = last {
+        request = request.header("last-event-id", id);
+    }
+    request.send().await.unwrap()
+}
+
+/// Every event up to `done` (at most 20 s).
+async fn all_events(mut rx: tokio::sync::mpsc::UnboundedReceiver<Sse>) -> Vec<Sse> {
+    let mut events = Vec::new();
+    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await {
+        let done = e.event == "done";
+        events.push(e);
+        if done {
+            break;
+        }
+    }
+    events
+}
+
+fn cursor(id: &str) -> (i64, usize) {
+    let (seq, offset) = id.split_once('-').unwrap();
+    (seq.parse().unwrap(), offset.parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_stream_shows_the_answer_as_it_is_written_and_resumes_without_gaps() {
+    let fake = FakeModel::start().await;
+    let release = std::sync::Arc::new(tokio::sync::Notify::new());
+    let mut parts = vec![
+        text_chunk("Use the "),
+        text_chunk("`Button` "),
+        Part::Wait(release.clone()),
+        text_chunk("component, "),
+        text_chunk("and see [Button](/docs/button)."),
+    ];
+    parts.extend(stream_end());
+    fake.script([streamed_search_call(), Step::Stream(parts)]);
+    let app = app_with(&fake, &[]).await;
+    let tid = app.new_thread().await;
+    let rid = app.send(&tid, "How do buttons work?").await;
+    let r = open_events(&app, &tid, &rid, None).await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    assert_eq!(r.headers()["cache-control"], "no-cache");
+    assert_eq!(r.headers()["x-accel-buffering"], "no");
+    assert!(
+        r.headers().get("content-encoding").is_none(),
+        "never compressed"
+    );
+    let mut rx = read_events(r);
+    // The first words arrive while the model is still writing.
+    let mut early = Vec::new();
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("events arrive")
+            .expect("the stream stays open");
+        let delta = e.event == "thread.message.delta";
+        early.push(e);
+        if delta {
+            break;
+        }
+    }
+    let run: Value = body_of(app.get_run(&tid, &rid).await).await;
+    assert_eq!(
+        run["status"], "in_progress",
+        "a delta came before the run ended"
+    );
+    release.notify_one();
+    let mut events = early;
+    events.extend(all_events(rx).await);
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e.event.as_str())
+        .filter(|e| *e != "thread.message.delta")
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "thread.run.created",
+            "thread.run.queued",
+            "thread.run.in_progress",
+            "thread.run.step.created",
+            "thread.run.requires_action",
+            "thread.run.step.completed",
+            "thread.run.in_progress",
+            "thread.run.step.created",
+            "thread.message.created",
+            "thread.message.completed",
+            "thread.run.step.completed",
+            "thread.run.completed",
+            "done",
+        ]
+    );
+    let texts: Vec<String> = events
+        .iter()
+        .filter(|e| e.event == "thread.message.delta")
+        .map(|e| {
+            let d: Value = serde_json::from_str(&e.data).unwrap();
+            assert_eq!(d["object"], "thread.message.delta");
+            d["delta"]["content"][0]["text"]["value"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let whole = "Use the `Button` component, and see [Button](/docs/button).";
+    assert_eq!(texts.concat(), whole, "increments, never the text so far");
+    assert!(texts.len() >= 2);
+    let done = events.last().unwrap();
+    assert_eq!(done.data, "[DONE]");
+    // Ids are unique and increasing.
+    let ids: Vec<(i64, usize)> = events.iter().map(|e| cursor(&e.id)).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+
+    // Reconnecting after any event gives exactly what followed it; a finished run replays at once.
+    for at in [0, 5, 9, events.len() - 3] {
+        let again = all_events(read_events(
+            open_events(&app, &tid, &rid, Some(&events[at].id)).await,
+        ))
+        .await;
+        let rest: Vec<(String, String)> = events[at + 1..]
+            .iter()
+            .map(|e| (e.event.clone(), e.data.clone()))
+            .filter(|(name, _)| name != "thread.message.delta")
+            .collect();
+        let got: Vec<(String, String)> = again
+            .iter()
+            .map(|e| (e.event.clone(), e.data.clone()))
+            .filter(|(name, _)| name != "thread.message.delta")
+            .collect();
+        assert_eq!(got, rest, "after event {at}");
+        let text_after: String = again
+            .iter()
+            .filter(|e| e.event == "thread.message.delta")
+            .map(|e| {
+                let d: Value = serde_json::from_str(&e.data).unwrap();
+                d["delta"]["content"][0]["text"]["value"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let had = cursor(&events[at].id).1;
+        assert_eq!(
+            text_after,
+            whole[had..],
+            "after event {at}: no gap, no duplicate"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_owner_reads_a_runs_events_and_bad_ids_are_refused() {
+    let fake = FakeModel::start().await;
+    let app = app_with(&fake, &[]).await;
+    let (tid, run) = app.ask("What is a thread?").await;
+    let rid = run["id"].as_str().unwrap();
+    let other = app.other_session();
+    let r = open_events(&other, &tid, rid, None).await;
+    assert_eq!(r.status(), 404);
+    let r = open_events(&app, &tid, rid, Some("not-an-id")).await;
+    assert_eq!(r.status(), 400);
+    let events = all_events(read_events(open_events(&app, &tid, rid, None).await)).await;
+    assert_eq!(
+        events.last().unwrap().event,
+        "done",
+        "a finished run replays at once"
+    );
+    assert!(events.iter().any(|e| e.event == "thread.message.delta"));
+}

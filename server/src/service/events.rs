@@ -1,0 +1,284 @@
+//! A run's event stream, as Assistants v2 streaming names its events: the life-cycle events
+//! the engine recorded (`run_events`), with `thread.message.delta` events made from the
+//! answer's text between `thread.message.created` and `thread.message.completed`, then `done`.
+//!
+//! Every event's id is a [`Cursor`]: how many recorded events and how many bytes of the answer
+//! the reader has by then. Both only grow, so ids increase, and a reader that reconnects with
+//! `Last-Event-ID` gets exactly what follows, from any instance: the events from the database,
+//! the text from the executing instance's memory when it is this one, else from the message as
+//! saved (at most 250 ms behind).
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::Stream;
+use serde_json::{Value, json};
+
+use super::{Assistant, ServiceError, ServiceResult};
+use crate::ids::{RunId, ThreadId};
+
+/// How often a stream looks at the database when nothing told it of a change (a run executed
+/// by another instance).
+const POLL: Duration = Duration::from_millis(200);
+/// A stream ends this long after its run's time limit, whatever happens.
+const GRACE: Duration = Duration::from_secs(30);
+
+/// Where a reader of a run's events is: the last recorded event it has and how many bytes of
+/// the answer's text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub seq: i64,
+    pub offset: usize,
+}
+
+impl Cursor {
+    /// `Last-Event-ID` as this stream writes ids (`<seq>-<offset>`).
+    pub fn parse(id: &str) -> ServiceResult<Self> {
+        let bad = || {
+            ServiceError::BadRequest(format!(
+                "`Last-Event-ID` {:?} is not an id of this stream",
+                id.chars().take(40).collect::<String>()
+            ))
+        };
+        let (seq, offset) = id.trim().split_once('-').ok_or_else(bad)?;
+        Ok(Self {
+            seq: seq.parse().map_err(|_| bad())?,
+            offset: offset.parse().map_err(|_| bad())?,
+        })
+    }
+
+    pub fn id(&self) -> String {
+        format!("{}-{}", self.seq, self.offset)
+    }
+}
+
+/// One server-sent event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeedEvent {
+    pub id: String,
+    pub event: String,
+    pub data: String,
+}
+
+struct Feed {
+    assistant: Assistant,
+    run_id: String,
+    cursor: Cursor,
+    /// The answer's id while it is being written (between created and completed).
+    message: Option<String>,
+    queue: VecDeque<FeedEvent>,
+    /// The reader already has the run's terminal event (or the run has no event log).
+    ended: bool,
+    finished: bool,
+    changes: tokio::sync::broadcast::Receiver<Arc<str>>,
+    deadline: tokio::time::Instant,
+}
+
+const TERMINAL: [&str; 5] = [
+    "thread.run.completed",
+    "thread.run.failed",
+    "thread.run.cancelled",
+    "thread.run.expired",
+    "thread.run.incomplete",
+];
+
+impl Assistant {
+    /// The caller's run's events after `from` (everything when `None`), as they happen; the
+    /// stream ends with `done` once the run has ended (at once for a run that had).
+    pub async fn run_events(
+        &self,
+        session: &str,
+        thread_id: &ThreadId,
+        run_id: &RunId,
+        from: Option<Cursor>,
+    ) -> ServiceResult<impl Stream<Item = FeedEvent> + Send + 'static> {
+        let run = self.run(session, thread_id, run_id).await?;
+        let cursor = from.unwrap_or_default();
+        // Whether the reader was inside the answer: its `thread.message.created` is behind it.
+        let mut message = None;
+        let recorded = self.store.events_after(&run.id, 0).await?;
+        // A run of before the event log (or one whose events were lost) has none: it is told
+        // as ended once it has.
+        let mut ended = recorded.is_empty();
+        for (seq, event, data) in recorded {
+            if seq > cursor.seq {
+                break;
+            }
+            match event.as_str() {
+                "thread.message.created" => message = message_id(&data),
+                "thread.message.completed" => message = None,
+                terminal if TERMINAL.contains(&terminal) => ended = true,
+                _ => {}
+            }
+        }
+        let left = Duration::from_secs((run.expires_at - crate::ids::now_secs()).max(0) as u64);
+        let feed = Feed {
+            assistant: self.clone(),
+            run_id: run.id,
+            cursor,
+            message,
+            queue: VecDeque::new(),
+            ended,
+            finished: false,
+            changes: self.engine.changes(),
+            deadline: tokio::time::Instant::now() + left + GRACE,
+        };
+        Ok(futures_util::stream::unfold(feed, |mut feed| async move {
+            feed.next().await.map(|event| (event, feed))
+        }))
+    }
+}
+
+fn message_id(data: &str) -> Option<String> {
+    serde_json::from_str::<Value>(data)
+        .ok()?
+        .get("id")?
+        .as_str()
+        .map(str::to_string)
+}
+
+impl Feed {
+    async fn next(&mut self) -> Option<FeedEvent> {
+        loop {
+            if let Some(event) = self.queue.pop_front() {
+                return Some(event);
+            }
+            if self.finished {
+                return None;
+            }
+            if let Err(e) = self.gather().await {
+                tracing::warn!(run_id = %self.run_id, error = %e, "a run's event stream could not read the database");
+            }
+            if !self.queue.is_empty() || self.finished {
+                continue;
+            }
+            self.wait().await;
+        }
+    }
+
+    fn push(&mut self, event: &str, data: String) {
+        self.queue.push_back(FeedEvent {
+            id: self.cursor.id(),
+            event: event.to_string(),
+            data,
+        });
+    }
+
+    /// A delta of the answer's text beyond what the reader has.
+    fn delta_to(&mut self, text: &str) {
+        let Some(id) = self.message.clone() else {
+            return;
+        };
+        let from = self.cursor.offset;
+        if text.len() <= from || !text.is_char_boundary(from) {
+            return;
+        }
+        self.cursor.offset = text.len();
+        let data = json!({
+            "id": id, "object": "thread.message.delta",
+            "delta": {"content": [{"index": 0, "type": "text", "text": {"value": &text[from..], "annotations": []}}]}
+        });
+        self.push("thread.message.delta", data.to_string());
+    }
+
+    async fn gather(&mut self) -> ServiceResult<()> {
+        let store = self.assistant.store.clone();
+        let events = store.events_after(&self.run_id, self.cursor.seq).await?;
+        let none_new = events.is_empty();
+        for (seq, event, data) in events {
+            if event == "thread.message.completed" {
+                // The rest of the text first: the completed message has it all.
+                let text = serde_json::from_str::<Value>(&data).ok().and_then(|m| {
+                    m["content"][0]["text"]["value"]
+                        .as_str()
+                        .map(str::to_string)
+                });
+                if let Some(text) = text {
+                    self.delta_to(&text);
+                }
+                self.message = None;
+            }
+            self.cursor.seq = seq;
+            if event == "thread.message.created" {
+                self.message = message_id(&data);
+            }
+            self.push(&event, data);
+            if TERMINAL.contains(&event.as_str()) {
+                self.done();
+                return Ok(());
+            }
+        }
+        if self.message.is_some() {
+            let text = match self.assistant.engine.live_text(&self.run_id) {
+                Some(text) => Some(text),
+                None => store.answer_text(&self.run_id).await?,
+            };
+            if let Some(text) = text {
+                self.delta_to(&text);
+            }
+        } else if none_new
+            && self.ended
+            && store
+                .run_by_id(&self.run_id)
+                .await?
+                .is_none_or(|r| r.status.is_terminal())
+        {
+            // Resumed after the end: nothing more will come. (A run whose end is stored but
+            // whose last events are still being written is waited for.)
+            self.done();
+        } else if none_new && store.run_by_id(&self.run_id).await?.is_none() {
+            // Deleted meanwhile.
+            self.done();
+        }
+        Ok(())
+    }
+
+    fn done(&mut self) {
+        // Past the last event, so its id is new and greater too.
+        self.cursor.seq += 1;
+        self.push("done", "[DONE]".into());
+        self.finished = true;
+    }
+
+    /// Until this instance says the run changed, or a poll's time passed.
+    async fn wait(&mut self) {
+        let run_id = self.run_id.clone();
+        let mine = async {
+            loop {
+                match self.changes.recv().await {
+                    Ok(changed) if *changed == *run_id => return,
+                    Ok(_) => {}
+                    // Missed some: look now.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        return std::future::pending().await;
+                    }
+                }
+            }
+        };
+        tokio::select! {
+            _ = mine => {}
+            _ = tokio::time::sleep(POLL) => {}
+            _ = tokio::time::sleep_until(self.deadline) => {
+                self.done();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_the_ids_they_write() {
+        let c = Cursor {
+            seq: 7,
+            offset: 123,
+        };
+        assert_eq!(Cursor::parse(&c.id()).unwrap(), c);
+        for bad in ["", "7", "a-1", "7-", "-1-2", "1-x"] {
+            assert!(Cursor::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
