@@ -1,7 +1,9 @@
 // A slow OpenAI-compatible chat completions server for the browser tests: it answers after a
 // delay, and refuses with 401 when the question asks it to fail. Some questions get special
 // answers at once: "show code" (a code block, a table, a link), "xss" (hostile markup) and
-// "fail once" (401 the first time that question is asked, an answer after). No dependencies.
+// "fail once" (401 the first time that question is asked, an answer after); "stream slowly" is
+// streamed a word every 250 ms. Asked with `stream: true`, every answer is streamed (SSE).
+// No dependencies.
 const http = require("http");
 
 const port = Number(process.env.FAKE_MODEL_PORT ?? 3212);
@@ -54,14 +56,40 @@ http
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify(payload));
       };
-      const reply = (content) =>
-        send(200, {
-          id: "chatcmpl-e2e",
-          object: "chat.completion",
-          model: request.model,
-          choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
-          usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 },
-        });
+      // Asked for a stream, it streams (a few words a chunk, `pieceMs` apart), as OpenAI does.
+      const reply = (content, pieceMs = 0) => {
+        if (!request.stream) {
+          return send(200, {
+            id: "chatcmpl-e2e",
+            object: "chat.completion",
+            model: request.model,
+            choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+            usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 },
+          });
+        }
+        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+        const chunk = (delta, finish = null) =>
+          `data: ${JSON.stringify({ object: "chat.completion.chunk", model: request.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+        const pieces = content.match(/\S+\s*/g) ?? [content];
+        let i = 0;
+        const next = () => {
+          if (res.destroyed) return;
+          if (i < pieces.length) {
+            res.write(chunk({ content: pieces[i++] }));
+            return pieceMs ? setTimeout(next, pieceMs) : next();
+          }
+          res.write(chunk({}, "stop"));
+          res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 } })}\n\n`);
+          res.end("data: [DONE]\n\n");
+        };
+        next();
+      };
+      if (request.tools && last.includes("stream slowly")) {
+        return reply(
+          "Streaming answers **arrive word by word** while the model writes them, so you can start reading before the answer is complete. This one takes a few seconds on purpose.",
+          250,
+        );
+      }
       if (request.tools && last.includes("show code")) return reply(CODE_ANSWER);
       if (request.tools && last.includes("xss")) return reply(XSS_ANSWER);
       if (request.tools && last.includes("fail once")) {

@@ -43,7 +43,8 @@ fn render_with(markdown: &str, extra: Options) -> String {
     out
 }
 
-/// A code block's frame: a header with the language and a copy button, then `<pre><code>`.
+/// A code block's frame: a header with the language and a copy button, then `<pre><code>`
+/// (focusable, so a long line can be scrolled from the keyboard).
 fn code_block_open(kind: &CodeBlockKind) -> String {
     // The first word of the info string, reduced to the characters language names use.
     let language: String = match kind {
@@ -68,7 +69,7 @@ fn code_block_open(kind: &CodeBlockKind) -> String {
     format!(
         "<div class=\"code-block\"><div class=\"code-head\"><span class=\"code-lang\">{}</span>\
          <button type=\"button\" class=\"copy-code\" aria-label=\"Copy {} code\">Copy</button></div>\
-         <pre><code{class}>",
+         <pre tabindex=\"0\"><code{class}>",
         escape(&label),
         escape(&label),
     )

@@ -3,6 +3,7 @@ use std::collections::HashSet;
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::api::{ConversationItem, ItemKind, SHOWN_ITEMS, Source, ThreadView, escape_html};
+use crate::components::live::stream_answers;
 use crate::components::{
     composer::Composer,
     dom,
@@ -45,6 +46,9 @@ pub fn Conversation(
     };
     // The question just sent, shown before the server has it.
     let local = RwSignal::new(Vec::<ConversationItem>::new());
+    // The answer being written, as the run's event stream brings it (safe HTML).
+    let live_html = RwSignal::new(None::<String>);
+    stream_answers(phase, live_html);
 
     // The thread this view made for its first message (the empty state has none). The view
     // follows it even before (or without) the route change to `/t/{id}`.
@@ -96,6 +100,10 @@ pub fn Conversation(
         }
         if phase.get_untracked() != Phase::Sending {
             local.set(Vec::new());
+        }
+        // The stored answer is shown: the words that streamed in make way for it.
+        if phase.with_untracked(|p| p.run().is_none()) {
+            live_html.set(None);
         }
     });
 
@@ -346,9 +354,10 @@ pub fn Conversation(
                         .with(|p| p.failure().map(error_item))
                         .map(|item| view! { <Bubble item reveal=false on_retry=retry /> })
                 }}
-                <Show when=move || busy.get()>
-                    <Thinking />
-                </Show>
+                {move || match live_html.get() {
+                    Some(html) => view! { <Writing html /> }.into_any(),
+                    None => view! { <Show when=move || busy.get()><Thinking /></Show> }.into_any(),
+                }}
             </div>
             <Show when=move || unseen.get()>
                 <button type="button" class="jump" on:click=jump_to_latest>
@@ -371,7 +380,19 @@ pub fn Conversation(
     }
 }
 
-/// The answer being written.
+/// The answer as far as it is written. Screen readers are told it is busy, and hear the answer
+/// once, when it is complete (the page's answer log announces it).
+#[component]
+fn Writing(html: String) -> impl IntoView {
+    view! {
+        <article class="bubble assistant writing" data-kind="Writing" aria-busy="true">
+            <span class="visually-hidden">"Assistant, writing: "</span>
+            <div class="content" inner_html=html></div>
+        </article>
+    }
+}
+
+/// The answer being written, before its first words.
 #[component]
 fn Thinking() -> impl IntoView {
     view! {

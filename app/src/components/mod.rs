@@ -4,5 +4,6 @@ pub mod conversation;
 pub mod dom;
 pub mod follower;
 pub mod layout;
+pub mod live;
 pub mod sidebar;
 pub mod state;

@@ -253,13 +253,28 @@ impl Engine {
     }
 
     /// Saves the answer's new text as it comes, at most every [`draft::SAVE_EVERY`], and tells
-    /// the streams; never returns (it is raced against the model call it follows).
-    async fn keep_saving(&self, draft: &draft::Draft) -> std::convert::Infallible {
-        loop {
-            draft.changed().await;
-            self.announce(draft).await;
-            draft.save(&self.inner.store).await;
-            tokio::time::sleep(draft::SAVE_EVERY).await;
+    /// the streams, until `stop`. A task of its own, so that a save or an announcement it has
+    /// begun is never cut in half when the model call it follows ends (or is dropped).
+    fn keep_saving(&self, draft: &Arc<draft::Draft>) -> SaverGuard {
+        let stop = Arc::new(Notify::new());
+        let (engine, draft, stopped) = (self.clone(), draft.clone(), stop.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = draft.changed() => {}
+                    _ = stopped.notified() => return,
+                }
+                engine.announce(&draft).await;
+                draft.save(&engine.inner.store).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(draft::SAVE_EVERY) => {}
+                    _ = stopped.notified() => return,
+                }
+            }
+        });
+        SaverGuard {
+            stop,
+            task: Some(task),
         }
     }
 
@@ -437,7 +452,7 @@ impl Engine {
         }
     }
 
-    async fn drive(&self, run: &RunRow, draft: &draft::Draft) -> Result<(), Stop> {
+    async fn drive(&self, run: &RunRow, draft: &Arc<draft::Draft>) -> Result<(), Stop> {
         let inner = &self.inner;
         let mut conversation = vec![ChatMessage::System(run.instructions.clone())];
         // Answers cut off (or being written) are not history: the model would build on half a
@@ -490,7 +505,7 @@ impl Engine {
         run: &RunRow,
         conversation: &[ChatMessage],
         specs: &[crate::models::ToolSpec],
-        draft: &draft::Draft,
+        draft: &Arc<draft::Draft>,
     ) -> Result<Completion, Stop> {
         let mut attempt = 0;
         let sink = |piece: &str| {
@@ -499,11 +514,9 @@ impl Engine {
         };
         loop {
             let started = std::time::Instant::now();
-            let call = self.inner.model.stream(conversation, specs, &sink);
-            let result = tokio::select! {
-                result = call => result,
-                never = self.keep_saving(draft) => match never {},
-            };
+            let saver = self.keep_saving(draft);
+            let result = self.inner.model.stream(conversation, specs, &sink).await;
+            saver.finish().await;
             let outcome = match &result {
                 Ok(_) => "ok",
                 Err(ModelError::Retryable { .. }) => "retryable",
@@ -763,6 +776,28 @@ impl Engine {
                 }
             }
         });
+    }
+}
+
+/// Stops a run's saver when the model call ends, or when the run is dropped mid-call.
+struct SaverGuard {
+    stop: Arc<Notify>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SaverGuard {
+    /// Lets the saver finish what it is doing, and waits for it.
+    async fn finish(mut self) {
+        self.stop.notify_one();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SaverGuard {
+    fn drop(&mut self) {
+        self.stop.notify_one();
     }
 }
 

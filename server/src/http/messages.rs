@@ -20,6 +20,13 @@ pub fn router() -> Router<Assistant> {
         )
 }
 
+#[derive(Deserialize)]
+struct EventParams {
+    /// `html`: the answer so far as safe HTML (`thread.message.html`) instead of text deltas,
+    /// for this app's pages.
+    render: Option<String>,
+}
+
 /// The run's events as server-sent events (see `service::events`): `Last-Event-ID` resumes,
 /// a comment every 15 s keeps proxies from closing the connection, and `X-Accel-Buffering: no`
 /// tells nginx to pass each event on at once. Compression is off for `text/event-stream`
@@ -28,6 +35,7 @@ async fn events(
     State(a): State<Assistant>,
     Session(s): Session,
     ApiPath((tid, rid)): ApiPath<(ThreadId, RunId)>,
+    ApiQuery(params): ApiQuery<EventParams>,
     headers: axum::http::HeaderMap,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::{
@@ -43,7 +51,16 @@ async fn events(
                 .and_then(|id| Ok(crate::service::events::Cursor::parse(id)?))
         })
         .transpose()?;
-    let stream = a.run_events(&s, &tid, &rid, from).await?.map(|e| {
+    let html = match params.render.as_deref() {
+        None | Some("") | Some("text") => false,
+        Some("html") => true,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "`render` must be `text` or `html`".into(),
+            ));
+        }
+    };
+    let stream = a.run_events(&s, &tid, &rid, from, html).await?.map(|e| {
         Ok::<_, std::convert::Infallible>(Event::default().id(e.id).event(e.event).data(e.data))
     });
     let keep_alive = KeepAlive::new()

@@ -72,7 +72,15 @@ struct Feed {
     finished: bool,
     changes: tokio::sync::broadcast::Receiver<Arc<str>>,
     deadline: tokio::time::Instant,
+    /// For this app's own pages: the answer so far as safe HTML (`thread.message.html`)
+    /// instead of text deltas, so the browser carries no Markdown parser.
+    html: bool,
+    /// When the last HTML event went out (they are at most every [`HTML_EVERY`]).
+    last_html: Option<tokio::time::Instant>,
 }
+
+/// Shortest time between two HTML renderings of the answer so far.
+const HTML_EVERY: Duration = Duration::from_millis(60);
 
 const TERMINAL: [&str; 5] = [
     "thread.run.completed",
@@ -91,6 +99,7 @@ impl Assistant {
         thread_id: &ThreadId,
         run_id: &RunId,
         from: Option<Cursor>,
+        html: bool,
     ) -> ServiceResult<impl Stream<Item = FeedEvent> + Send + 'static> {
         let run = self.run(session, thread_id, run_id).await?;
         let cursor = from.unwrap_or_default();
@@ -122,6 +131,8 @@ impl Assistant {
             finished: false,
             changes: self.engine.changes(),
             deadline: tokio::time::Instant::now() + left + GRACE,
+            html,
+            last_html: None,
         };
         Ok(futures_util::stream::unfold(feed, |mut feed| async move {
             feed.next().await.map(|event| (event, feed))
@@ -164,13 +175,27 @@ impl Feed {
         });
     }
 
-    /// A delta of the answer's text beyond what the reader has.
-    fn delta_to(&mut self, text: &str) {
+    /// A delta of the answer's text beyond what the reader has (`last`: the whole answer is in).
+    fn delta_to(&mut self, text: &str, last: bool) {
         let Some(id) = self.message.clone() else {
             return;
         };
         let from = self.cursor.offset;
         if text.len() <= from || !text.is_char_boundary(from) {
+            return;
+        }
+        if self.html {
+            let now = tokio::time::Instant::now();
+            if !last && self.last_html.is_some_and(|t| now - t < HTML_EVERY) {
+                return;
+            }
+            self.last_html = Some(now);
+            self.cursor.offset = text.len();
+            let data = json!({
+                "id": id, "object": "thread.message.html",
+                "html": crate::markdown::render(text),
+            });
+            self.push("thread.message.html", data.to_string());
             return;
         }
         self.cursor.offset = text.len();
@@ -194,7 +219,7 @@ impl Feed {
                         .map(str::to_string)
                 });
                 if let Some(text) = text {
-                    self.delta_to(&text);
+                    self.delta_to(&text, true);
                 }
                 self.message = None;
             }
@@ -214,7 +239,7 @@ impl Feed {
                 None => store.answer_text(&self.run_id).await?,
             };
             if let Some(text) = text {
-                self.delta_to(&text);
+                self.delta_to(&text, false);
             }
         } else if none_new
             && self.ended

@@ -115,7 +115,9 @@ impl AssistantService for Assistant {
                                 latest_run(&r.message_id).is_some_and(|l| l.id != r.id)
                             })
                         });
-                    if m.content.is_empty() || superseded {
+                    // An answer still being written is shown by the run's stream, not here.
+                    let writing = m.status == crate::store::message_status::IN_PROGRESS;
+                    if m.content.is_empty() || superseded || writing {
                         continue;
                     }
                     let sources = run.map(|run| sources_of(&c.steps, run)).unwrap_or_default();

@@ -448,3 +448,50 @@ async fn only_the_owner_reads_a_runs_events_and_bad_ids_are_refused() {
     );
     assert!(events.iter().any(|e| e.event == "thread.message.delta"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_get_the_answer_so_far_as_safe_html() {
+    let fake = FakeModel::start().await;
+    fake.script([
+        streamed_search_call(),
+        streamed(&["Use **bold** ", "and <script>alert(1)</script>."]),
+    ]);
+    let app = app_with(&fake, &[]).await;
+    let (tid, run) = app.ask("How do buttons work?").await;
+    let rid = run["id"].as_str().unwrap();
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/api/paste-assistant-thread/{tid}/run/{rid}/events?render=html"
+        )))
+        .send()
+        .await
+        .unwrap();
+    let events = all_events(read_events(r)).await;
+    assert!(events.iter().all(|e| e.event != "thread.message.delta"));
+    let html: Vec<String> = events
+        .iter()
+        .filter(|e| e.event == "thread.message.html")
+        .map(|e| {
+            serde_json::from_str::<Value>(&e.data).unwrap()["html"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    let last = html
+        .last()
+        .unwrap_or_else(|| panic!("an HTML event: {names:?}"));
+    assert!(last.contains("<strong>bold</strong>"), "{last}");
+    assert!(!last.contains("<script"), "safe HTML: {last}");
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/api/paste-assistant-thread/{tid}/run/{rid}/events?render=xml"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}
