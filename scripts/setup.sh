@@ -33,12 +33,17 @@ if ! "$root/.tools/node_modules/.bin/wasm-opt" --version >/dev/null 2>&1; then
 fi
 
 if [ "${1:-}" = "--with-browser" ]; then
-  if [ ! -x /usr/bin/chromium ]; then
-    step "installing Debian's chromium"
+  # Chromium for Playwright; nginx as the real reverse proxy of the streaming test.
+  missing=""
+  [ -x /usr/bin/chromium ] || missing="$missing chromium"
+  [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+  if [ -n "$missing" ]; then
+    step "installing Debian's$missing"
     sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >&2
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq $missing >&2
   fi
   if [ ! -x "$root/end2end/node_modules/.bin/playwright" ] \
     || [ ! -d "$root/end2end/node_modules/@axe-core/playwright" ]; then

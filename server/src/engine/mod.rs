@@ -592,23 +592,13 @@ impl Engine {
             })).collect::<Vec<_>>()}
         })
         .to_string();
-        let change = Change {
-            required_action: Some(&required),
-            lease_until: Some(now_secs() + self.lease_secs()),
-            ..Default::default()
-        };
-        if !store
-            .transition(
-                &run.id,
-                &[RunStatus::InProgress],
-                RunStatus::RequiresAction,
-                change,
-            )
-            .await?
-        {
-            return Err(Stop::Superseded);
-        }
-        self.emit_run(&run.id, "requires_action").await;
+        self.move_run(
+            run,
+            RunStatus::InProgress,
+            RunStatus::RequiresAction,
+            Some(&required),
+        )
+        .await?;
         let mut outputs = Vec::with_capacity(calls.len());
         for (i, call) in calls.iter().enumerate() {
             outputs.push(if i < MAX_CALLS_PER_ROUND {
@@ -630,23 +620,35 @@ impl Engine {
             &crate::objects::step(&step),
         )
         .await;
+        self.move_run(run, RunStatus::RequiresAction, RunStatus::InProgress, None)
+            .await?;
+        Ok(outputs)
+    }
+
+    /// Moves the run on within a tool round (renewing its lease) and tells the stream; a run
+    /// that is no longer in `from` was moved on by someone else.
+    async fn move_run(
+        &self,
+        run: &RunRow,
+        from: RunStatus,
+        to: RunStatus,
+        required_action: Option<&str>,
+    ) -> Result<(), Stop> {
         let change = Change {
+            required_action,
             lease_until: Some(now_secs() + self.lease_secs()),
             ..Default::default()
         };
-        if !store
-            .transition(
-                &run.id,
-                &[RunStatus::RequiresAction],
-                RunStatus::InProgress,
-                change,
-            )
+        if !self
+            .inner
+            .store
+            .transition(&run.id, &[from], to, change)
             .await?
         {
             return Err(Stop::Superseded);
         }
-        self.emit_run(&run.id, "in_progress").await;
-        Ok(outputs)
+        self.emit_run(&run.id, to.as_str()).await;
+        Ok(())
     }
 
     async fn finish(

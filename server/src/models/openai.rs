@@ -16,6 +16,14 @@ use super::{
 };
 use crate::config::Secret;
 
+/// What one call asks for.
+struct Ask<'a> {
+    messages: &'a [ChatMessage],
+    tools: &'a [ToolSpec],
+    max_tokens: Option<u32>,
+    sink: Option<TextSink<'a>>,
+}
+
 pub struct OpenAiModel {
     client: Client,
     endpoint: String,
@@ -65,14 +73,8 @@ impl OpenAiModel {
     }
 
     /// One request; an error never repeats the API key, even when the server echoes it.
-    async fn call(
-        &self,
-        messages: &[ChatMessage],
-        tools: &[ToolSpec],
-        max_tokens: Option<u32>,
-        sink: Option<TextSink<'_>>,
-    ) -> Result<Completion, ModelError> {
-        self.request(messages, tools, max_tokens, sink)
+    async fn call(&self, ask: Ask<'_>) -> Result<Completion, ModelError> {
+        self.request(ask.messages, ask.tools, ask.max_tokens, ask.sink)
             .await
             .map_err(|e| match &self.api_key {
                 Some(key) if !key.expose().is_empty() => {
@@ -219,7 +221,12 @@ impl ChatModel for OpenAiModel {
         tools: &'a [ToolSpec],
         sink: TextSink<'a>,
     ) -> ModelFuture<'a> {
-        Box::pin(self.call(messages, tools, None, Some(sink)))
+        Box::pin(self.call(Ask {
+            messages,
+            tools,
+            max_tokens: None,
+            sink: Some(sink),
+        }))
     }
 
     fn complete<'a>(
@@ -227,7 +234,12 @@ impl ChatModel for OpenAiModel {
         messages: &'a [ChatMessage],
         tools: &'a [ToolSpec],
     ) -> ModelFuture<'a> {
-        Box::pin(self.call(messages, tools, None, None))
+        Box::pin(self.call(Ask {
+            messages,
+            tools,
+            max_tokens: None,
+            sink: None,
+        }))
     }
 
     fn complete_short<'a>(
@@ -235,7 +247,12 @@ impl ChatModel for OpenAiModel {
         messages: &'a [ChatMessage],
         max_tokens: u32,
     ) -> ModelFuture<'a> {
-        Box::pin(self.call(messages, &[], Some(max_tokens), None))
+        Box::pin(self.call(Ask {
+            messages,
+            tools: &[],
+            max_tokens: Some(max_tokens),
+            sink: None,
+        }))
     }
 }
 

@@ -69,6 +69,17 @@ pub fn stream_end() -> Vec<Part> {
     ]
 }
 
+/// A streamed answer that writes `before`, waits until the returned signal is given
+/// (`notify_one`), then writes `after` and ends.
+pub fn held_stream(before: &[&str], after: &[&str]) -> (Step, Arc<tokio::sync::Notify>) {
+    let release = Arc::new(tokio::sync::Notify::new());
+    let mut parts: Vec<Part> = before.iter().map(|p| text_chunk(p)).collect();
+    parts.push(Part::Wait(release.clone()));
+    parts.extend(after.iter().map(|p| text_chunk(p)));
+    parts.extend(stream_end());
+    (Step::Stream(parts), release)
+}
+
 /// A whole streamed answer written in `pieces`.
 pub fn streamed(pieces: &[&str]) -> Step {
     let mut parts: Vec<Part> = pieces.iter().map(|p| text_chunk(p)).collect();

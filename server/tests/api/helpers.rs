@@ -278,6 +278,21 @@ impl TestApp {
         self.wait_for_run(tid, &rid).await
     }
 
+    /// The text of the thread's last answer.
+    pub async fn answer_text(&self, tid: &str) -> String {
+        let list = body_of(self.list_messages(tid, "").await).await;
+        let data = list["data"].as_array().unwrap();
+        let answer = data
+            .iter()
+            .rev()
+            .find(|m| m["role"] == "assistant")
+            .unwrap();
+        answer["content"][0]["text"]["value"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// Polls the run until it is terminal (at most 20 s, else the test fails) and returns it.
     pub async fn wait_for_run(&self, tid: &str, rid: &str) -> Value {
         wait_run_at(

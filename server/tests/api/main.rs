@@ -11,6 +11,7 @@ mod models;
 mod ops;
 mod outage;
 mod pages;
+mod proxy;
 mod restart;
 mod runs;
 mod slack;

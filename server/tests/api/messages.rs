@@ -70,10 +70,7 @@ async fn a_question_the_docs_do_not_cover_gets_an_honest_answer() {
     let app = spawn_app().await;
     let (tid, run) = app.ask("zzqx wvvy").await;
     assert_eq!(run["status"], "completed");
-    let l: Value = app.list_messages(&tid, "").await.json().await.unwrap();
-    let answer = l["data"][1]["content"][0]["text"]["value"]
-        .as_str()
-        .unwrap();
+    let answer = app.answer_text(&tid).await;
     assert!(answer.contains("could not find anything"), "{answer}");
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::fake_model::{FakeModel, Part, Step, stream_end, streamed, text_chunk, tool_calls};
+use crate::fake_model::{FakeModel, Part, Step, held_stream, streamed, text_chunk, tool_calls};
 use crate::helpers::{TestApp, body_of};
 
 async fn app_with(fake: &FakeModel, extra: &[(&'static str, &str)]) -> TestApp {
@@ -121,11 +121,8 @@ async fn a_server_that_refuses_stream_is_asked_again_without_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_answer_is_stored_while_it_is_written() {
     let fake = FakeModel::start().await;
-    let release = std::sync::Arc::new(tokio::sync::Notify::new());
-    let mut parts = vec![text_chunk("First words, "), Part::Wait(release.clone())];
-    parts.push(text_chunk("then the rest."));
-    parts.extend(stream_end());
-    fake.script([search_call(), Step::Stream(parts)]);
+    let (answer, release) = held_stream(&["First words, "], &["then the rest."]);
+    fake.script([search_call(), answer]);
     let app = app_with(&fake, &[]).await;
     let tid = app.new_thread().await;
     let rid = app.send(&tid, "How do buttons work?").await;
@@ -208,13 +205,11 @@ async fn cancelling_mid_answer_keeps_the_words_written_so_far() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     let r = app
-        .client
-        .post(app.url(&format!(
-            "/api/paste-assistant-thread/{tid}/run/{rid}/cancel"
-        )))
-        .send()
-        .await
-        .unwrap();
+        .post_raw(
+            &format!("/api/paste-assistant-thread/{tid}/run/{rid}/cancel"),
+            "",
+        )
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(app.wait_for_run(&tid, &rid).await["status"], "cancelled");
     let answer = answer_of(&app, &tid).await.unwrap();
@@ -299,16 +294,11 @@ fn cursor(id: &str) -> (i64, usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_event_stream_shows_the_answer_as_it_is_written_and_resumes_without_gaps() {
     let fake = FakeModel::start().await;
-    let release = std::sync::Arc::new(tokio::sync::Notify::new());
-    let mut parts = vec![
-        text_chunk("Use the "),
-        text_chunk("`Button` "),
-        Part::Wait(release.clone()),
-        text_chunk("component, "),
-        text_chunk("and see [Button](/docs/button)."),
-    ];
-    parts.extend(stream_end());
-    fake.script([streamed_search_call(), Step::Stream(parts)]);
+    let (answer, release) = held_stream(
+        &["Use the ", "`Button` "],
+        &["component, ", "and see [Button](/docs/button)."],
+    );
+    fake.script([streamed_search_call(), answer]);
     let app = app_with(&fake, &[]).await;
     let tid = app.new_thread().await;
     let rid = app.send(&tid, "How do buttons work?").await;
@@ -460,13 +450,10 @@ async fn the_pages_get_the_answer_so_far_as_safe_html() {
     let (tid, run) = app.ask("How do buttons work?").await;
     let rid = run["id"].as_str().unwrap();
     let r = app
-        .client
-        .get(app.url(&format!(
+        .get(&format!(
             "/api/paste-assistant-thread/{tid}/run/{rid}/events?render=html"
-        )))
-        .send()
-        .await
-        .unwrap();
+        ))
+        .await;
     let events = all_events(read_events(r)).await;
     assert!(events.iter().all(|e| e.event != "thread.message.delta"));
     let html: Vec<String> = events
@@ -486,12 +473,9 @@ async fn the_pages_get_the_answer_so_far_as_safe_html() {
     assert!(last.contains("<strong>bold</strong>"), "{last}");
     assert!(!last.contains("<script"), "safe HTML: {last}");
     let r = app
-        .client
-        .get(app.url(&format!(
+        .get(&format!(
             "/api/paste-assistant-thread/{tid}/run/{rid}/events?render=xml"
-        )))
-        .send()
-        .await
-        .unwrap();
+        ))
+        .await;
     assert_eq!(r.status(), 400);
 }

@@ -260,10 +260,7 @@ async fn the_offline_answer_quotes_the_snippet_it_is_about() {
     let app = spawn_app().await;
     let (tid, run) = app.ask("How do I embed the widget on my docs site?").await;
     assert_eq!(run["status"], "completed");
-    let list: Value = app.list_messages(&tid, "").await.json().await.unwrap();
-    let answer = list["data"][1]["content"][0]["text"]["value"]
-        .as_str()
-        .unwrap();
+    let answer = app.answer_text(&tid).await;
     assert!(
         answer.contains("```html\n<script src=\"https://ASSISTANT/widget.js\""),
         "{answer}"
