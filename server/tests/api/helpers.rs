@@ -168,6 +168,15 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// A request without a body (nor a content type).
+    pub async fn bodiless(&self, method: reqwest::Method, path: &str) -> Response {
+        self.client
+            .request(method, self.url(path))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// A GET in this session with one extra request header.
     pub async fn get_with(&self, path: &str, header: &str, value: &str) -> Response {
         self.client
@@ -278,6 +287,13 @@ impl TestApp {
         self.wait_for_run(tid, &rid).await
     }
 
+    /// Asks `question` in a new thread and waits for its answer, which must come; the thread.
+    pub async fn answered(&self, question: &str) -> String {
+        let (tid, run) = self.ask(question).await;
+        assert_eq!(run["status"], "completed", "{run}");
+        tid
+    }
+
     /// The text of the thread's last answer.
     pub async fn answer_text(&self, tid: &str) -> String {
         let list = body_of(self.list_messages(tid, "").await).await;
@@ -381,6 +397,17 @@ pub async fn serve_local(router: axum::Router) -> String {
 }
 
 /// The JSON body of the answer to `request`.
+/// A response's `Content-Type`.
+pub fn content_type(response: &Response) -> &str {
+    response.headers()["content-type"].to_str().unwrap()
+}
+
+/// The JSON body of a response that must be a 200.
+pub async fn ok_json(response: Response) -> Value {
+    assert_eq!(response.status(), 200, "{}", response.url());
+    response.json().await.unwrap()
+}
+
 /// A response's JSON body.
 pub async fn body_of(response: Response) -> Value {
     response.json().await.unwrap()

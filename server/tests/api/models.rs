@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Step, answer, resetting_server, status, tool_calls};
-use crate::helpers::{Settings, TestApp, body_of, spawn_app_with};
+use crate::helpers::{Settings, TestApp, body_of, ok_json, spawn_app_with};
 
 const RUN_LIMIT_SECS: u64 = 30;
 
@@ -346,9 +346,7 @@ async fn cancelling_drops_the_upstream_call_and_ends_the_run_cancelled() {
     fake.wait_for_requests(1).await;
     let started = Instant::now();
     let url = format!("/api/paste-assistant-thread/{tid}/run/{rid}/cancel");
-    let r = app.post_json(&url, &json!({})).await;
-    assert_eq!(r.status(), 200);
-    let cancelled: Value = r.json().await.unwrap();
+    let cancelled = ok_json(app.post_json(&url, &json!({})).await).await;
     assert!(["cancelling", "cancelled"].contains(&cancelled["status"].as_str().unwrap()));
     let run = app.wait_for_run(&tid, &rid).await;
     assert_eq!(run["status"], "cancelled");

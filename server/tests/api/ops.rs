@@ -6,16 +6,14 @@ use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Step, status};
 use crate::helpers::{
-    Settings, free_port, json_of, new_client, post_at, server_command, spawn_app, spawn_app_with,
-    wait_healthy, wait_run_at,
+    Settings, content_type, free_port, json_of, new_client, ok_json, post_at, server_command,
+    spawn_app, spawn_app_with, wait_healthy, wait_run_at,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_reports_the_database_and_the_docs_index() {
     let app = spawn_app().await;
-    let r = app.get("/readyz").await;
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
+    let body = ok_json(app.get("/readyz").await).await;
     assert_eq!(body["status"], "ready");
     assert_eq!(body["database"], "ok");
     assert!(body["docs_pages"].as_u64().unwrap() >= 5, "{body}");
@@ -24,9 +22,7 @@ async fn readyz_reports_the_database_and_the_docs_index() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_description_covers_every_route() {
     let app = spawn_app().await;
-    let r = app.get("/api/openapi.json").await;
-    assert_eq!(r.status(), 200);
-    let spec: Value = r.json().await.unwrap();
+    let spec = ok_json(app.get("/api/openapi.json").await).await;
     assert_eq!(spec["openapi"], "3.0.3");
     let paths = spec["paths"].as_object().unwrap();
     for (path, methods) in [
@@ -61,17 +57,11 @@ async fn the_openapi_description_covers_every_route() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_requests_runs_and_model_calls() {
     let app = spawn_app().await;
-    let (tid, run) = app.ask("How do I deploy with Postgres?").await;
-    assert_eq!(run["status"], "completed");
+    let tid = app.answered("How do I deploy with Postgres?").await;
     let _ = app.get_thread(&tid).await;
     let r = app.get("/metrics").await;
     assert_eq!(r.status(), 200);
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/plain; version=0.0.4")
-    );
+    assert!(content_type(&r).starts_with("text/plain; version=0.0.4"));
     let text = r.text().await.unwrap();
     assert!(text.contains("# TYPE paste_assistant_http_requests_total counter"));
     // Route patterns, not paths: no thread ids in labels.

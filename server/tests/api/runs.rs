@@ -129,8 +129,7 @@ async fn runs_left_by_a_dead_process_are_resumed_or_expired_on_start() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_run_reaches_a_terminal_status_and_the_thread_takes_the_next_message() {
     let app = spawn_app().await;
-    let (tid, run) = app.ask("How do I embed the widget?").await;
-    assert_eq!(run["status"], "completed");
+    let tid = app.answered("How do I embed the widget?").await;
     let rid = app.send(&tid, "Thanks, and Slack?").await;
     assert_eq!(app.wait_for_run(&tid, &rid).await["status"], "completed");
 }

@@ -26,6 +26,18 @@ async fn app_with(fake: &FakeModel, extra: &[(&'static str, &str)]) -> TestApp {
     spawn_app_with(Settings { vars }).await
 }
 
+/// A fake that answers every question with `text`, a server with `setting` on it, and a thread.
+async fn always_answering(
+    text: &str,
+    setting: (&'static str, &str),
+) -> (FakeModel, TestApp, String) {
+    let fake = FakeModel::start().await;
+    fake.set_fallback(answer(text));
+    let app = app_with(&fake, &[setting]).await;
+    let tid = app.new_thread().await;
+    (fake, app, tid)
+}
+
 async fn messages_of(app: &TestApp, tid: &str) -> usize {
     let list: Value = app.list_messages(tid, "").await.json().await.unwrap();
     list["data"].as_array().unwrap().len()
@@ -175,10 +187,7 @@ async fn the_daily_budget_for_everyone_is_shared_through_the_database() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_history_sent_to_the_model_is_trimmed_oldest_first() {
-    let fake = FakeModel::start().await;
-    fake.set_fallback(answer("Noted."));
-    let app = app_with(&fake, &[("MODEL_CONTEXT_TOKENS", "1200")]).await;
-    let tid = app.new_thread().await;
+    let (fake, app, tid) = always_answering("Noted.", ("MODEL_CONTEXT_TOKENS", "1200")).await;
     for i in 0..4 {
         // About 500 tokens each.
         let question = format!("Question {i}: {}", "word ".repeat(400));
@@ -242,10 +251,7 @@ async fn at_most_eight_tool_calls_run_per_round() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_thread_asks_the_person_to_start_a_new_one() {
-    let fake = FakeModel::start().await;
-    fake.set_fallback(answer("Yes."));
-    let app = app_with(&fake, &[("MAX_THREAD_MESSAGES", "4")]).await;
-    let tid = app.new_thread().await;
+    let (_fake, app, tid) = always_answering("Yes.", ("MAX_THREAD_MESSAGES", "4")).await;
     for question in ["One?", "Two?"] {
         assert_eq!(
             app.send_and_wait(&tid, question).await["status"],

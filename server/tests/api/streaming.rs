@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Part, Step, held_stream, streamed, text_chunk, tool_calls};
-use crate::helpers::{TestApp, body_of};
+use crate::helpers::{TestApp, body_of, content_type};
 
 async fn app_with(fake: &FakeModel, extra: &[(&'static str, &str)]) -> TestApp {
     let mut vars = vec![
@@ -304,12 +304,7 @@ async fn the_event_stream_shows_the_answer_as_it_is_written_and_resumes_without_
     let rid = app.send(&tid, "How do buttons work?").await;
     let r = open_events(&app, &tid, &rid, None).await;
     assert_eq!(r.status(), 200);
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/event-stream")
-    );
+    assert!(content_type(&r).starts_with("text/event-stream"));
     assert_eq!(r.headers()["cache-control"], "no-cache");
     assert_eq!(r.headers()["x-accel-buffering"], "no");
     assert!(

@@ -1,13 +1,11 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_error, body_of, data_field, spawn_app};
+use crate::helpers::{assert_error, body_of, data_field, ok_json, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creating_a_thread_returns_a_thread_object_titled_new_thread() {
     let app = spawn_app().await;
-    let r = app.create_thread(&json!({})).await;
-    assert_eq!(r.status(), 200);
-    let t: Value = r.json().await.unwrap();
+    let t = ok_json(app.create_thread(&json!({})).await).await;
     assert!(t["id"].as_str().unwrap().starts_with("thread_"));
     assert_eq!(t["object"], "thread");
     assert!(t["created_at"].as_i64().unwrap() > 1_700_000_000);
@@ -19,11 +17,8 @@ async fn creating_a_thread_returns_a_thread_object_titled_new_thread() {
 async fn a_thread_can_be_created_without_a_body_or_with_metadata() {
     let app = spawn_app().await;
     let r = app
-        .client
-        .post(app.url("/api/paste-assistant-thread"))
-        .send()
-        .await
-        .unwrap();
+        .bodiless(reqwest::Method::POST, "/api/paste-assistant-thread")
+        .await;
     assert_eq!(r.status(), 200);
     let t = body_of(
         app.create_thread(&json!({"metadata": {"threadTitle": "Mine", "k": "v"}}))
@@ -43,9 +38,7 @@ async fn the_paste_docsite_thread_flow_works_unchanged() {
     assert_eq!(r.status(), 200);
     let t: Value = app.get_thread(&tid).await.json().await.unwrap();
     assert_eq!(t["metadata"]["testKey"], "testValue");
-    let r = app.delete_thread(&tid).await;
-    assert_eq!(r.status(), 200);
-    let d: Value = r.json().await.unwrap();
+    let d = ok_json(app.delete_thread(&tid).await).await;
     assert_eq!(
         d,
         json!({"id": tid, "object": "thread.deleted", "deleted": true})

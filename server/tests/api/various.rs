@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{Settings, assert_error, spawn_app, spawn_app_with};
+use crate::helpers::{Settings, assert_error, ok_json, spawn_app, spawn_app_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simple_completion_answers_like_chat_completions() {
@@ -35,9 +35,7 @@ async fn simple_completion_answers_like_chat_completions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn docs_search_returns_sections_best_first() {
     let app = spawn_app().await;
-    let r = app.docs_search("?q=postgres%20deployment&limit=3").await;
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
+    let body = ok_json(app.docs_search("?q=postgres%20deployment&limit=3").await).await;
     let data = body["data"].as_array().unwrap();
     assert!(!data.is_empty() && data.len() <= 3);
     for key in ["path", "title", "heading", "slug", "content", "score"] {
@@ -104,11 +102,8 @@ async fn malformed_bodies_unknown_routes_and_wrong_methods_get_error_objects() {
     .await;
     assert_error(app.get("/api/no-such-route").await, 404, "not_found_error").await;
     let r = app
-        .client
-        .delete(app.url("/api/paste-assistant-threads"))
-        .send()
-        .await
-        .unwrap();
+        .bodiless(reqwest::Method::DELETE, "/api/paste-assistant-threads")
+        .await;
     assert_error(r, 405, "invalid_request_error").await;
 }
 
@@ -258,8 +253,9 @@ async fn objects_carry_every_field_openais_schema_requires() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_offline_answer_quotes_the_snippet_it_is_about() {
     let app = spawn_app().await;
-    let (tid, run) = app.ask("How do I embed the widget on my docs site?").await;
-    assert_eq!(run["status"], "completed");
+    let tid = app
+        .answered("How do I embed the widget on my docs site?")
+        .await;
     let answer = app.answer_text(&tid).await;
     assert!(
         answer.contains("```html\n<script src=\"https://ASSISTANT/widget.js\""),
