@@ -198,18 +198,20 @@ pub fn Conversation(
                     Err(e) => return fail(e.message()),
                 },
             };
-            if first_message {
-                // The title is asked for in parallel with the run.
-                let (tid, text) = (tid.clone(), text.clone());
-                spawn_local(async move {
-                    if title_thread(tid, text).await.is_ok() {
-                        state.threads_changed();
-                    }
-                });
-            }
-            match send_message(tid.clone(), text).await {
+            match send_message(tid.clone(), text.clone()).await {
                 Ok(sent) => {
                     state.threads_changed();
+                    if first_message {
+                        // The title is asked for in parallel with the run, once the message is
+                        // accepted: a refused one's thread is removed again, and titling it
+                        // would race the removal.
+                        let tid = tid.clone();
+                        spawn_local(async move {
+                            if title_thread(tid, text).await.is_ok() {
+                                state.threads_changed();
+                            }
+                        });
+                    }
                     if sent.run.is_terminal() {
                         let _ = phase.try_set(Phase::Idle);
                         reload();
