@@ -266,6 +266,8 @@ impl Engine {
                 }
                 engine.announce(&draft).await;
                 draft.save(&engine.inner.store).await;
+                // Saved: a reader of the stored message may look now.
+                engine.changed(&draft.step().run_id);
                 tokio::select! {
                     _ = tokio::time::sleep(draft::SAVE_EVERY) => {}
                     _ = stopped.notified() => return,

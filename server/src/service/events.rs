@@ -241,19 +241,17 @@ impl Feed {
             if let Some(text) = text {
                 self.delta_to(&text, false);
             }
-        } else if none_new
-            && self.ended
-            && store
-                .run_by_id(&self.run_id)
-                .await?
-                .is_none_or(|r| r.status.is_terminal())
-        {
-            // Resumed after the end: nothing more will come. (A run whose end is stored but
-            // whose last events are still being written is waited for.)
-            self.done();
-        } else if none_new && store.run_by_id(&self.run_id).await?.is_none() {
-            // Deleted meanwhile.
-            self.done();
+        } else if none_new {
+            // One look at the run: resumed after its end (nothing more will come), or deleted
+            // meanwhile. A run whose end is stored but whose last events are still being
+            // written is waited for.
+            let over = match store.run_by_id(&self.run_id).await? {
+                None => true,
+                Some(run) => self.ended && run.status.is_terminal(),
+            };
+            if over {
+                self.done();
+            }
         }
         Ok(())
     }

@@ -745,6 +745,12 @@ impl Assistant {
         Ok(crate::metrics::render(runs.as_deref()))
     }
 
+    /// Which runs change on this instance (an event recorded, new text written or saved), as
+    /// they do.
+    pub fn run_changes(&self) -> tokio::sync::broadcast::Receiver<Arc<str>> {
+        self.engine.changes()
+    }
+
     /// How many runs this instance executes, now and as it changes.
     pub fn runs_executing(&self) -> tokio::sync::watch::Receiver<usize> {
         self.engine.executing()

@@ -294,6 +294,28 @@ impl TestApp {
         tid
     }
 
+    /// Waits until `ready` holds (at most 20 s, else the test fails), looking again each time a
+    /// run on this server changes: no fixed pauses.
+    pub async fn wait_until<F, Fut>(&self, what: &str, mut ready: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        // Subscribed before the first look, so a change in between is not missed.
+        let mut changes = self.assistant.run_changes();
+        let waited = async {
+            while !ready().await {
+                let _ = changes.recv().await;
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(20), waited)
+            .await
+            .is_err()
+        {
+            panic!("{what}: not within 20 s");
+        }
+    }
+
     /// The text of the thread's last answer.
     pub async fn answer_text(&self, tid: &str) -> String {
         let list = body_of(self.list_messages(tid, "").await).await;

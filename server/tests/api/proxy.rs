@@ -94,16 +94,17 @@ async fn deltas_pass_through_a_buffering_nginx_as_they_are_written() {
     // Wait until the answer has begun, then follow the stream from just before its first
     // words: all that nginx then has to pass on is one small delta (a proxy that buffers
     // holds back exactly such small writes).
-    let mut created = None;
-    for _ in 0..200 {
+    let created_seq = || async {
         let rows = app.store.events_after(&rid, 0).await.unwrap();
-        if let Some((seq, _, _)) = rows.iter().find(|(_, e, _)| e == "thread.message.created") {
-            created = Some(*seq);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let created = created.expect("the answer began");
+        rows.iter()
+            .find(|(_, e, _)| e == "thread.message.created")
+            .map(|(seq, _, _)| *seq)
+    };
+    app.wait_until("the answer began", || async {
+        created_seq().await.is_some()
+    })
+    .await;
+    let created = created_seq().await.unwrap();
     let response = client
         .get(format!(
             "{base}/api/paste-assistant-thread/{tid}/run/{rid}/events"

@@ -127,15 +127,11 @@ async fn the_answer_is_stored_while_it_is_written() {
     let tid = app.new_thread().await;
     let rid = app.send(&tid, "How do buttons work?").await;
     // A poll sees the answer so far, in progress.
-    let mut seen = None;
-    for _ in 0..200 {
-        if let Some(m) = answer_of(&app, &tid).await {
-            seen = Some(m);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let partial = seen.expect("the answer was stored before it was complete");
+    app.wait_until("the answer was stored before it was complete", || async {
+        answer_of(&app, &tid).await.is_some()
+    })
+    .await;
+    let partial = answer_of(&app, &tid).await.unwrap();
     assert_eq!(partial["status"], "in_progress", "{partial}");
     assert_eq!(text(&partial), "First words, ");
     assert!(partial["completed_at"].is_null());
@@ -198,12 +194,10 @@ async fn cancelling_mid_answer_keeps_the_words_written_so_far() {
     let app = app_with(&fake, &[]).await;
     let tid = app.new_thread().await;
     let rid = app.send(&tid, "How do buttons work?").await;
-    for _ in 0..200 {
-        if answer_of(&app, &tid).await.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    app.wait_until("the answer began", || async {
+        answer_of(&app, &tid).await.is_some()
+    })
+    .await;
     let r = app
         .post_raw(
             &format!("/api/paste-assistant-thread/{tid}/run/{rid}/cancel"),
