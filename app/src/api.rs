@@ -35,6 +35,8 @@ pub struct ConversationItem {
     pub sources: Vec<Source>,
     /// For errors: the question can be asked again ("Retry").
     pub retry: bool,
+    /// For complete answers: they can be rated, and how the reader rated them.
+    pub feedback: Option<Feedback>,
 }
 
 impl ConversationItem {
@@ -46,9 +48,49 @@ impl ConversationItem {
             html,
             sources: Vec::new(),
             retry: false,
+            feedback: None,
         }
     }
 }
+
+/// A reader's rating of an answer: "Helpful" or "Not helpful".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rating {
+    Up,
+    Down,
+}
+
+impl Rating {
+    /// As the API and the database spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rating::Up => "up",
+            Rating::Down => "down",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "up" => Some(Rating::Up),
+            "down" => Some(Rating::Down),
+            _ => None,
+        }
+    }
+}
+
+/// Where an answer's rating goes (its thread), and the rating it has.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Feedback {
+    pub thread_id: String,
+    pub rating: Option<Rating>,
+}
+
+/// The reasons a reader can give after "Not helpful": (value, label).
+pub const REASONS: [(&str, &str); 3] = [
+    ("wrong", "Wrong"),
+    ("incomplete", "Incomplete"),
+    ("off_topic", "Not about my question"),
+];
 
 /// A thread with everything the conversation view shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

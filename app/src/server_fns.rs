@@ -1,7 +1,7 @@
 //! Each server function is a few lines: find the session and the service, call it.
 use leptos::prelude::*;
 
-use crate::api::{AppError, RunState, SentMessage, ThreadSummary, ThreadView};
+use crate::api::{AppError, Rating, RunState, SentMessage, ThreadSummary, ThreadView};
 
 #[cfg(feature = "ssr")]
 mod ssr {
@@ -109,6 +109,30 @@ pub async fn retry_run(thread_id: String) -> Result<RunState, AppError> {
     let (service, session) = ssr::context().await?;
     let addr = ssr::addr().await;
     ssr::status(service.retry_run(&session, &addr, &thread_id).await)
+}
+
+/// Rates an answer ("Helpful" / "Not helpful"), or removes the rating (`rating: None`).
+#[server]
+pub async fn rate_answer(
+    thread_id: String,
+    message_id: String,
+    rating: Option<Rating>,
+    reason: Option<String>,
+    comment: Option<String>,
+) -> Result<Option<Rating>, AppError> {
+    let (service, session) = ssr::context().await?;
+    ssr::status(
+        service
+            .rate_answer(
+                &session,
+                &thread_id,
+                &message_id,
+                rating,
+                reason.as_deref(),
+                comment.as_deref(),
+            )
+            .await,
+    )
 }
 
 #[server]

@@ -1,6 +1,6 @@
 use std::{future::Future, pin::Pin, sync::Arc};
 
-use crate::api::{AppError, RunState, SentMessage, ThreadSummary, ThreadView};
+use crate::api::{AppError, Rating, RunState, SentMessage, ThreadSummary, ThreadView};
 
 pub type ServiceFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
 
@@ -85,6 +85,18 @@ pub trait AssistantService: Send + Sync {
         addr: &'a ClientAddr,
         thread_id: &'a str,
     ) -> ServiceFuture<'a, RunState>;
+    /// Rates answer `message_id` (`None`: removes the rating); `reason` and `comment` go with
+    /// "Not helpful". The rating as stored.
+    #[allow(clippy::too_many_arguments)]
+    fn rate_answer<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+        message_id: &'a str,
+        rating: Option<Rating>,
+        reason: Option<&'a str>,
+        comment: Option<&'a str>,
+    ) -> ServiceFuture<'a, Option<Rating>>;
     /// The name of the model that answers, shown on the page.
     fn model_name(&self) -> String;
 }

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::engine::tools::tool_specs;
-use crate::store::{MessageRow, RunRow, StepRow, ThreadRow};
+use crate::store::{FeedbackRow, MessageRow, RunRow, StepRow, ThreadRow};
 
 /// The tools every run offers, as run objects list them (built once: runs are polled often).
 static RUN_TOOLS: std::sync::LazyLock<Vec<Value>> =
@@ -48,6 +48,20 @@ pub fn message(row: &MessageRow) -> Value {
         "run_id": row.run_id,
         "attachments": [],
         "metadata": metadata(&row.metadata),
+    })
+}
+
+/// A reader's rating of an answer (ours: OpenAI's objects have none).
+pub fn feedback(row: &FeedbackRow) -> Value {
+    json!({
+        "object": "thread.message.feedback",
+        "message_id": row.message_id,
+        "thread_id": row.thread_id,
+        "rating": row.rating,
+        "reason": row.reason,
+        "comment": row.comment,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
     })
 }
 

@@ -4,6 +4,7 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::api::{ConversationItem, ItemKind, SHOWN_ITEMS, Source, ThreadView, escape_html};
 use crate::components::live::stream_answers;
+use crate::components::rating::Rate;
 use crate::components::{
     composer::Composer,
     dom,
@@ -502,11 +503,16 @@ fn Bubble(item: ConversationItem, reveal: bool, on_retry: Callback<()>) -> impl 
             </button>
         }
     });
+    let id = format!("item-{}", item.id);
+    let rate = item
+        .feedback
+        .map(|feedback| view! { <Rate message_id=item.id feedback /> });
     view! {
-        <article class=class data-kind=label id=format!("item-{}", item.id)>
+        <article class=class data-kind=label id=id>
             <span class="visually-hidden">{label} ": "</span>
             <div class="content" inner_html=item.html></div>
             {sources}
+            {rate}
             {retry}
         </article>
     }

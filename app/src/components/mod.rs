@@ -5,5 +5,6 @@ pub mod dom;
 pub mod follower;
 pub mod layout;
 pub mod live;
+pub mod rating;
 pub mod sidebar;
 pub mod state;

@@ -15,7 +15,7 @@ use app::api::RunStatus;
 pub const SAVE_EVERY: Duration = Duration::from_millis(250);
 
 pub struct Draft {
-    /// The message row: its id stays for the run (also across a restart).
+    /// The message row.
     message: Mutex<MessageRow>,
     /// The run step that creates the message (`message_creation`), stored when it is whole.
     step: Mutex<StepRow>,
@@ -26,30 +26,24 @@ pub struct Draft {
     /// Whether the stream was told of the message (`thread.message.created`).
     pub announced: std::sync::atomic::AtomicBool,
     changed: Notify,
+    /// How many pieces were written: this instance's stream readers wait on it, so each piece
+    /// reaches them at once (readers on other instances go by the saves).
+    written: tokio::sync::watch::Sender<u64>,
 }
 
 impl Draft {
-    /// The answer of `run`: the one a previous executor left `in_progress`, or a new one.
-    pub async fn of(store: &Store, run: &RunRow) -> Self {
-        let message = match store.partial_answer(&run.id).await {
-            Ok(Some(mut left)) => {
-                // The model writes the whole answer again.
-                left.content.clear();
-                left
-            }
-            Ok(None) | Err(_) => {
-                let mut m = MessageRow::new(
-                    &run.thread_id,
-                    "assistant",
-                    String::new(),
-                    Some(&run.id),
-                    now_secs(),
-                );
-                m.status = message_status::IN_PROGRESS.into();
-                m.completed_at = None;
-                m
-            }
-        };
+    /// A new answer of `run` (one a previous executor left half-written was set aside by
+    /// [`super::Engine::set_aside`]).
+    pub fn of(run: &RunRow) -> Self {
+        let mut message = MessageRow::new(
+            &run.thread_id,
+            "assistant",
+            String::new(),
+            Some(&run.id),
+            now_secs(),
+        );
+        message.status = message_status::IN_PROGRESS.into();
+        message.completed_at = None;
         let details = serde_json::json!({
             "type": "message_creation", "message_creation": {"message_id": message.id}
         });
@@ -67,6 +61,7 @@ impl Draft {
             separate: Mutex::new(false),
             announced: Default::default(),
             changed: Notify::new(),
+            written: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -85,6 +80,12 @@ impl Draft {
         }
         *self.dirty.lock().unwrap_or_else(|e| e.into_inner()) = true;
         self.changed.notify_one();
+        self.written.send_modify(|n| *n += 1);
+    }
+
+    /// Changes with every piece written; closed when the draft is dropped (the run ended here).
+    pub fn watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.written.subscribe()
     }
 
     /// A round ended in tool calls. Text the model wrote before calling them (some models say

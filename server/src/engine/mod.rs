@@ -197,6 +197,12 @@ impl Engine {
         drafts.get(run_id).map(|d| d.text())
     }
 
+    /// Changes with every piece of `run_id`'s answer while this instance writes it.
+    pub fn live_watch(&self, run_id: &str) -> Option<tokio::sync::watch::Receiver<u64>> {
+        let drafts = self.inner.drafts.lock().unwrap_or_else(|e| e.into_inner());
+        drafts.get(run_id).map(|d| d.watch())
+    }
+
     fn changed(&self, run_id: &str) {
         let _ = self.inner.changes.send(Arc::from(run_id));
     }
@@ -224,6 +230,28 @@ impl Engine {
             Ok(None) => {}
             Err(e) => tracing::warn!(run_id, error = %e, "could not read a run for its event"),
         }
+    }
+
+    /// Ends the answer `run_id` was writing, if any, as `incomplete` with what it has, and
+    /// tells the stream (`thread.message.incomplete`, whose message has all the text).
+    async fn end_answer(&self, run_id: &str, reason: &str) {
+        match self.inner.store.end_partial_answer(run_id, reason).await {
+            Ok(Some(message)) => {
+                let object = crate::objects::message(&message);
+                self.emit(run_id, "thread.message.incomplete", &object)
+                    .await;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(run_id, error = %e, "could not end a run's unfinished answer"),
+        }
+    }
+
+    /// An answer a previous executor of this run left half-written (it stopped: a restart)
+    /// stays as it is, `incomplete`, and the run writes a new one: the model will not write
+    /// the same words again, and readers of the stream have the old ones. OpenAI's reasons
+    /// have no "restarted"; `run_failed` is the nearest (that attempt failed).
+    async fn set_aside(&self, run_id: &str) {
+        self.end_answer(run_id, "run_failed").await;
     }
 
     /// Tells the stream of the answer being written (once): its step, then the message.
@@ -341,7 +369,8 @@ impl Engine {
         let left = Duration::from_secs((run.expires_at - now_secs()).max(0) as u64);
         let cancel = Arc::new(Notify::new());
         self.track(run_id, Some(cancel.clone()));
-        let draft = Arc::new(draft::Draft::of(&self.inner.store, &run).await);
+        self.set_aside(run_id).await;
+        let draft = Arc::new(draft::Draft::of(&run));
         self.inner
             .drafts
             .lock()
@@ -444,9 +473,7 @@ impl Engine {
                     RunStatus::Expired => "run_expired",
                     _ => "run_failed",
                 };
-                if let Err(e) = store.end_partial_answer(run_id, why).await {
-                    tracing::warn!(run_id, error = %e, "could not end a run's unfinished answer");
-                }
+                self.end_answer(run_id, why).await;
                 self.emit_run(run_id, status.as_str()).await;
             }
             Ok(false) => {}

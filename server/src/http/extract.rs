@@ -37,11 +37,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         } else {
             &bytes
         };
-        serde_json::from_slice(text).map(ApiJson).map_err(|e| {
-            ApiError::BadRequest(format!(
-                "the request body is not valid JSON for this route: {e}"
-            ))
-        })
+        let mut body = serde_json::Deserializer::from_slice(text);
+        serde_path_to_error::deserialize(&mut body)
+            .map(ApiJson)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let at = if path == "." {
+                    String::new()
+                } else {
+                    format!(" (at `{path}`)")
+                };
+                ApiError::BadRequest(format!(
+                    "the request body is not valid JSON for this route{at}: {}",
+                    e.inner()
+                ))
+            })
     }
 }
 

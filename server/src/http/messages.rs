@@ -1,5 +1,6 @@
 use super::prelude::*;
-use crate::ids::{RunId, ThreadId};
+use crate::ids::{MessageId, RunId, ThreadId};
+use crate::service::feedback::Rating;
 
 pub fn router() -> Router<Assistant> {
     Router::new()
@@ -18,6 +19,34 @@ pub fn router() -> Router<Assistant> {
             "/api/paste-assistant-thread/{tid}/run/{rid}/events",
             get(events),
         )
+        .route(
+            "/api/paste-assistant-thread/{tid}/messages/{mid}/feedback",
+            put(rate).delete(unrate),
+        )
+}
+
+async fn rate(
+    State(a): State<Assistant>,
+    Session(s): Session,
+    ApiPath((tid, mid)): ApiPath<(ThreadId, MessageId)>,
+    ApiJson(body): ApiJson<Rating>,
+) -> JsonResult {
+    Ok(Json(objects::feedback(
+        &a.rate_answer(&s, &tid, &mid, body).await?,
+    )))
+}
+
+async fn unrate(
+    State(a): State<Assistant>,
+    Session(s): Session,
+    ApiPath((tid, mid)): ApiPath<(ThreadId, MessageId)>,
+) -> JsonResult {
+    let deleted = a.unrate_answer(&s, &tid, &mid).await?;
+    Ok(Json(json!({
+        "message_id": mid.as_str(),
+        "object": "thread.message.feedback.deleted",
+        "deleted": deleted,
+    })))
 }
 
 #[derive(Deserialize)]

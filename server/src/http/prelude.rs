@@ -3,7 +3,7 @@
 pub use axum::{
     Json, Router,
     extract::State,
-    routing::{get, post},
+    routing::{get, post, put},
 };
 pub use serde::Deserialize;
 pub use serde_json::{Value, json};

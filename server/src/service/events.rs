@@ -3,7 +3,7 @@
 //! answer's text between `thread.message.created` and `thread.message.completed`, then `done`.
 //!
 //! Every event's id is a [`Cursor`]: how many recorded events and how many bytes of the answer
-//! the reader has by then. Both only grow, so ids increase, and a reader that reconnects with
+//! being written (the one its last `thread.message.created` began) the reader has by then. Both only grow, so ids increase, and a reader that reconnects with
 //! `Last-Event-ID` gets exactly what follows, from any instance: the events from the database,
 //! the text from the executing instance's memory when it is this one, else from the message as
 //! saved (at most 250 ms behind).
@@ -77,10 +77,15 @@ struct Feed {
     html: bool,
     /// When the last HTML event went out (they are at most every [`HTML_EVERY`]).
     last_html: Option<tokio::time::Instant>,
+    /// Text held back by that limit, to go out when it allows.
+    held: bool,
+    /// Each piece of the answer while this instance writes it.
+    live: Option<tokio::sync::watch::Receiver<u64>>,
 }
 
-/// Shortest time between two HTML renderings of the answer so far.
-const HTML_EVERY: Duration = Duration::from_millis(60);
+/// Shortest time between two HTML renderings of the answer so far: a browser repaints at most
+/// every ~16 ms, and each rendering is the whole answer so far.
+const HTML_EVERY: Duration = Duration::from_millis(30);
 
 const TERMINAL: [&str; 5] = [
     "thread.run.completed",
@@ -115,7 +120,7 @@ impl Assistant {
             }
             match event.as_str() {
                 "thread.message.created" => message = message_id(&data),
-                "thread.message.completed" => message = None,
+                "thread.message.completed" | "thread.message.incomplete" => message = None,
                 terminal if TERMINAL.contains(&terminal) => ended = true,
                 _ => {}
             }
@@ -133,6 +138,8 @@ impl Assistant {
             deadline: tokio::time::Instant::now() + left + GRACE,
             html,
             last_html: None,
+            held: false,
+            live: None,
         };
         Ok(futures_util::stream::unfold(feed, |mut feed| async move {
             feed.next().await.map(|event| (event, feed))
@@ -187,8 +194,10 @@ impl Feed {
         if self.html {
             let now = tokio::time::Instant::now();
             if !last && self.last_html.is_some_and(|t| now - t < HTML_EVERY) {
+                self.held = true;
                 return;
             }
+            self.held = false;
             self.last_html = Some(now);
             self.cursor.offset = text.len();
             let data = json!({
@@ -211,8 +220,8 @@ impl Feed {
         let events = store.events_after(&self.run_id, self.cursor.seq).await?;
         let none_new = events.is_empty();
         for (seq, event, data) in events {
-            if event == "thread.message.completed" {
-                // The rest of the text first: the completed message has it all.
+            if event == "thread.message.completed" || event == "thread.message.incomplete" {
+                // The rest of the text first: the ended message has it all.
                 let text = serde_json::from_str::<Value>(&data).ok().and_then(|m| {
                     m["content"][0]["text"]["value"]
                         .as_str()
@@ -225,7 +234,9 @@ impl Feed {
             }
             self.cursor.seq = seq;
             if event == "thread.message.created" {
+                // Offsets are into this message's text (a resumed run writes a new one).
                 self.message = message_id(&data);
+                self.cursor.offset = 0;
             }
             self.push(&event, data);
             if TERMINAL.contains(&event.as_str()) {
@@ -234,6 +245,9 @@ impl Feed {
             }
         }
         if self.message.is_some() {
+            if self.live.is_none() {
+                self.live = self.assistant.engine.live_watch(&self.run_id);
+            }
             let text = match self.assistant.engine.live_text(&self.run_id) {
                 Some(text) => Some(text),
                 None => store.answer_text(&self.run_id).await?,
@@ -263,7 +277,8 @@ impl Feed {
         self.finished = true;
     }
 
-    /// Until this instance says the run changed, or a poll's time passed.
+    /// Until this instance says the run changed (a new piece of the answer it writes, a save,
+    /// an event), held-back text may go, or a poll's time passed.
     async fn wait(&mut self) {
         let run_id = self.run_id.clone();
         let mine = async {
@@ -279,8 +294,28 @@ impl Feed {
                 }
             }
         };
+        let piece = async {
+            match self.live.as_mut() {
+                Some(live) => live.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
+        let held_until = self.last_html.filter(|_| self.held).map(|t| t + HTML_EVERY);
+        let held = async {
+            match held_until {
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = mine => {}
+            open = piece => {
+                // Closed: the run ended here; the event log tells the rest.
+                if !open {
+                    self.live = None;
+                }
+            }
+            _ = held => {}
             _ = tokio::time::sleep(POLL) => {}
             _ = tokio::time::sleep_until(self.deadline) => {
                 self.done();

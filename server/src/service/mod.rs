@@ -3,6 +3,7 @@
 //! engine and the docs; handlers parse, call one method and render its answer.
 /// A run's event stream (Assistants v2 streaming events).
 pub mod events;
+pub mod feedback;
 pub mod pages;
 
 use std::sync::Arc;

@@ -1,8 +1,8 @@
 //! The pages' view of the service: `app`'s `AssistantService` implemented over [`Assistant`].
 //! Ids from the server functions are parsed here, once.
 use app::api::{
-    AppError, ConversationItem, ItemKind, RunState, RunStatus, SentMessage, Source, ThreadSummary,
-    ThreadView,
+    AppError, ConversationItem, Feedback, ItemKind, Rating, RunState, RunStatus, SentMessage,
+    Source, ThreadSummary, ThreadView,
 };
 use app::service::{AssistantService, ClientAddr, ServiceFuture, SessionId};
 
@@ -106,14 +106,17 @@ impl AssistantService for Assistant {
                 |question: &str| c.runs.iter().rev().find(|r| r.message_id == question);
             // A failed question's error goes after what its run wrote before it stopped.
             let mut pending_error: Option<ConversationItem> = None;
-            for m in &c.messages {
+            for (i, m) in c.messages.iter().enumerate() {
                 if m.role == "assistant" {
                     let run = m.run_id.as_deref();
+                    // Or its run, resumed after a restart, wrote the answer again.
+                    let rewritten = || c.messages[i + 1..].iter().any(|o| o.run_id == m.run_id);
                     let superseded = !m.is_complete()
                         && run.is_some_and(|id| {
-                            c.runs.iter().find(|r| r.id == id).is_some_and(|r| {
-                                latest_run(&r.message_id).is_some_and(|l| l.id != r.id)
-                            })
+                            rewritten()
+                                || c.runs.iter().find(|r| r.id == id).is_some_and(|r| {
+                                    latest_run(&r.message_id).is_some_and(|l| l.id != r.id)
+                                })
                         });
                     // An answer still being written is shown by the run's stream, not here.
                     let writing = m.status == crate::store::message_status::IN_PROGRESS;
@@ -121,12 +124,17 @@ impl AssistantService for Assistant {
                         continue;
                     }
                     let sources = run.map(|run| sources_of(&c.steps, run)).unwrap_or_default();
+                    let feedback = m.is_complete().then(|| Feedback {
+                        thread_id: m.thread_id.clone(),
+                        rating: rating_of(&m.metadata),
+                    });
                     items.push(ConversationItem {
                         id: m.id.clone(),
                         kind: ItemKind::Assistant,
                         html: markdown::render(&m.content),
                         sources,
                         retry: false,
+                        feedback,
                     });
                     continue;
                 }
@@ -137,6 +145,7 @@ impl AssistantService for Assistant {
                     html: markdown::render_plain(&m.content),
                     sources: Vec::new(),
                     retry: false,
+                    feedback: None,
                 });
                 if let Some(run) = latest_run(&m.id).filter(|r| r.status.is_unanswered_end()) {
                     pending_error = Some(ConversationItem {
@@ -145,6 +154,7 @@ impl AssistantService for Assistant {
                         html: markdown::render_plain(&ending_text(run)),
                         sources: Vec::new(),
                         retry: last_question == Some(&m.id),
+                        feedback: None,
                     });
                 }
             }
@@ -275,9 +285,43 @@ impl AssistantService for Assistant {
         })
     }
 
+    fn rate_answer<'a>(
+        &'a self,
+        session: &'a SessionId,
+        thread_id: &'a str,
+        message_id: &'a str,
+        rating: Option<Rating>,
+        reason: Option<&'a str>,
+        comment: Option<&'a str>,
+    ) -> ServiceFuture<'a, Option<Rating>> {
+        Box::pin(async move {
+            let thread_id = ThreadId::parse(thread_id)?;
+            let message_id = crate::ids::MessageId::parse(message_id)?;
+            let Some(rating) = rating else {
+                self.unrate_answer(&session.0, &thread_id, &message_id)
+                    .await?;
+                return Ok(None);
+            };
+            let asked = crate::service::feedback::Rating {
+                rating: Some(rating.as_str().into()),
+                reason: reason.map(str::to_string),
+                comment: comment.map(str::to_string),
+            };
+            let stored =
+                Assistant::rate_answer(self, &session.0, &thread_id, &message_id, asked).await?;
+            Ok(Rating::parse(&stored.rating))
+        })
+    }
+
     fn model_name(&self) -> String {
         self.model_label()
     }
+}
+
+/// The rating a message's metadata carries (`feedback`).
+fn rating_of(metadata: &str) -> Option<Rating> {
+    let value: serde_json::Value = serde_json::from_str(metadata).ok()?;
+    Rating::parse(value.get("feedback")?.as_str()?)
 }
 
 /// The docs pages a run's searches returned, in the order they came, each page once: the

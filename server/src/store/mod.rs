@@ -90,6 +90,9 @@ pub struct MessageRow {
 }
 
 /// A message's status (OpenAI's message object).
+mod feedback;
+pub use feedback::FeedbackRow;
+
 pub mod message_status {
     pub const COMPLETED: &str = "completed";
     pub const IN_PROGRESS: &str = "in_progress";
@@ -329,21 +332,16 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes a thread with its messages, runs and steps, all or nothing.
+    /// Deletes a thread with its messages, runs, steps and ratings, all or nothing.
     pub async fn delete_thread(&self, id: &str) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM run_steps WHERE thread_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM runs WHERE thread_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM messages WHERE thread_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        for table in ["feedback", "run_steps", "runs", "messages"] {
+            let sql = format!("DELETE FROM {table} WHERE thread_id = $1");
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let done = sqlx::query("DELETE FROM threads WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -750,33 +748,26 @@ impl Store {
         upsert_answer(&mut conn, message).await
     }
 
-    /// The answer a run was writing when its executor stopped (a restart), to go on with.
-    pub async fn partial_answer(&self, run_id: &str) -> StoreResult<Option<MessageRow>> {
-        Ok(sqlx::query_as(
-            "SELECT * FROM messages WHERE run_id = $1 AND status = $2 ORDER BY id LIMIT 1",
-        )
-        .bind(run_id)
-        .bind(message_status::IN_PROGRESS)
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
     /// Ends the answer a run was writing as `incomplete`, keeping what was written; `reason`
-    /// is OpenAI's (`run_cancelled`, `run_failed`, `run_expired`).
-    pub async fn end_partial_answer(&self, run_id: &str, reason: &str) -> StoreResult<()> {
+    /// is OpenAI's (`run_cancelled`, `run_failed`, `run_expired`). Returns the answer it ended.
+    pub async fn end_partial_answer(
+        &self,
+        run_id: &str,
+        reason: &str,
+    ) -> StoreResult<Option<MessageRow>> {
         let details = serde_json::json!({ "reason": reason }).to_string();
-        sqlx::query(
+        // RETURNING: SQLite 3.35+ (bundled by sqlx) and Postgres both have it.
+        Ok(sqlx::query_as(
             "UPDATE messages SET status = $1, incomplete_details = $2, incomplete_at = $3 \
-             WHERE run_id = $4 AND status = $5",
+             WHERE run_id = $4 AND status = $5 RETURNING *",
         )
         .bind(message_status::INCOMPLETE)
         .bind(details)
         .bind(now_secs())
         .bind(run_id)
         .bind(message_status::IN_PROGRESS)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     pub async fn insert_step(&self, step: &StepRow) -> StoreResult<()> {

@@ -1,19 +1,22 @@
 //! Several server processes on one Postgres database: each run is executed by exactly one of
-//! them, either one answers the polls of the same browser session, and the runs of an instance
-//! that dies are taken over by the other once their lease runs out. Runs in the Postgres pass
-//! of the suite (`TEST_DATABASE=postgres`), which CI always runs.
+//! them, either one answers the polls and streams of the same browser session, and the runs of
+//! an instance that dies are taken over by the other once their lease runs out. Runs in the
+//! Postgres pass of the suite (`TEST_DATABASE=postgres`), which CI always runs.
 use std::{
     process::{Child, Command},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use serde_json::{Value, json};
 
-use crate::fake_model::{FakeModel, Step};
+use crate::fake_model::{FakeModel, Part, Step, stream_end, text_chunk};
 use crate::helpers::{
     ask_at as ask, free_port, fresh_database, json_of, new_client, on_postgres, server_command,
     wait_healthy, wait_run_at as wait_run,
 };
+use crate::sse::{Sse, all_events, cursor, delta_text, open_at, read_events};
+use tokio::sync::{Notify, mpsc::UnboundedReceiver as Receiver};
 
 const LEASE_SECS: u64 = 3;
 
@@ -224,4 +227,82 @@ async fn sigterm_finishes_requests_in_flight_and_hands_runs_back_at_once() {
     );
     instance_b.kill().unwrap();
     let _ = instance_b.wait();
+}
+
+/// A run's stream can be read from either instance: the one executing it tells its readers
+/// from memory, the other from what is saved (every 250 ms) and the event log (looked at every
+/// 200 ms). Both give the words before the run is over, then the whole answer, with no gap and
+/// no duplicate. Prints how far the other instance was behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Postgres: runs in the TEST_DATABASE=postgres pass (--include-ignored)"]
+async fn either_instance_streams_a_run_as_it_is_written() {
+    assert!(
+        on_postgres(),
+        "several instances share one Postgres: set TEST_DATABASE=postgres"
+    );
+    let fake = FakeModel::start().await;
+    // The model waits for `start` (both readers are connected by then), writes the first words,
+    // then waits for `release`.
+    let (start, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let mut parts = vec![
+        Part::Wait(start.clone()),
+        text_chunk("Written "),
+        text_chunk("so far. "),
+        Part::Wait(release.clone()),
+        text_chunk("And the rest."),
+    ];
+    parts.extend(stream_end());
+    fake.script([Step::Stream(parts)]);
+    let [(a, mut instance_a), (b, mut instance_b)] = two_instances(&fake, LEASE_SECS).await;
+    let client = new_client();
+    wait_healthy(&client, &a).await;
+    wait_healthy(&client, &b).await;
+    let (tid, rid) = ask(&client, &a, "How do buttons work?").await;
+    let mut readers = Vec::new();
+    let mut seen = Vec::new();
+    for base in [&a, &b] {
+        let mut rx = read_events(open_at(&client, base, &tid, &rid, None).await);
+        // Connected: the run's first event is in.
+        seen.push(vec![rx.recv().await.expect("the stream opens")]);
+        readers.push(rx);
+    }
+    // Each reader has the first words while the model is still held mid-answer.
+    async fn first_words(rx: &mut Receiver<Sse>, mut seen: Vec<Sse>) -> (Vec<Sse>, Instant) {
+        while delta_text(&seen) != "Written so far. " {
+            let e = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+                .await
+                .expect("the words so far arrive before the run ends")
+                .expect("the stream is open");
+            assert_ne!(e.event, "thread.run.completed", "{e:?}");
+            seen.push(e);
+        }
+        (seen, Instant::now())
+    }
+    let [mut rx_a, mut rx_b] = [readers.remove(0), readers.remove(0)];
+    let started = Instant::now();
+    start.notify_one();
+    let ((seen_a, at_a), (seen_b, at_b)) = tokio::join!(
+        first_words(&mut rx_a, seen.remove(0)),
+        first_words(&mut rx_b, seen.remove(0))
+    );
+    let (first, second) = (at_a.min(at_b), at_a.max(at_b));
+    eprintln!(
+        "the model's first words: on the executing instance's stream after {:?}, on the other's after {:?}",
+        first - started,
+        second - started
+    );
+    let (readers, seen) = ([rx_a, rx_b], [seen_a, seen_b]);
+    release.notify_one();
+    for (rx, mut seen) in readers.into_iter().zip(seen) {
+        seen.extend(all_events(rx).await);
+        assert_eq!(delta_text(&seen), "Written so far. And the rest.");
+        let names: Vec<&str> = seen.iter().map(|e| e.event.as_str()).collect();
+        assert_eq!(&names[names.len() - 2..], ["thread.run.completed", "done"]);
+        let ids: Vec<(i64, usize)> = seen.iter().map(|e| cursor(&e.id)).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase: {ids:?}");
+    }
+    for instance in [&mut instance_a, &mut instance_b] {
+        instance.kill().unwrap();
+        let _ = instance.wait();
+    }
 }

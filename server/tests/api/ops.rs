@@ -33,10 +33,18 @@ async fn the_openapi_description_covers_every_route() {
             vec!["get", "put", "delete"],
         ),
         ("/api/paste-assistant-messages/{tid}", vec!["get"]),
+        (
+            "/api/paste-assistant-thread/{tid}/messages/{mid}/feedback",
+            vec!["put", "delete"],
+        ),
         ("/api/paste-assistant-message", vec!["post"]),
         ("/api/paste-assistant-thread/{tid}/run/{rid}", vec!["get"]),
         (
             "/api/paste-assistant-thread/{tid}/run/{rid}/steps",
+            vec!["get"],
+        ),
+        (
+            "/api/paste-assistant-thread/{tid}/run/{rid}/events",
             vec!["get"],
         ),
         (

@@ -1,11 +1,12 @@
-//! Kill the server (SIGKILL) while runs wait on a slow model, start it again: every run ends,
-//! nothing acknowledged is lost.
+//! Kill the server (SIGKILL) while runs wait on a slow model or write their answers, start it
+//! again: every run ends, nothing acknowledged is lost.
 use std::{process::Child, time::Duration};
 
 use serde_json::Value;
 
-use crate::fake_model::{FakeModel, Step};
+use crate::fake_model::{FakeModel, Step, held_stream, streamed};
 use crate::helpers::{ask_at, free_port, new_client, server_command, wait_healthy, wait_run_at};
+use crate::sse::{all_events, cursor, delta_text, open_at, read_events};
 
 fn start_server(port: u16, db: &str, model_url: &str) -> Child {
     server_command(port, db)
@@ -67,6 +68,102 @@ async fn runs_survive_a_sigkill_of_the_server() {
         );
         assert_eq!(l["data"].as_array().unwrap().len(), 2, "exactly one answer");
     }
+    server.kill().unwrap();
+    let _ = server.wait();
+}
+
+/// Killed mid-answer, the run is resumed and writes its answer again: the words written before
+/// stay as an `incomplete` message, the new answer is a message of its own, and a reader that
+/// reconnects with its `Last-Event-ID` is told so — never the new text spliced at the old
+/// offset.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_mid_answer_writes_a_new_answer_and_its_stream_says_so() {
+    let fake = FakeModel::start().await;
+    let (half, _never) = held_stream(&["Partly ", "written "], &["never sent"]);
+    fake.script([half, streamed(&["A new ", "answer."])]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/restart.db", dir.path().display());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = new_client();
+
+    let mut server = start_server(port, &db, &fake.base_url);
+    wait_healthy(&client, &base).await;
+    let (tid, rid) = ask_at(&client, &base, "How do buttons work?").await;
+    let mut rx = read_events(open_at(&client, &base, &tid, &rid, None).await);
+    let mut seen = Vec::new();
+    while delta_text(&seen) != "Partly written " {
+        let e = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("the first words are streamed")
+            .expect("the stream is open");
+        seen.push(e);
+    }
+    // Stored too (at most 250 ms after it was written), then the process dies.
+    let messages = format!("{base}/api/paste-assistant-messages/{tid}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while get_json(&client, messages.clone()).await["data"][1]["content"][0]["text"]["value"]
+        != "Partly written "
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the partial answer is saved"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill().unwrap(); // SIGKILL
+    server.wait().unwrap();
+    drop(rx);
+
+    let mut server = start_server(port, &db, &fake.base_url);
+    wait_healthy(&client, &base).await;
+    let last = seen.last().unwrap().id.clone();
+    let rest = all_events(read_events(
+        open_at(&client, &base, &tid, &rid, Some(&last)).await,
+    ))
+    .await;
+    let names: Vec<&str> = rest.iter().map(|e| e.event.as_str()).collect();
+    let ended = names.iter().position(|n| *n == "thread.message.incomplete");
+    let created = names.iter().position(|n| *n == "thread.message.created");
+    assert!(
+        ended.is_some() && created.is_some() && ended < created,
+        "the old answer ends before the new one begins: {names:?}"
+    );
+    let (ended, created) = (ended.unwrap(), created.unwrap());
+    let old: Value = serde_json::from_str(&rest[ended].data).unwrap();
+    assert_eq!(old["status"], "incomplete");
+    assert_eq!(old["content"][0]["text"]["value"], "Partly written ");
+    assert!(
+        delta_text(&rest[..ended]).is_empty(),
+        "nothing the reader had is sent again: {rest:?}"
+    );
+    assert_eq!(delta_text(&rest[created..]), "A new answer.");
+    assert_eq!(names.last(), Some(&"done"));
+    assert!(names.contains(&"thread.run.completed"), "{names:?}");
+    let mut ids: Vec<(i64, usize)> = vec![cursor(&last)];
+    ids.extend(rest.iter().map(|e| cursor(&e.id)));
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase: {ids:?}");
+
+    let list = get_json(&client, messages).await;
+    let shown: Vec<(&str, &str)> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["status"].as_str().unwrap(),
+                m["content"][0]["text"]["value"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("completed", "How do buttons work?"),
+            ("incomplete", "Partly written "),
+            ("completed", "A new answer.")
+        ]
+    );
     server.kill().unwrap();
     let _ = server.wait();
 }

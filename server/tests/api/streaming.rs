@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Part, Step, held_stream, streamed, text_chunk, tool_calls};
 use crate::helpers::{TestApp, body_of, content_type};
+use crate::sse::{all_events, cursor, delta_text, open_at, read_events};
 
 async fn app_with(fake: &FakeModel, extra: &[(&'static str, &str)]) -> TestApp {
     let mut vars = vec![
@@ -212,77 +213,8 @@ async fn cancelling_mid_answer_keeps_the_words_written_so_far() {
     assert_eq!(answer["incomplete_details"]["reason"], "run_cancelled");
 }
 
-/// One server-sent event as a client reads it.
-#[derive(Debug, Clone)]
-struct Sse {
-    id: String,
-    event: String,
-    data: String,
-}
-
-/// Reads server-sent events from `response` into `tx` as they arrive.
-fn read_events(response: reqwest::Response) -> tokio::sync::mpsc::UnboundedReceiver<Sse> {
-    use futures_util::StreamExt;
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let mut body = response.bytes_stream();
-        let mut buffer = String::new();
-        while let Some(Ok(bytes)) = body.next().await {
-            buffer.push_str(&String::from_utf8_lossy(&bytes));
-            while let Some(end) = buffer.find("\n\n") {
-                let block: String = buffer.drain(..end + 2).collect();
-                let mut event = Sse {
-                    id: String::new(),
-                    event: String::new(),
-                    data: String::new(),
-                };
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("id:") {
-                        event.id = v.trim().to_string();
-                    } else if let Some(v) = line.strip_prefix("event:") {
-                        event.event = v.trim().to_string();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        event.data.push_str(v.strip_prefix(' ').unwrap_or(v));
-                    }
-                }
-                if !event.event.is_empty() && tx.send(event).is_err() {
-                    return;
-                }
-            }
-        }
-    });
-    rx
-}
-
 async fn open_events(app: &TestApp, tid: &str, rid: &str, last: Option<&str>) -> reqwest::Response {
-    let mut request = app
-        .client
-        .get(app.url(&format!(
-            "/api/paste-assistant-thread/{tid}/run/{rid}/events"
-        )))
-        .header("accept-encoding", "gzip, br");
-    if let Some(id) = last {
-        request = request.header("last-event-id", id);
-    }
-    request.send().await.unwrap()
-}
-
-/// Every event up to `done` (at most 20 s).
-async fn all_events(mut rx: tokio::sync::mpsc::UnboundedReceiver<Sse>) -> Vec<Sse> {
-    let mut events = Vec::new();
-    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await {
-        let done = e.event == "done";
-        events.push(e);
-        if done {
-            break;
-        }
-    }
-    events
-}
-
-fn cursor(id: &str) -> (i64, usize) {
-    let (seq, offset) = id.split_once('-').unwrap();
-    (seq.parse().unwrap(), offset.parse().unwrap())
+    open_at(&app.client, &app.address, tid, rid, last).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -350,21 +282,21 @@ async fn the_event_stream_shows_the_answer_as_it_is_written_and_resumes_without_
             "done",
         ]
     );
-    let texts: Vec<String> = events
+    let deltas: Vec<&crate::sse::Sse> = events
         .iter()
         .filter(|e| e.event == "thread.message.delta")
-        .map(|e| {
-            let d: Value = serde_json::from_str(&e.data).unwrap();
-            assert_eq!(d["object"], "thread.message.delta");
-            d["delta"]["content"][0]["text"]["value"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
         .collect();
+    assert!(deltas.len() >= 2, "the text came in pieces: {deltas:?}");
+    for d in &deltas {
+        let d: Value = serde_json::from_str(&d.data).unwrap();
+        assert_eq!(d["object"], "thread.message.delta");
+    }
     let whole = "Use the `Button` component, and see [Button](/docs/button).";
-    assert_eq!(texts.concat(), whole, "increments, never the text so far");
-    assert!(texts.len() >= 2);
+    assert_eq!(
+        delta_text(&events),
+        whole,
+        "increments, never the text so far"
+    );
     let done = events.last().unwrap();
     assert_eq!(done.data, "[DONE]");
     // Ids are unique and increasing.
@@ -388,17 +320,7 @@ async fn the_event_stream_shows_the_answer_as_it_is_written_and_resumes_without_
             .filter(|(name, _)| name != "thread.message.delta")
             .collect();
         assert_eq!(got, rest, "after event {at}");
-        let text_after: String = again
-            .iter()
-            .filter(|e| e.event == "thread.message.delta")
-            .map(|e| {
-                let d: Value = serde_json::from_str(&e.data).unwrap();
-                d["delta"]["content"][0]["text"]["value"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect();
+        let text_after = delta_text(&again);
         let had = cursor(&events[at].id).1;
         assert_eq!(
             text_after,

@@ -1,0 +1,122 @@
+//! Readers' ratings of answers: a row per rated message, and the rating mirrored into the
+//! message's metadata (`feedback`) in the same transaction, so the message object shows it.
+use serde_json::Value;
+
+use super::{MessageRow, Store, StoreResult};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct FeedbackRow {
+    pub message_id: String,
+    pub thread_id: String,
+    pub rating: String,
+    pub reason: Option<String>,
+    pub comment: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// `metadata` (a JSON object as text) with `feedback` set to `rating`, or removed for `None`.
+fn with_rating(metadata: &str, rating: Option<&str>) -> String {
+    let mut object = match serde_json::from_str::<Value>(metadata) {
+        Ok(Value::Object(map)) => map,
+        _ => Default::default(),
+    };
+    match rating {
+        Some(r) => object.insert("feedback".into(), Value::String(r.into())),
+        None => object.remove("feedback"),
+    };
+    Value::Object(object).to_string()
+}
+
+impl Store {
+    /// Stores `f` for its message, in place of any earlier rating (its first time is kept).
+    pub async fn set_feedback(&self, f: &FeedbackRow) -> StoreResult<FeedbackRow> {
+        let mut tx = self.pool.begin().await?;
+        let stored: FeedbackRow = sqlx::query_as(
+            "INSERT INTO feedback (message_id, thread_id, rating, reason, comment, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (message_id) DO UPDATE SET rating = excluded.rating, \
+             reason = excluded.reason, comment = excluded.comment, \
+             updated_at = excluded.updated_at RETURNING *",
+        )
+        .bind(&f.message_id)
+        .bind(&f.thread_id)
+        .bind(&f.rating)
+        .bind(&f.reason)
+        .bind(&f.comment)
+        .bind(f.created_at)
+        .bind(f.updated_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        set_rating(&mut tx, &f.message_id, Some(&f.rating)).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Removes the rating of `message_id`; whether there was one.
+    pub async fn delete_feedback(&self, message_id: &str) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let deleted = sqlx::query("DELETE FROM feedback WHERE message_id = $1")
+            .bind(message_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        set_rating(&mut tx, message_id, None).await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    /// Message `message_id` of thread `thread_id`.
+    pub async fn message_of_thread(
+        &self,
+        thread_id: &str,
+        message_id: &str,
+    ) -> StoreResult<Option<MessageRow>> {
+        Ok(
+            sqlx::query_as("SELECT * FROM messages WHERE id = $1 AND thread_id = $2")
+                .bind(message_id)
+                .bind(thread_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+}
+
+async fn set_rating(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    message_id: &str,
+    rating: Option<&str>,
+) -> StoreResult<()> {
+    let metadata: Option<String> =
+        sqlx::query_scalar("SELECT metadata FROM messages WHERE id = $1")
+            .bind(message_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if let Some(metadata) = metadata {
+        sqlx::query("UPDATE messages SET metadata = $1 WHERE id = $2")
+            .bind(with_rating(&metadata, rating))
+            .bind(message_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rating_joins_the_metadata_and_leaves_it_again() {
+        let with = with_rating(r#"{"a":"1"}"#, Some("up"));
+        let value: Value = serde_json::from_str(&with).unwrap();
+        assert_eq!(value["a"], "1");
+        assert_eq!(value["feedback"], "up");
+        assert_eq!(with_rating(&with, None), r#"{"a":"1"}"#);
+        assert_eq!(
+            with_rating("not json", Some("down")),
+            r#"{"feedback":"down"}"#
+        );
+    }
+}
