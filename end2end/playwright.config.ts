@@ -10,6 +10,8 @@ const fakeModelPort = port + 2;
 export const hostPort = port + 3;
 // A server on the fake model whose daily token budget per address is nearly nil.
 export const budgetPort = port + 4;
+// The docs team's token on the main server (its /admin pages).
+export const adminToken = "end-to-end-admin-token-end-to-end-0123";
 
 export default defineConfig({
   testDir: "./tests",
@@ -53,6 +55,7 @@ export default defineConfig({
         DOCS_DIR: "docs",
         SESSION_SECRET: "end-to-end-secret-end-to-end-secret-0123",
         MAX_MESSAGE_CHARS: "2000",
+        ADMIN_TOKEN: adminToken,
         RUST_LOG: "warn",
       },
     },

@@ -28,7 +28,7 @@
     : "#0263e0";
   var side = data.position === "left" ? "left" : "right";
 
-  // A custom element, so the page's rules for div, section… do not match it either.
+  // A custom element, so the page's rules for div, section... do not match it either.
   var host = document.createElement("paste-assistant-widget");
   var root = host.attachShadow({ mode: "open" });
 
@@ -82,7 +82,7 @@
   close.type = "button";
   close.className = "close";
   close.setAttribute("aria-label", "Close " + title);
-  close.textContent = "×";
+  close.textContent = "\u00d7"; // the multiplication sign, escaped: the script stays ASCII
   head.appendChild(heading);
   head.appendChild(close);
   panel.appendChild(head);

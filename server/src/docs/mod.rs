@@ -3,6 +3,7 @@
 //! BM25F (title, heading path and passage text; English stop words and stemming). A section
 //! scores as its best passage, plus a share of its whole page's score.
 pub mod chunk;
+pub mod coverage;
 pub mod embed;
 pub mod eval;
 pub mod live;

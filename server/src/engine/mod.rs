@@ -2,6 +2,7 @@
 //! after round of model calls and tool executions, and makes sure every run ends.
 pub mod context;
 pub mod draft;
+mod questions;
 pub mod tools;
 
 use std::{
@@ -475,6 +476,7 @@ impl Engine {
                 };
                 self.end_answer(run_id, why).await;
                 self.emit_run(run_id, status.as_str()).await;
+                self.note_question(run_id).await;
             }
             Ok(false) => {}
             Err(e) => tracing::error!(run_id, error = %e, "could not end a run"),
@@ -725,6 +727,7 @@ impl Engine {
         )
         .await;
         self.emit_run(&run.id, "completed").await;
+        self.note_question(&run.id).await;
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! The tools a model may call, and their execution.
 use crate::docs::live::LiveDocs;
 use crate::models::{ToolCall, ToolSpec};
+use crate::store::StepRow;
 
 pub const GET_RELEVANT_DOCS: &str = "get_relevant_docs";
 
@@ -85,6 +86,40 @@ pub fn refused(message: &str) -> String {
 
 fn error_output(message: &str) -> String {
     serde_json::json!({ "error": message }).to_string()
+}
+
+/// Most sources listed under one answer.
+const MAX_SOURCES: usize = 6;
+
+/// The docs pages a run's searches returned, in the order they came, each page once: the
+/// `get_relevant_docs` outputs stored in the run's tool-call steps.
+pub fn sources_of(steps: &[StepRow], run_id: &str) -> Vec<app::api::Source> {
+    let mut sources: Vec<app::api::Source> = Vec::new();
+    let outputs = steps
+        .iter()
+        .filter(|s| s.run_id == run_id && s.step_type == "tool_calls")
+        .filter_map(|s| serde_json::from_str::<serde_json::Value>(&s.step_details).ok())
+        .flat_map(|d| d["tool_calls"].as_array().cloned().unwrap_or_default())
+        .filter(|c| c["function"]["name"] == GET_RELEVANT_DOCS)
+        .filter_map(|c| {
+            serde_json::from_str::<serde_json::Value>(c["function"]["output"].as_str()?).ok()
+        });
+    for output in outputs {
+        for hit in output["results"].as_array().into_iter().flatten() {
+            let (Some(title), Some(url)) = (hit["title"].as_str(), hit["url"].as_str()) else {
+                continue;
+            };
+            // A page, not a section of it.
+            let page = url.split('#').next().unwrap_or(url);
+            if sources.len() < MAX_SOURCES && !sources.iter().any(|s| s.url == page) {
+                sources.push(app::api::Source {
+                    title: title.to_string(),
+                    url: page.to_string(),
+                });
+            }
+        }
+    }
+    sources
 }
 
 #[cfg(test)]

@@ -77,10 +77,23 @@ pub async fn middleware(
         header::REFERRER_POLICY,
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
-    let html = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+        .unwrap_or_default()
+        .to_string();
+    // Text without a charset is read in the host page's charset (the widget's script on a
+    // page with none: "×" became "Ã—"). Everything we serve is UTF-8: say so.
+    let textual = content_type.starts_with("text/")
+        || content_type.starts_with("application/javascript")
+        || content_type == "image/svg+xml";
+    if textual
+        && !content_type.contains("charset")
+        && let Ok(v) = HeaderValue::from_str(&format!("{content_type}; charset=utf-8"))
+    {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    let html = content_type.starts_with("text/html");
     if html {
         let frame = if embed {
             policy.embed.to_str().unwrap_or("frame-ancestors 'self'")

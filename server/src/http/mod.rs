@@ -18,6 +18,7 @@ pub mod requests;
 /// Signed anonymous session cookies.
 pub mod session;
 
+mod admin;
 mod completion;
 mod docs;
 mod messages;
@@ -42,6 +43,7 @@ pub fn api_router() -> Router<Assistant> {
         .merge(messages::router())
         .merge(completion::router())
         .merge(docs::router())
+        .merge(admin::router())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

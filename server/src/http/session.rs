@@ -30,6 +30,11 @@ const HOST_PREFIX: &str = "__Host-";
 /// A year: the session outlives browser restarts.
 const MAX_AGE_SECS: u32 = 31_536_000;
 
+/// Whether the browser reached the server over HTTPS (a trusted proxy may say so), for the
+/// cookies other routes set.
+#[derive(Clone, Copy, Debug)]
+pub struct Https(pub bool);
+
 #[derive(Clone)]
 pub struct SessionKeys {
     key: Arc<Vec<u8>>,
@@ -117,6 +122,7 @@ pub async fn middleware(State(keys): State<SessionKeys>, mut req: Request, next:
     let addr = super::peer::client_key(&req, keys.trust_proxy).map(|ip| ip.to_string());
     req.extensions_mut().insert(ClientAddr(addr));
     let https = super::peer::is_https(&req, keys.trust_proxy);
+    req.extensions_mut().insert(Https(https));
     let mut response = next.run(req).await;
     if fresh {
         for cookie in set_cookies(&keys.sign(&session), https) {

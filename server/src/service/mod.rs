@@ -2,6 +2,7 @@
 //! with its validation and ownership rules (API.md). It is the only door to the store, the
 //! engine and the docs; handlers parse, call one method and render its answer.
 /// A run's event stream (Assistants v2 streaming events).
+pub mod admin;
 pub mod events;
 pub mod feedback;
 pub mod pages;

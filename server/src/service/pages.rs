@@ -2,17 +2,15 @@
 //! Ids from the server functions are parsed here, once.
 use app::api::{
     AppError, ConversationItem, Feedback, ItemKind, Rating, RunState, RunStatus, SentMessage,
-    Source, ThreadSummary, ThreadView,
+    ThreadSummary, ThreadView,
 };
 use app::service::{AssistantService, ClientAddr, ServiceFuture, SessionId};
 
+use crate::engine::tools::sources_of;
 use crate::ids::{RunId, ThreadId};
 use crate::markdown;
 use crate::service::{Assistant, DEFAULT_TITLE, ServiceError, ServiceResult};
-use crate::store::{Page, RunRow, StepRow, ThreadRow};
-
-/// Most sources listed under one answer.
-const MAX_SOURCES: usize = 6;
+use crate::store::{Page, RunRow, ThreadRow};
 
 impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
@@ -31,17 +29,21 @@ fn ids(thread_id: &str, run_id: &str) -> ServiceResult<(ThreadId, RunId)> {
 }
 
 fn summary(row: &ThreadRow) -> ThreadSummary {
+    ThreadSummary {
+        id: row.id.clone(),
+        title: thread_title(row),
+        created_at: row.created_at,
+    }
+}
+
+/// A thread's title (`threadTitle`), or the default one.
+pub fn thread_title(row: &ThreadRow) -> String {
     let metadata: serde_json::Value = serde_json::from_str(&row.metadata).unwrap_or_default();
-    let title = metadata
+    metadata
         .get("threadTitle")
         .and_then(|t| t.as_str())
         .unwrap_or(DEFAULT_TITLE)
-        .to_string();
-    ThreadSummary {
-        id: row.id.clone(),
-        title,
-        created_at: row.created_at,
-    }
+        .to_string()
 }
 
 fn run_state(run: &RunRow) -> RunState {
@@ -324,40 +326,10 @@ fn rating_of(metadata: &str) -> Option<Rating> {
     Rating::parse(value.get("feedback")?.as_str()?)
 }
 
-/// The docs pages a run's searches returned, in the order they came, each page once: the
-/// `get_relevant_docs` outputs stored in the run's tool-call steps.
-fn sources_of(steps: &[StepRow], run_id: &str) -> Vec<Source> {
-    let mut sources: Vec<Source> = Vec::new();
-    let outputs = steps
-        .iter()
-        .filter(|s| s.run_id == run_id && s.step_type == "tool_calls")
-        .filter_map(|s| serde_json::from_str::<serde_json::Value>(&s.step_details).ok())
-        .flat_map(|d| d["tool_calls"].as_array().cloned().unwrap_or_default())
-        .filter(|c| c["function"]["name"] == crate::engine::tools::GET_RELEVANT_DOCS)
-        .filter_map(|c| {
-            serde_json::from_str::<serde_json::Value>(c["function"]["output"].as_str()?).ok()
-        });
-    for output in outputs {
-        for hit in output["results"].as_array().into_iter().flatten() {
-            let (Some(title), Some(url)) = (hit["title"].as_str(), hit["url"].as_str()) else {
-                continue;
-            };
-            // A page, not a section of it.
-            let page = url.split('#').next().unwrap_or(url);
-            if sources.len() < MAX_SOURCES && !sources.iter().any(|s| s.url == page) {
-                sources.push(Source {
-                    title: title.to_string(),
-                    url: page.to_string(),
-                });
-            }
-        }
-    }
-    sources
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::StepRow;
 
     fn step(run_id: &str, details: serde_json::Value) -> StepRow {
         let run = RunRow {

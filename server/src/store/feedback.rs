@@ -67,6 +67,16 @@ impl Store {
         Ok(deleted)
     }
 
+    /// Every rating in thread `thread_id`.
+    pub async fn feedback_of_thread(&self, thread_id: &str) -> StoreResult<Vec<FeedbackRow>> {
+        Ok(
+            sqlx::query_as("SELECT * FROM feedback WHERE thread_id = $1")
+                .bind(thread_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     /// Message `message_id` of thread `thread_id`.
     pub async fn message_of_thread(
         &self,

@@ -91,7 +91,9 @@ pub struct MessageRow {
 
 /// A message's status (OpenAI's message object).
 mod feedback;
+mod insights;
 pub use feedback::FeedbackRow;
+pub use insights::{Counts, Period, QuestionFact, QuestionFilter, QuestionRow};
 
 pub mod message_status {
     pub const COMPLETED: &str = "completed";
@@ -335,7 +337,8 @@ impl Store {
     /// Deletes a thread with its messages, runs, steps and ratings, all or nothing.
     pub async fn delete_thread(&self, id: &str) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        for table in ["feedback", "run_steps", "runs", "messages"] {
+        // `cited_pages` go with their `questions` row (ON DELETE CASCADE).
+        for table in ["feedback", "questions", "run_steps", "runs", "messages"] {
             let sql = format!("DELETE FROM {table} WHERE thread_id = $1");
             sqlx::query(AssertSqlSafe(sql))
                 .bind(id)

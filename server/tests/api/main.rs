@@ -1,5 +1,6 @@
 //! API tests: every route of API.md against the real server on port 0 with a fresh database.
 mod abuse;
+mod admin;
 mod chat;
 mod docs;
 mod durability;

@@ -53,6 +53,8 @@ async fn the_openapi_description_covers_every_route() {
         ),
         ("/api/paste-assistant-simple-completion", vec!["post"]),
         ("/api/docs-search", vec!["get"]),
+        ("/api/admin/questions", vec!["get"]),
+        ("/api/admin/export.csv", vec!["get"]),
         ("/healthz", vec!["get"]),
         ("/readyz", vec!["get"]),
     ] {

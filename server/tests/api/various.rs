@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{Settings, assert_error, ok_json, spawn_app, spawn_app_with};
+use crate::helpers::{Settings, assert_error, content_type, ok_json, spawn_app, spawn_app_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simple_completion_answers_like_chat_completions() {
@@ -266,4 +266,37 @@ async fn the_offline_answer_quotes_the_snippet_it_is_about() {
         .filter(|l| l.trim_start().starts_with("```"))
         .count();
     assert_eq!(fences % 2, 0, "every code block is whole: {answer}");
+}
+
+/// On a host page that declares no charset, a script served without one is read in the
+/// page's (the close button's "×" became "Ã—"): text says it is UTF-8, and the widget's
+/// script is ASCII anyway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_assets_say_they_are_utf8_and_the_widget_script_is_ascii() {
+    use crate::helpers::{free_port, new_client, server_command, wait_healthy};
+    let site = tempfile::tempdir().unwrap();
+    let script =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/widget.js")).unwrap();
+    assert!(script.is_ascii(), "public/widget.js holds only ASCII");
+    std::fs::write(site.path().join("widget.js"), &script).unwrap();
+    let port = free_port();
+    let db = format!("sqlite://{}/assets.db", site.path().display());
+    let mut server = server_command(port, &db)
+        .env("LEPTOS_SITE_ROOT", site.path())
+        .spawn()
+        .expect("the server binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = new_client();
+    wait_healthy(&client, &base).await;
+    for (path, expected) in [
+        ("/widget.js", "text/javascript; charset=utf-8"),
+        ("/admin/style.css", "text/css; charset=utf-8"),
+        ("/", "text/html; charset=utf-8"),
+    ] {
+        let r = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(content_type(&r), expected, "{path}");
+    }
+    server.kill().unwrap();
+    let _ = server.wait();
 }
