@@ -7,6 +7,9 @@ CREATE TABLE questions (
     thread_id TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
     -- When the question was asked (unix seconds).
     created_at BIGINT NOT NULL,
+    -- The question's text (a copy: questions never change), so lists and searches read one
+    -- table.
+    question TEXT NOT NULL,
     run_id TEXT NOT NULL,
     -- The run's terminal status.
     status TEXT NOT NULL,
@@ -18,10 +21,17 @@ CREATE TABLE questions (
     -- Why it is not covered, for people.
     why TEXT,
     -- The docs pages the run's searches returned, as a JSON array of {title, url}.
-    sources TEXT NOT NULL
+    sources TEXT NOT NULL,
+    -- The answer's rating (`up`, `down`), kept here by the feedback writes, so the counts and
+    -- filters need no join.
+    rating TEXT
 );
-CREATE INDEX questions_by_time ON questions (created_at);
-CREATE INDEX questions_not_covered ON questions (covered, created_at);
+-- Lists, newest first.
+CREATE INDEX questions_by_time ON questions (created_at, message_id);
+-- The overview's counts and the filters read this index alone (it covers them).
+CREATE INDEX questions_counts ON questions (created_at, status, covered, rating, thread_id);
+-- The Feedback page: the rated questions only.
+CREATE INDEX questions_rated ON questions (created_at) WHERE rating IS NOT NULL;
 
 -- The docs pages (paths in DOCS_DIR) each answer links to.
 CREATE TABLE cited_pages (

@@ -35,6 +35,7 @@ impl Engine {
             message_id: question.id,
             thread_id: question.thread_id,
             created_at: question.created_at,
+            question: question.content,
             run_id: run.id,
             status: run.status.as_str().to_string(),
             answer_id: answer.map(|a| a.id),

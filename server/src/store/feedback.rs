@@ -1,5 +1,6 @@
 //! Readers' ratings of answers: a row per rated message, and the rating mirrored into the
-//! message's metadata (`feedback`) in the same transaction, so the message object shows it.
+//! message's metadata (`feedback`, so the message object shows it) and into its question's
+//! `questions` row (so the team's counts need no join), in the same transaction.
 use serde_json::Value;
 
 use super::{MessageRow, Store, StoreResult};
@@ -98,6 +99,11 @@ async fn set_rating(
     message_id: &str,
     rating: Option<&str>,
 ) -> StoreResult<()> {
+    sqlx::query("UPDATE questions SET rating = $1 WHERE answer_id = $2")
+        .bind(rating)
+        .bind(message_id)
+        .execute(&mut **tx)
+        .await?;
     let metadata: Option<String> =
         sqlx::query_scalar("SELECT metadata FROM messages WHERE id = $1")
             .bind(message_id)

@@ -11,6 +11,7 @@ pub struct QuestionFact {
     pub message_id: String,
     pub thread_id: String,
     pub created_at: i64,
+    pub question: String,
     pub run_id: String,
     pub status: String,
     pub answer_id: Option<String>,
@@ -75,12 +76,17 @@ pub struct Counts {
     pub not_helpful: i64,
 }
 
-const ROW: &str = "SELECT q.message_id, q.thread_id, q.created_at, q.run_id, q.status, q.answer_id, \
-     q.covered, q.coverage, q.why, q.sources, m.content AS question, a.content AS answer, \
-     f.rating, f.reason, f.comment \
-     FROM questions q JOIN messages m ON m.id = q.message_id \
-     LEFT JOIN messages a ON a.id = q.answer_id \
-     LEFT JOIN feedback f ON f.message_id = q.answer_id";
+/// A question row's columns, with its answer's text and rating's reason and comment, over
+/// `{from}` (the `questions` table, or a page of it).
+fn rows_of(from: &str) -> String {
+    format!(
+        "SELECT q.message_id, q.thread_id, q.created_at, q.run_id, q.status, q.answer_id, \
+         q.covered, q.coverage, q.why, q.sources, q.question, a.content AS answer, \
+         q.rating, f.reason, f.comment \
+         FROM {from} q LEFT JOIN messages a ON a.id = q.answer_id \
+         LEFT JOIN feedback f ON f.message_id = q.answer_id"
+    )
+}
 
 /// `text` for a `LIKE … ESCAPE '\'` pattern that matches it anywhere.
 fn contains_pattern(text: &str) -> String {
@@ -105,16 +111,19 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO questions (message_id, thread_id, created_at, run_id, status, answer_id, \
-             covered, coverage, why, sources) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+            "INSERT INTO questions (message_id, thread_id, created_at, question, run_id, status, \
+             answer_id, covered, coverage, why, sources, rating) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             (SELECT rating FROM feedback WHERE message_id = $7)) \
              ON CONFLICT (message_id) DO UPDATE SET run_id = excluded.run_id, \
              status = excluded.status, answer_id = excluded.answer_id, \
              covered = excluded.covered, coverage = excluded.coverage, why = excluded.why, \
-             sources = excluded.sources",
+             sources = excluded.sources, rating = excluded.rating",
         )
         .bind(&fact.message_id)
         .bind(&fact.thread_id)
         .bind(fact.created_at)
+        .bind(&fact.question)
         .bind(&fact.run_id)
         .bind(&fact.status)
         .bind(&fact.answer_id)
@@ -142,14 +151,13 @@ impl Store {
     /// The overview's counts for `period`.
     pub async fn question_counts(&self, period: Period) -> StoreResult<Counts> {
         Ok(sqlx::query_as(
-            "SELECT COUNT(*) AS questions, COUNT(DISTINCT q.thread_id) AS threads, \
-             COALESCE(SUM(CASE WHEN q.status = 'completed' THEN 1 ELSE 0 END), 0) AS answered, \
-             COALESCE(SUM(CASE WHEN q.covered = 0 THEN 1 ELSE 0 END), 0) AS not_covered, \
-             COALESCE(SUM(CASE WHEN q.status IN ('failed', 'expired') THEN 1 ELSE 0 END), 0) AS failed, \
-             COALESCE(SUM(CASE WHEN f.rating = 'up' THEN 1 ELSE 0 END), 0) AS helpful, \
-             COALESCE(SUM(CASE WHEN f.rating = 'down' THEN 1 ELSE 0 END), 0) AS not_helpful \
-             FROM questions q LEFT JOIN feedback f ON f.message_id = q.answer_id \
-             WHERE q.created_at >= $1 AND q.created_at < $2",
+            "SELECT COUNT(*) AS questions, COUNT(DISTINCT thread_id) AS threads, \
+             COALESCE(SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END), 0) AS answered, \
+             COALESCE(SUM(CASE WHEN covered = 0 THEN 1 ELSE 0 END), 0) AS not_covered, \
+             COALESCE(SUM(CASE WHEN status IN ('failed', 'expired') THEN 1 ELSE 0 END), 0) AS failed, \
+             COALESCE(SUM(CASE WHEN rating = 'up' THEN 1 ELSE 0 END), 0) AS helpful, \
+             COALESCE(SUM(CASE WHEN rating = 'down' THEN 1 ELSE 0 END), 0) AS not_helpful \
+             FROM questions WHERE created_at >= $1 AND created_at < $2",
         )
         .bind(period.from)
         .bind(period.to)
@@ -189,13 +197,13 @@ impl Store {
         };
         if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
             let p = param(contains_pattern(search.trim()), &mut texts);
-            wheres.push(format!("LOWER(m.content) LIKE {p} ESCAPE '\\'"));
+            wheres.push(format!("LOWER(q.question) LIKE {p} ESCAPE '\\'"));
         }
         match filter.rating.as_deref() {
-            Some("none") => wheres.push("f.rating IS NULL".into()),
+            Some("none") => wheres.push("q.rating IS NULL".into()),
             Some(r) => {
                 let p = param(r.to_string(), &mut texts);
-                wheres.push(format!("f.rating = {p}"));
+                wheres.push(format!("q.rating = {p}"));
             }
             None => {}
         }
@@ -203,19 +211,22 @@ impl Store {
             wheres.push(format!("q.covered = {}", i64::from(covered)));
         }
         if filter.rated_first {
-            wheres.push("f.rating IS NOT NULL".into());
+            wheres.push("q.rating IS NOT NULL".into());
         }
         let clause = wheres.join(" AND ");
         let order = if filter.rated_first {
-            "CASE WHEN f.rating = 'down' THEN 0 ELSE 1 END, f.updated_at DESC, q.message_id DESC"
+            "CASE WHEN q.rating = 'down' THEN 0 ELSE 1 END, q.created_at DESC, q.message_id DESC"
         } else {
             "q.created_at DESC, q.message_id DESC"
         };
-        let sql = format!(
-            "{ROW} WHERE {clause} ORDER BY {order} LIMIT {} OFFSET {}",
+        // The page is picked from `questions` alone (its indexes), and only its rows are
+        // joined with their answers and ratings.
+        let page = format!(
+            "(SELECT * FROM questions q WHERE {clause} ORDER BY {order} LIMIT {} OFFSET {})",
             filter.limit.clamp(1, 100_000),
             filter.offset.max(0)
         );
+        let sql = format!("{} ORDER BY {order}", rows_of(&page));
         let mut query = sqlx::query_as(AssertSqlSafe(sql))
             .bind(period.from)
             .bind(period.to);
@@ -223,10 +234,7 @@ impl Store {
             query = query.bind(t.clone());
         }
         let rows: Vec<QuestionRow> = query.fetch_all(&self.pool).await?;
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM questions q JOIN messages m ON m.id = q.message_id \
-             LEFT JOIN feedback f ON f.message_id = q.answer_id WHERE {clause}"
-        );
+        let count_sql = format!("SELECT COUNT(*) FROM questions q WHERE {clause}");
         let mut count = sqlx::query_scalar(AssertSqlSafe(count_sql))
             .bind(period.from)
             .bind(period.to);
@@ -239,7 +247,7 @@ impl Store {
 
     /// One question by its message id.
     pub async fn question(&self, message_id: &str) -> StoreResult<Option<QuestionRow>> {
-        let sql = format!("{ROW} WHERE q.message_id = $1");
+        let sql = format!("{} WHERE q.message_id = $1", rows_of("questions"));
         Ok(sqlx::query_as(AssertSqlSafe(sql))
             .bind(message_id)
             .fetch_optional(&self.pool)
