@@ -53,6 +53,28 @@ impl ConversationItem {
     }
 }
 
+/// What the pages show of the server's settings: the assistant's name, the model that
+/// answers, the example questions of the empty state, and how long conversations are kept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    pub name: String,
+    pub model: String,
+    pub examples: Vec<String>,
+    /// Days after their last message that conversations are deleted (0: kept).
+    pub retention_days: u32,
+}
+
+impl Site {
+    /// The notice above the composer.
+    pub fn retention_notice(&self) -> String {
+        match self.retention_days {
+            0 => "Conversations are kept until you delete them.".into(),
+            1 => "Conversations are deleted a day after their last message.".into(),
+            n => format!("Conversations are deleted {n} days after their last message."),
+        }
+    }
+}
+
 /// A reader's rating of an answer: "Helpful" or "Not helpful".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Rating {

@@ -15,7 +15,7 @@ mod components;
 mod pages;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Stylesheet, provide_meta_context};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     path,
@@ -26,6 +26,14 @@ use pages::{embed::EmbedPage, home::HomePage, thread::ThreadPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The page title is the assistant's name: fixed per server, so it is written here once,
+    // on the server, rather than waited for in the page.
+    #[cfg(feature = "ssr")]
+    let name = use_context::<service::SharedService>()
+        .map(|s| s.site().name)
+        .unwrap_or_else(|| components::site::DEFAULT_NAME.to_string());
+    #[cfg(not(feature = "ssr"))]
+    let name = components::site::DEFAULT_NAME.to_string();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -34,6 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <title>{name}</title>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -51,6 +60,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(ChatState::new());
+    components::site::provide_site();
     // Tests and people can tell when the page has become interactive.
     Effect::new(move |_| {
         if let Some(body) = document().body() {
@@ -59,7 +69,6 @@ pub fn App() -> impl IntoView {
     });
     view! {
         <Stylesheet id="leptos" href="/pkg/paste-assistant.css" />
-        <Title text="Paste Assistant" />
         <Router>
             <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
                 <Route path=path!("/embed") view=EmbedPage />

@@ -1,7 +1,7 @@
 //! Each server function is a few lines: find the session and the service, call it.
 use leptos::prelude::*;
 
-use crate::api::{AppError, Rating, RunState, SentMessage, ThreadSummary, ThreadView};
+use crate::api::{AppError, Rating, RunState, SentMessage, Site, ThreadSummary, ThreadView};
 
 #[cfg(feature = "ssr")]
 mod ssr {
@@ -135,8 +135,9 @@ pub async fn rate_answer(
     )
 }
 
+/// The assistant's name, model, example questions and retention.
 #[server]
-pub async fn get_model_name() -> Result<String, AppError> {
+pub async fn get_site() -> Result<Site, AppError> {
     let (service, _) = ssr::context().await?;
-    Ok(service.model_name())
+    Ok(service.site())
 }

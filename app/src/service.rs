@@ -1,6 +1,6 @@
 use std::{future::Future, pin::Pin, sync::Arc};
 
-use crate::api::{AppError, Rating, RunState, SentMessage, ThreadSummary, ThreadView};
+use crate::api::{AppError, Rating, RunState, SentMessage, Site, ThreadSummary, ThreadView};
 
 pub type ServiceFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
 
@@ -97,8 +97,8 @@ pub trait AssistantService: Send + Sync {
         reason: Option<&'a str>,
         comment: Option<&'a str>,
     ) -> ServiceFuture<'a, Option<Rating>>;
-    /// The name of the model that answers, shown on the page.
-    fn model_name(&self) -> String;
+    /// The assistant's name, model, example questions and retention, shown on the pages.
+    fn site(&self) -> Site;
 }
 
 pub type SharedService = Arc<dyn AssistantService>;

@@ -98,6 +98,94 @@ pub struct Config {
     pub widget_allowed_origins: Option<Vec<String>>,
     /// Slack notices: on when both the bot token and the channel are set.
     pub slack: Option<SlackConfig>,
+    /// The assistant's name on the page, in its title and as the widget's default title.
+    pub assistant_name: String,
+    /// Whether `ASSISTANT_NAME` was set (else the widget keeps its own "Ask the docs").
+    pub assistant_name_set: bool,
+    /// The example questions of the empty state.
+    pub example_questions: Vec<String>,
+    /// Threads with no new message for this many days are deleted (0: kept).
+    pub retention_days: u32,
+}
+
+/// The empty state's examples when neither `EXAMPLE_QUESTIONS` nor `DOCS_DIR` is set: about
+/// this project's own guide, the default docs.
+const OWN_EXAMPLES: [&str; 3] = [
+    "How do I set up Paste Assistant on my machine?",
+    "How do I embed the widget on my docs site?",
+    "Which models can answer?",
+];
+/// Most example questions shown, and their longest length in characters.
+const MAX_EXAMPLES: usize = 6;
+const MAX_EXAMPLE_CHARS: usize = 200;
+
+/// `EXAMPLE_QUESTIONS` (a file, one question a line; blank lines and `#` comments skipped);
+/// without it, this project's own examples for its own docs, and none for a team's docs.
+fn example_questions(env: &Env) -> Result<Vec<String>, ConfigError> {
+    let Some(path) = env.file("EXAMPLE_QUESTIONS")? else {
+        return Ok(if serves_own_guide(env) {
+            OWN_EXAMPLES.map(String::from).to_vec()
+        } else {
+            Vec::new()
+        });
+    };
+    let bad = |reason: String| ConfigError {
+        variable: "EXAMPLE_QUESTIONS",
+        reason,
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| bad(format!("{} cannot be read: {e}", path.display())))?;
+    let questions: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect();
+    if let Some(long) = questions
+        .iter()
+        .find(|q| q.chars().count() > MAX_EXAMPLE_CHARS)
+    {
+        return Err(bad(format!(
+            "an example question is longer than {MAX_EXAMPLE_CHARS} characters: {:?}",
+            long.chars().take(40).collect::<String>()
+        )));
+    }
+    if questions.len() > MAX_EXAMPLES {
+        return Err(bad(format!(
+            "{} holds {} questions; the page shows at most {MAX_EXAMPLES}",
+            path.display(),
+            questions.len()
+        )));
+    }
+    Ok(questions)
+}
+
+/// Whether the docs are this project's own guide: `DOCS_DIR` unset, or the `docs/` folder of
+/// the checkout the server was built from.
+fn serves_own_guide(env: &Env) -> bool {
+    let Some(dir) = env.get("DOCS_DIR") else {
+        return true;
+    };
+    let own = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    match (std::fs::canonicalize(dir), std::fs::canonicalize(own)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// `ASSISTANT_NAME`: one line of at most 60 characters.
+fn assistant_name(env: &Env) -> Result<String, ConfigError> {
+    let name = env
+        .text_or("ASSISTANT_NAME", "Paste Assistant")
+        .trim()
+        .to_string();
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+        return Err(ConfigError {
+            variable: "ASSISTANT_NAME",
+            reason: "must be one line of 1 to 60 characters".into(),
+        });
+    }
+    Ok(name)
 }
 
 #[derive(Clone, Debug)]
@@ -170,6 +258,10 @@ impl Config {
                 .map(|raw| parse_origins(&raw))
                 .transpose()?,
             slack: slack(&env)?,
+            assistant_name: assistant_name(&env)?,
+            assistant_name_set: env.get("ASSISTANT_NAME").is_some(),
+            example_questions: example_questions(&env)?,
+            retention_days: env.parse_or("RETENTION_DAYS", 0)?,
         })
     }
 
@@ -549,6 +641,53 @@ mod tests {
                 "http://127.0.0.1:8080",
                 "https://*.example.org"
             ]
+        );
+    }
+
+    #[test]
+    fn names_and_example_questions_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path.display().to_string()
+        };
+        let fine = file("fine.txt", "# ours\nOne?\n\nTwo?\n");
+        let c = config(&[("EXAMPLE_QUESTIONS", &fine), ("ASSISTANT_NAME", " Acme ")]).unwrap();
+        assert_eq!(c.example_questions, ["One?", "Two?"]);
+        assert_eq!(c.assistant_name, "Acme");
+        assert!(c.assistant_name_set);
+        let many = file("many.txt", &"Q?\n".repeat(7));
+        let long = file("long.txt", &"x".repeat(201));
+        for (vars, variable) in [
+            (
+                vec![("EXAMPLE_QUESTIONS", many.as_str())],
+                "EXAMPLE_QUESTIONS",
+            ),
+            (
+                vec![("EXAMPLE_QUESTIONS", long.as_str())],
+                "EXAMPLE_QUESTIONS",
+            ),
+            (
+                vec![("EXAMPLE_QUESTIONS", "/no/such/file")],
+                "EXAMPLE_QUESTIONS",
+            ),
+            (vec![("ASSISTANT_NAME", "a\nb")], "ASSISTANT_NAME"),
+            (vec![("RETENTION_DAYS", "-1")], "RETENTION_DAYS"),
+        ] {
+            let Err(e) = config(&vars) else {
+                panic!("{vars:?} is refused");
+            };
+            assert_eq!(e.variable, variable, "{vars:?}");
+        }
+        let defaults = config(&[]).unwrap();
+        assert_eq!(defaults.assistant_name, "Paste Assistant");
+        assert!(!defaults.assistant_name_set);
+        assert_eq!(defaults.retention_days, 0);
+        assert_eq!(
+            defaults.example_questions.len(),
+            3,
+            "our own guide, our own examples"
         );
     }
 

@@ -60,6 +60,7 @@ impl Application {
         let slack = slack(&config, &store)?;
         let config = Arc::new(config);
         let assistant = Assistant::new(store, engine, docs, config.clone(), slack);
+        assistant.spawn_retention();
         let router = routes(&config, &assistant, leptos_options);
         Ok(Self {
             listener,
@@ -274,8 +275,10 @@ fn routes(config: &Config, assistant: &Assistant, leptos_options: LeptosOptions)
     let api = api_router()
         .route("/api/{*rest}", any(api_not_found))
         .with_state(assistant.clone());
+    let widget = widget_script(&leptos_options, assistant.widget_title());
     let app = api
         .nest_service(&pkg_route, pkg)
+        .merge(widget)
         .merge(pages(assistant, leptos_options))
         .layer(from_fn_with_state(limiter, limits::middleware))
         .layer(from_fn_with_state(keys, session::middleware))
@@ -321,6 +324,63 @@ fn pages(assistant: &Assistant, leptos_options: LeptosOptions) -> Router {
         .with_state(leptos_options)
 }
 
+/// `/widget.js` with its default title set to `title` (`ASSISTANT_NAME`), read once from the
+/// site folder; without the file (a server started without the built site) the route is left
+/// to the static files, which answer 404.
+fn widget_script(leptos_options: &LeptosOptions, title: Option<&str>) -> Router {
+    const DEFAULT: &str = "(data.title || \"Ask the docs\")";
+    let path = std::path::Path::new(leptos_options.site_root.as_ref()).join("widget.js");
+    let (Some(title), Ok(script)) = (title, std::fs::read_to_string(&path)) else {
+        return Router::new();
+    };
+    if !script.contains(DEFAULT) {
+        tracing::warn!(path = %path.display(), "widget.js has no default title to replace");
+        return Router::new();
+    }
+    let script = script.replace(
+        DEFAULT,
+        &format!("(data.title || {})", js_ascii_string(title)),
+    );
+    Router::new().route(
+        "/widget.js",
+        axum::routing::get(move || {
+            let script = script.clone();
+            async move {
+                (
+                    [
+                        (
+                            axum::http::header::CONTENT_TYPE,
+                            "text/javascript; charset=utf-8",
+                        ),
+                        (axum::http::header::CACHE_CONTROL, "public, max-age=300"),
+                    ],
+                    script,
+                )
+            }
+        }),
+    )
+}
+
+/// `text` as a JavaScript string literal of ASCII alone (`\uXXXX` for the rest), so the script
+/// reads the same on a host page of any charset.
+fn js_ascii_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for unit in text.encode_utf16() {
+        match unit {
+            0x20..=0x7e
+                if unit != u16::from(b'"')
+                    && unit != u16::from(b'\\')
+                    && unit != u16::from(b'<') =>
+            {
+                out.push(char::from(unit as u8))
+            }
+            _ => out.push_str(&format!("\\u{unit:04x}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Options for the pages when the server is not started by cargo-leptos (tests, plain runs).
 pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
     let mut options = leptos::config::get_configuration(None)
@@ -356,5 +416,19 @@ fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => format!("{}://…{}", &url[..scheme], &url[at..]),
         _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_become_ascii_javascript_strings() {
+        assert_eq!(js_ascii_string("Ask Acme"), "\"Ask Acme\"");
+        assert_eq!(
+            js_ascii_string("Café \"docs\" </script> ✦"),
+            "\"Caf\\u00e9 \\u0022docs\\u0022 \\u003c/script> \\u2726\""
+        );
     }
 }

@@ -5,6 +5,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::api::{ConversationItem, ItemKind, SHOWN_ITEMS, Source, ThreadView, escape_html};
 use crate::components::live::stream_answers;
 use crate::components::rating::Rate;
+use crate::components::site::{RetentionNotice, SiteName, use_site};
 use crate::components::{
     composer::Composer,
     dom,
@@ -16,13 +17,6 @@ use crate::server_fns::{
     cancel_run, create_thread, delete_thread, get_thread_view, retry_run, send_message,
     title_thread,
 };
-
-/// Questions offered on the empty state.
-const EXAMPLES: [&str; 3] = [
-    "How do I set up Paste Assistant on my machine?",
-    "Which environment variables configure the server?",
-    "How do I deploy the assistant with Postgres?",
-];
 
 /// The conversation of one thread (or the empty state when `thread_id` is `None`), with the
 /// composer. Sending stores the message, starts a run and follows it (see [`follow_runs`])
@@ -378,6 +372,7 @@ pub fn Conversation(
                     "Stop"
                 </button>
             </Show>
+            <RetentionNotice />
             <Composer busy on_send=send />
         </section>
     }
@@ -544,6 +539,7 @@ fn Sources(sources: Vec<Source>) -> impl IntoView {
 
 #[component]
 fn EmptyState(on_pick: Callback<String>, compact: bool) -> impl IntoView {
+    let site = use_site();
     let class = if compact {
         "empty-state compact"
     } else {
@@ -553,27 +549,39 @@ fn EmptyState(on_pick: Callback<String>, compact: bool) -> impl IntoView {
         <div class=class>
             <h1>"Ask the docs"</h1>
             <p>
-                "Paste Assistant answers questions from this site's documentation and links "
+                <SiteName />
+                " answers questions from this site's documentation and links "
                 "the pages it used. Answers can be wrong: check the linked pages."
             </p>
-            <ul class="examples" aria-label="Example questions">
-                {EXAMPLES
-                    .into_iter()
-                    .map(|q| {
-                        view! {
-                            <li>
-                                <button
-                                    type="button"
-                                    class="example"
-                                    on:click=move |_| on_pick.run(q.to_string())
-                                >
-                                    {q}
-                                </button>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let examples = site.await.map(|s| s.examples).unwrap_or_default();
+                    (!examples.is_empty())
+                        .then(|| {
+                            view! {
+                                <ul class="examples" aria-label="Example questions">
+                                    {examples
+                                        .into_iter()
+                                        .map(|q| {
+                                            let pick = q.clone();
+                                            view! {
+                                                <li>
+                                                    <button
+                                                        type="button"
+                                                        class="example"
+                                                        on:click=move |_| on_pick.run(pick.clone())
+                                                    >
+                                                        {q}
+                                                    </button>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                        })
+                })}
+            </Suspense>
         </div>
     }
 }

@@ -1,12 +1,12 @@
 use leptos::{ev, prelude::*};
 use leptos_router::{components::Outlet, hooks::use_navigate};
 
+use crate::components::site::{SiteName, use_site};
 use crate::components::{
     dom,
     sidebar::Sidebar,
     state::{Announcer, use_chat_state},
 };
-use crate::server_fns::get_model_name;
 
 /// The keyboard shortcut for a new thread, as `aria-keyshortcuts` writes it.
 pub const NEW_THREAD_SHORTCUT: &str = "Control+Shift+O";
@@ -16,7 +16,7 @@ pub const NEW_THREAD_SHORTCUT: &str = "Control+Shift+O";
 pub fn Layout() -> impl IntoView {
     let state = use_chat_state();
     let navigate = use_navigate();
-    let model = Resource::new(|| (), |_| get_model_name());
+    let site = use_site();
     let drawer = state.drawer_open;
 
     let new_thread = {
@@ -65,7 +65,7 @@ pub fn Layout() -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">
                         "✦"
                     </span>
-                    <span>"Paste Assistant"</span>
+                    <SiteName />
                 </div>
                 <button
                     id="new-thread"
@@ -84,10 +84,10 @@ pub fn Layout() -> impl IntoView {
                 <p class="model-name">
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
-                            model
+                            site
                                 .await
                                 .ok()
-                                .map(|name| view! { "Answers by " <strong>{name}</strong> })
+                                .map(|s| view! { "Answers by " <strong>{s.model}</strong> })
                         })}
                     </Suspense>
                 </p>
@@ -106,7 +106,9 @@ pub fn Layout() -> impl IntoView {
                         <span aria-hidden="true">"☰"</span>
                         " Threads"
                     </button>
-                    <span class="topbar-title">"Paste Assistant"</span>
+                    <span class="topbar-title">
+                        <SiteName />
+                    </span>
                 </header>
                 <Outlet />
             </main>

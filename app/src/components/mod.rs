@@ -7,4 +7,5 @@ pub mod layout;
 pub mod live;
 pub mod rating;
 pub mod sidebar;
+pub mod site;
 pub mod state;

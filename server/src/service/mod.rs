@@ -6,6 +6,7 @@ pub mod admin;
 pub mod events;
 pub mod feedback;
 pub mod pages;
+mod retention;
 
 use std::sync::Arc;
 
@@ -756,6 +757,13 @@ impl Assistant {
     /// How many runs this instance executes, now and as it changes.
     pub fn runs_executing(&self) -> tokio::sync::watch::Receiver<usize> {
         self.engine.executing()
+    }
+
+    /// The widget's default title: the assistant's name when `ASSISTANT_NAME` is set.
+    pub fn widget_title(&self) -> Option<&str> {
+        self.config
+            .assistant_name_set
+            .then_some(self.config.assistant_name.as_str())
     }
 
     /// The name of the model that answers, as the pages show it.

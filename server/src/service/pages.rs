@@ -1,7 +1,7 @@
 //! The pages' view of the service: `app`'s `AssistantService` implemented over [`Assistant`].
 //! Ids from the server functions are parsed here, once.
 use app::api::{
-    AppError, ConversationItem, Feedback, ItemKind, Rating, RunState, RunStatus, SentMessage,
+    AppError, ConversationItem, Feedback, ItemKind, Rating, RunState, RunStatus, SentMessage, Site,
     ThreadSummary, ThreadView,
 };
 use app::service::{AssistantService, ClientAddr, ServiceFuture, SessionId};
@@ -315,8 +315,13 @@ impl AssistantService for Assistant {
         })
     }
 
-    fn model_name(&self) -> String {
-        self.model_label()
+    fn site(&self) -> Site {
+        Site {
+            name: self.config.assistant_name.clone(),
+            model: self.model_label(),
+            examples: self.config.example_questions.clone(),
+            retention_days: self.config.retention_days,
+        }
     }
 }
 

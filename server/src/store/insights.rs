@@ -254,6 +254,19 @@ impl Store {
             .await?)
     }
 
+    /// Up to `limit` threads with no message at or after `cutoff` that began before it.
+    pub async fn stale_threads(&self, cutoff: i64, limit: i64) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT t.id FROM threads t WHERE t.created_at < $1 AND NOT EXISTS \
+             (SELECT 1 FROM messages m WHERE m.thread_id = t.id AND m.created_at >= $1) \
+             ORDER BY t.id LIMIT $2",
+        )
+        .bind(cutoff)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// A message by its id, whoever's thread it is in (for the team's views).
     pub async fn message_by_id(&self, id: &str) -> StoreResult<Option<super::MessageRow>> {
         Ok(sqlx::query_as("SELECT * FROM messages WHERE id = $1")

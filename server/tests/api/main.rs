@@ -15,6 +15,7 @@ mod outage;
 mod pages;
 mod proxy;
 mod restart;
+mod retention;
 mod runs;
 mod slack;
 mod spending;

@@ -283,6 +283,7 @@ async fn text_assets_say_they_are_utf8_and_the_widget_script_is_ascii() {
     let db = format!("sqlite://{}/assets.db", site.path().display());
     let mut server = server_command(port, &db)
         .env("LEPTOS_SITE_ROOT", site.path())
+        .env("ASSISTANT_NAME", "Café Docs")
         .spawn()
         .expect("the server binary starts");
     let base = format!("http://127.0.0.1:{port}");
@@ -297,6 +298,18 @@ async fn text_assets_say_they_are_utf8_and_the_widget_script_is_ascii() {
         assert_eq!(r.status(), 200, "{path}");
         assert_eq!(content_type(&r), expected, "{path}");
     }
+    // The widget's default title is the assistant's name, still in ASCII.
+    let served = client
+        .get(format!("{base}/widget.js"))
+        .send()
+        .await
+        .unwrap();
+    let served = served.text().await.unwrap();
+    assert!(served.is_ascii());
+    assert!(
+        served.contains(r#"(data.title || "Caf\u00e9 Docs")"#),
+        "the name as the default title"
+    );
     server.kill().unwrap();
     let _ = server.wait();
 }
