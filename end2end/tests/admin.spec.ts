@@ -3,10 +3,7 @@ import { adminToken } from "../playwright.config";
 
 test("a reader's 'Not helpful' reaches the docs team's Feedback page", async ({ chat, page }) => {
   // A reader asks and rates the answer "Not helpful", saying why.
-  await chat.open();
-  await chat.ask("How do I run the tests on Postgres?");
-  await chat.waitForAnswer();
-  const answer = chat.answers().first();
+  const answer = await chat.answerTo("How do I run the tests on Postgres?");
   await answer.getByRole("button", { name: "Not helpful" }).click();
   await answer.getByRole("radio", { name: "Wrong" }).check();
   await answer.getByRole("textbox", { name: "Anything else?" }).fill("It points at SQLite, not Postgres.");

@@ -1,10 +1,7 @@
 import { test, expect, expectAccessible } from "./fixtures/chat-page";
 
 test("a reader rates an answer, says why it did not help, and changes their mind", async ({ chat, page }) => {
-  await chat.open();
-  await chat.ask("How do I deploy with Postgres?");
-  await chat.waitForAnswer();
-  const answer = chat.answers().first();
+  const answer = await chat.answerTo("How do I deploy with Postgres?");
   const helpful = answer.getByRole("button", { name: "Helpful", exact: true });
   const notHelpful = answer.getByRole("button", { name: "Not helpful" });
   await expect(helpful).toHaveAttribute("aria-pressed", "false");

@@ -65,29 +65,26 @@ pub fn Rate(message_id: String, feedback: Feedback) -> impl IntoView {
         asking.set(false);
         thanked.set(true);
     };
-    let pressed = move |r: Rating| move || (rating.get() == Some(r)).to_string();
+    let button = move |r: Rating| {
+        let (class, mark, label) = match r {
+            Rating::Up => ("rate-up", "▲ ", "Helpful"),
+            Rating::Down => ("rate-down", "▼ ", "Not helpful"),
+        };
+        view! {
+            <button
+                type="button"
+                class=class
+                aria-pressed=move || (rating.get() == Some(r)).to_string()
+                on:click=move |_| choose(r)
+            >
+                <span aria-hidden="true">{mark}</span>
+                {label}
+            </button>
+        }
+    };
     view! {
         <div class="rate" role="group" aria-label="Rate this answer">
-            <div class="rate-buttons">
-                <button
-                    type="button"
-                    class="rate-up"
-                    aria-pressed=pressed(Rating::Up)
-                    on:click=move |_| choose(Rating::Up)
-                >
-                    <span aria-hidden="true">"▲ "</span>
-                    "Helpful"
-                </button>
-                <button
-                    type="button"
-                    class="rate-down"
-                    aria-pressed=pressed(Rating::Down)
-                    on:click=move |_| choose(Rating::Down)
-                >
-                    <span aria-hidden="true">"▼ "</span>
-                    "Not helpful"
-                </button>
-            </div>
+            <div class="rate-buttons">{button(Rating::Up)} {button(Rating::Down)}</div>
             <Show when=move || asking.get()>
                 <form class="rate-reason" on:submit=send>
                     <fieldset>

@@ -99,9 +99,9 @@ impl Assistant {
     ) -> ServiceResult<crate::store::MessageRow> {
         let thread = self.thread(session, thread_id).await?;
         self.store
-            .message_of_thread(&thread.id, message_id.as_str())
+            .message_by_id(message_id.as_str())
             .await?
-            .filter(|m| m.role == "assistant")
+            .filter(|m| m.thread_id == thread.id && m.role == "assistant")
             .ok_or_else(|| {
                 ServiceError::NotFound(format!(
                     "No answer found with id '{message_id}' in thread '{thread_id}'."

@@ -3,7 +3,7 @@
 //! `questions` row (so the team's counts need no join), in the same transaction.
 use serde_json::Value;
 
-use super::{MessageRow, Store, StoreResult};
+use super::{Store, StoreResult};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct FeedbackRow {
@@ -74,21 +74,6 @@ impl Store {
             sqlx::query_as("SELECT * FROM feedback WHERE thread_id = $1")
                 .bind(thread_id)
                 .fetch_all(&self.pool)
-                .await?,
-        )
-    }
-
-    /// Message `message_id` of thread `thread_id`.
-    pub async fn message_of_thread(
-        &self,
-        thread_id: &str,
-        message_id: &str,
-    ) -> StoreResult<Option<MessageRow>> {
-        Ok(
-            sqlx::query_as("SELECT * FROM messages WHERE id = $1 AND thread_id = $2")
-                .bind(message_id)
-                .bind(thread_id)
-                .fetch_optional(&self.pool)
                 .await?,
         )
     }

@@ -41,12 +41,8 @@ async fn page(app: &TestApp, browser: &Client, path: &str) -> (StatusCode, Strin
 
 /// The JSON API with the token as a bearer.
 async fn api(app: &TestApp, path: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(path))
-        .bearer_auth(TOKEN)
-        .send()
+    app.get_with(path, "authorization", &format!("Bearer {TOKEN}"))
         .await
-        .unwrap()
 }
 
 /// Waits until the admin API lists `n` questions (each is recorded as its run ends).
@@ -198,14 +194,12 @@ async fn the_team_sees_what_readers_asked_what_the_docs_miss_and_how_answers_wer
     let list = ok_json(app.list_messages(&deploy, "?order=asc").await).await;
     let answer = list["data"][1]["id"].as_str().unwrap().to_string();
     let rated = app
-        .client
-        .put(app.url(&format!(
-            "/api/paste-assistant-thread/{deploy}/messages/{answer}/feedback"
-        )))
-        .json(&json!({"rating": "down", "reason": "incomplete", "comment": "No word on pools."}))
-        .send()
-        .await
-        .unwrap();
+        .rate(
+            &deploy,
+            &answer,
+            &json!({"rating": "down", "reason": "incomplete", "comment": "No word on pools."}),
+        )
+        .await;
     assert_eq!(rated.status(), 200);
 
     // The JSON API: newest first, with the answer, sources, coverage and feedback.

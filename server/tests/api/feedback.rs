@@ -11,12 +11,7 @@ fn feedback_path(tid: &str, mid: &str) -> String {
 }
 
 async fn rate(app: &TestApp, tid: &str, mid: &str, body: &Value) -> Response {
-    app.client
-        .put(app.url(&feedback_path(tid, mid)))
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+    app.rate(tid, mid, body).await
 }
 
 async fn unrate(app: &TestApp, tid: &str, mid: &str) -> Response {

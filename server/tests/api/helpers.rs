@@ -187,6 +187,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Rates answer `mid` of thread `tid` with `body` (`PUT …/feedback`).
+    pub async fn rate(&self, tid: &str, mid: &str, body: &Value) -> Response {
+        self.client
+            .put(self.url(&format!(
+                "/api/paste-assistant-thread/{tid}/messages/{mid}/feedback"
+            )))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn create_thread(&self, body: &Value) -> Response {
         self.post_json("/api/paste-assistant-thread", body).await
     }

@@ -20,6 +20,14 @@ use tokio::sync::{Notify, mpsc::UnboundedReceiver as Receiver};
 
 const LEASE_SECS: u64 = 3;
 
+/// Several instances share one Postgres: these tests run in that pass only.
+fn needs_postgres() {
+    assert!(
+        on_postgres(),
+        "several instances share one Postgres: set TEST_DATABASE=postgres"
+    );
+}
+
 /// Asks `count` questions "{prefix} 0", "{prefix} 1", … on `base`, one thread each, and returns
 /// (question, thread id, run id) for each.
 async fn ask_numbered(
@@ -54,15 +62,21 @@ fn start_instance_with_lease(port: u16, db: &str, model_url: &str, lease: u64) -
         .expect("the server binary starts")
 }
 
-/// Two instances on one new database, by their base URLs.
-async fn two_instances(fake: &FakeModel, lease: u64) -> [(String, Child); 2] {
+/// Two instances on one new database, by their base URLs, both up, and one browser for both
+/// (the session cookie one instance signs is good on the other).
+async fn two_instances(fake: &FakeModel, lease: u64) -> ([(String, Child); 2], reqwest::Client) {
     let dir = tempfile::tempdir().unwrap();
     let db = fresh_database(dir.path()).await;
-    [(); 2].map(|_| {
+    let instances = [(); 2].map(|_| {
         let port = free_port();
         let child = start_instance_with_lease(port, &db, &fake.base_url, lease);
         (format!("http://127.0.0.1:{port}"), child)
-    })
+    });
+    let client = new_client();
+    for (base, _) in &instances {
+        wait_healthy(&client, base).await;
+    }
+    (instances, client)
 }
 
 /// Model requests made for the thread whose first question is `question`.
@@ -108,20 +122,14 @@ async fn each_answered_once(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Postgres: runs in the TEST_DATABASE=postgres pass (--include-ignored)"]
 async fn two_instances_execute_each_run_once_and_take_over_a_dead_ones_runs() {
-    assert!(
-        on_postgres(),
-        "several instances share one Postgres: set TEST_DATABASE=postgres"
-    );
+    needs_postgres();
     let fake = FakeModel::start().await;
     fake.set_fallback(Step::Delay(
         Duration::from_millis(200),
         Box::new(Step::Auto),
     ));
-    let [(a, mut instance_a), (b, mut instance_b)] = two_instances(&fake, LEASE_SECS).await;
-    // One browser: the session cookie one instance signs is good on the other.
-    let client = new_client();
-    wait_healthy(&client, &a).await;
-    wait_healthy(&client, &b).await;
+    let ([(a, mut instance_a), (b, mut instance_b)], client) =
+        two_instances(&fake, LEASE_SECS).await;
 
     // Many runs, started on both instances and polled on the other one.
     let started = Instant::now();
@@ -175,18 +183,13 @@ async fn two_instances_execute_each_run_once_and_take_over_a_dead_ones_runs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Postgres: runs in the TEST_DATABASE=postgres pass (--include-ignored)"]
 async fn sigterm_finishes_requests_in_flight_and_hands_runs_back_at_once() {
-    assert!(
-        on_postgres(),
-        "several instances share one Postgres: set TEST_DATABASE=postgres"
-    );
+    needs_postgres();
     // A long lease: without the hand-back, B could take A's runs only after 60 s.
     const LONG_LEASE: u64 = 60;
     let fake = FakeModel::start().await;
     fake.set_fallback(Step::Delay(Duration::from_secs(2), Box::new(Step::Auto)));
-    let [(a, mut instance_a), (b, mut instance_b)] = two_instances(&fake, LONG_LEASE).await;
-    let client = new_client();
-    wait_healthy(&client, &a).await;
-    wait_healthy(&client, &b).await;
+    let ([(a, mut instance_a), (b, mut instance_b)], client) =
+        two_instances(&fake, LONG_LEASE).await;
 
     let before = fake.requests().len();
     let runs = ask_numbered(&client, &a, "Handed back", 3).await;
@@ -236,10 +239,7 @@ async fn sigterm_finishes_requests_in_flight_and_hands_runs_back_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Postgres: runs in the TEST_DATABASE=postgres pass (--include-ignored)"]
 async fn either_instance_streams_a_run_as_it_is_written() {
-    assert!(
-        on_postgres(),
-        "several instances share one Postgres: set TEST_DATABASE=postgres"
-    );
+    needs_postgres();
     let fake = FakeModel::start().await;
     // The model waits for `start` (both readers are connected by then), writes the first words,
     // then waits for `release`.
@@ -253,10 +253,8 @@ async fn either_instance_streams_a_run_as_it_is_written() {
     ];
     parts.extend(stream_end());
     fake.script([Step::Stream(parts)]);
-    let [(a, mut instance_a), (b, mut instance_b)] = two_instances(&fake, LEASE_SECS).await;
-    let client = new_client();
-    wait_healthy(&client, &a).await;
-    wait_healthy(&client, &b).await;
+    let ([(a, mut instance_a), (b, mut instance_b)], client) =
+        two_instances(&fake, LEASE_SECS).await;
     let (tid, rid) = ask(&client, &a, "How do buttons work?").await;
     let mut readers = Vec::new();
     let mut seen = Vec::new();

@@ -22,6 +22,26 @@ fn start_server(port: u16, db: &str, model_url: &str) -> Child {
         .expect("the server binary starts")
 }
 
+/// A server on a new database in a folder of its own, answered by `fake`, up: (its folder
+/// with its port and database URL, the process, its base URL, a client).
+async fn first_start(
+    fake: &FakeModel,
+) -> (
+    (tempfile::TempDir, u16, String),
+    Child,
+    String,
+    reqwest::Client,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/restart.db", dir.path().display());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = new_client();
+    let server = start_server(port, &db, &fake.base_url);
+    wait_healthy(&client, &base).await;
+    ((dir, port, db), server, base, client)
+}
+
 async fn get_json(client: &reqwest::Client, url: String) -> Value {
     client.get(url).send().await.unwrap().json().await.unwrap()
 }
@@ -30,14 +50,8 @@ async fn get_json(client: &reqwest::Client, url: String) -> Value {
 async fn runs_survive_a_sigkill_of_the_server() {
     let fake = FakeModel::start().await;
     fake.set_fallback(Step::Delay(Duration::from_secs(30), Box::new(Step::Auto)));
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/restart.db", dir.path().display());
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = new_client();
-
-    let mut server = start_server(port, &db, &fake.base_url);
-    wait_healthy(&client, &base).await;
+    let (dir, mut server, base, client) = first_start(&fake).await;
+    let (port, db) = (dir.1, &dir.2);
     let mut runs = Vec::new();
     for i in 0..5 {
         runs.push(ask_at(&client, &base, &format!("Question {i}")).await);
@@ -48,7 +62,7 @@ async fn runs_survive_a_sigkill_of_the_server() {
     server.wait().unwrap();
 
     fake.set_fallback(Step::Auto);
-    let mut server = start_server(port, &db, &fake.base_url);
+    let mut server = start_server(port, db, &fake.base_url);
     wait_healthy(&client, &base).await;
     for (i, (tid, rid)) in runs.iter().enumerate() {
         let run = wait_run_at(&client, &base, tid, rid, Duration::from_secs(20)).await;
@@ -81,14 +95,8 @@ async fn a_run_killed_mid_answer_writes_a_new_answer_and_its_stream_says_so() {
     let fake = FakeModel::start().await;
     let (half, _never) = held_stream(&["Partly ", "written "], &["never sent"]);
     fake.script([half, streamed(&["A new ", "answer."])]);
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/restart.db", dir.path().display());
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = new_client();
-
-    let mut server = start_server(port, &db, &fake.base_url);
-    wait_healthy(&client, &base).await;
+    let (dir, mut server, base, client) = first_start(&fake).await;
+    let (port, db) = (dir.1, &dir.2);
     let (tid, rid) = ask_at(&client, &base, "How do buttons work?").await;
     let mut rx = read_events(open_at(&client, &base, &tid, &rid, None).await);
     let mut seen = Vec::new();
@@ -115,7 +123,7 @@ async fn a_run_killed_mid_answer_writes_a_new_answer_and_its_stream_says_so() {
     server.wait().unwrap();
     drop(rx);
 
-    let mut server = start_server(port, &db, &fake.base_url);
+    let mut server = start_server(port, db, &fake.base_url);
     wait_healthy(&client, &base).await;
     let last = seen.last().unwrap().id.clone();
     let rest = all_events(read_events(

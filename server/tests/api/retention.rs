@@ -29,15 +29,7 @@ async fn threads_past_the_retention_period_are_deleted_with_everything_about_the
     let tid = app.answered("How do I deploy with Postgres?").await;
     let list = ok_json(app.list_messages(&tid, "?order=asc").await).await;
     let answer = list["data"][1]["id"].as_str().unwrap().to_string();
-    let r = app
-        .client
-        .put(app.url(&format!(
-            "/api/paste-assistant-thread/{tid}/messages/{answer}/feedback"
-        )))
-        .json(&json!({"rating": "up"}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.rate(&tid, &answer, &json!({"rating": "up"})).await;
     assert_eq!(r.status(), 200);
     let empty = app.new_thread().await;
     let t0 = now();
@@ -62,13 +54,10 @@ async fn threads_past_the_retention_period_are_deleted_with_everything_about_the
     assert_eq!(app.get_thread(&tid).await.status(), 404);
     assert_eq!(app.get_thread(&empty).await.status(), 404);
     assert_eq!(app.list_messages(&tid, "").await.status(), 404);
+    let bearer = "Bearer retention-token-retention-token-0001";
     let team = app
-        .client
-        .get(app.url("/api/admin/questions"))
-        .bearer_auth("retention-token-retention-token-0001")
-        .send()
-        .await
-        .unwrap();
+        .get_with("/api/admin/questions", "authorization", bearer)
+        .await;
     let team = ok_json(team).await;
     assert_eq!(team["total"], 0, "{team}");
     assert_eq!(app.store.count("feedback").await.unwrap(), 0);

@@ -26,15 +26,14 @@ const PER_PAGE: i64 = 50;
 const EXPORT_MAX: i64 = 100_000;
 
 pub fn router() -> Router<Assistant> {
-    Router::new()
-        .route("/admin", get(overview))
+    let mut router = Router::new();
+    for view in View::ALL {
+        router = router.route(view.path(), get(period_page));
+    }
+    router
         .route("/admin/style.css", get(style))
         .route("/admin/sign-in", post(sign_in))
         .route("/admin/sign-out", post(sign_out))
-        .route("/admin/questions", get(questions))
-        .route("/admin/not-covered", get(not_covered))
-        .route("/admin/feedback", get(feedback))
-        .route("/admin/pages", get(pages))
         .route("/admin/threads/{tid}", get(thread))
         .route("/api/admin/questions", get(api_questions))
         .route("/api/admin/export.csv", get(export_csv))
@@ -146,120 +145,99 @@ impl PageParams {
     }
 }
 
-async fn overview(
-    State(a): State<Assistant>,
-    caller: Caller,
-    ApiQuery(p): ApiQuery<PageParams>,
-) -> Response {
-    let result = async {
-        let admin = a.admin(&caller.credentials)?;
-        let o = a.admin_overview(admin, p.period()).await?;
-        Ok(view::page(
-            "Overview",
-            "Overview",
-            &view::overview(&o, p.days()),
-        ))
+/// The admin pages with a period: the overview, the three lists of questions, the pages.
+#[derive(Clone, Copy)]
+enum View {
+    Overview,
+    Questions,
+    NotCovered,
+    Feedback,
+    Pages,
+}
+
+impl View {
+    const ALL: [View; 5] = [
+        View::Overview,
+        View::Questions,
+        View::NotCovered,
+        View::Feedback,
+        View::Pages,
+    ];
+
+    fn path(self) -> &'static str {
+        match self {
+            View::Overview => "/admin",
+            View::Questions => "/admin/questions",
+            View::NotCovered => "/admin/not-covered",
+            View::Feedback => "/admin/feedback",
+            View::Pages => "/admin/pages",
+        }
     }
-    .await;
-    html_page(result, "/admin")
-}
 
-/// The rows of one of the question lists: `pick` narrows the filter.
-async fn question_list(
-    a: &Assistant,
-    caller: &Caller,
-    p: &PageParams,
-    pick: impl FnOnce(&mut QuestionFilter),
-) -> Result<(Vec<QuestionRow>, i64, QuestionFilter), ServiceError> {
-    let admin = a.admin(&caller.credentials)?;
-    let mut filter = p.filter();
-    pick(&mut filter);
-    let (rows, total) = a.admin_questions(admin, p.period(), &filter).await?;
-    Ok((rows, total, filter))
-}
-
-async fn questions(
-    State(a): State<Assistant>,
-    caller: Caller,
-    ApiQuery(p): ApiQuery<PageParams>,
-) -> Response {
-    let path = "/admin/questions";
-    let result = question_list(&a, &caller, &p, |_| {})
-        .await
-        .map(|(rows, total, f)| {
-            let v = view::ListView {
-                path,
-                days: p.days(),
-                search: f.search.as_deref().unwrap_or(""),
-                rows: &rows,
-                total,
-                offset: f.offset,
-                per_page: PER_PAGE,
-            };
-            view::page("Questions", "Questions", &view::questions(&v))
-        });
-    html_page(result, path)
-}
-
-async fn not_covered(
-    State(a): State<Assistant>,
-    caller: Caller,
-    ApiQuery(p): ApiQuery<PageParams>,
-) -> Response {
-    let path = "/admin/not-covered";
-    let result = question_list(&a, &caller, &p, |f| f.covered = Some(false))
-        .await
-        .map(|(rows, total, f)| {
-            let v = view::ListView {
-                path,
-                days: p.days(),
-                search: "",
-                rows: &rows,
-                total,
-                offset: f.offset,
-                per_page: PER_PAGE,
-            };
-            view::page("Not covered", "Not covered", &view::not_covered(&v))
-        });
-    html_page(result, path)
-}
-
-async fn feedback(
-    State(a): State<Assistant>,
-    caller: Caller,
-    ApiQuery(p): ApiQuery<PageParams>,
-) -> Response {
-    let path = "/admin/feedback";
-    let result = question_list(&a, &caller, &p, |f| f.rated_first = true)
-        .await
-        .map(|(rows, total, f)| {
-            let v = view::ListView {
-                path,
-                days: p.days(),
-                search: "",
-                rows: &rows,
-                total,
-                offset: f.offset,
-                per_page: PER_PAGE,
-            };
-            view::page("Feedback", "Feedback", &view::feedback(&v))
-        });
-    html_page(result, path)
-}
-
-async fn pages(
-    State(a): State<Assistant>,
-    caller: Caller,
-    ApiQuery(p): ApiQuery<PageParams>,
-) -> Response {
-    let result = async {
-        let admin = a.admin(&caller.credentials)?;
-        let usage = a.admin_pages(admin, p.period()).await?;
-        let body = view::pages(&usage, p.days(), |path| a.docs_url(path));
-        Ok(view::page("Pages", "Pages", &body))
+    fn title(self) -> &'static str {
+        match self {
+            View::Overview => "Overview",
+            View::Questions => "Questions",
+            View::NotCovered => "Not covered",
+            View::Feedback => "Feedback",
+            View::Pages => "Pages",
+        }
     }
-    .await;
-    html_page(result, "/admin/pages")
+
+    /// The page drawn for `caller`, or the sign-in form.
+    async fn page(self, a: &Assistant, caller: &Caller, p: &PageParams) -> Response {
+        let result = async {
+            let admin = a.admin(&caller.credentials)?;
+            let body = match self {
+                View::Overview => {
+                    view::overview(&a.admin_overview(admin, p.period()).await?, p.days())
+                }
+                View::Pages => {
+                    let usage = a.admin_pages(admin, p.period()).await?;
+                    view::pages(&usage, p.days(), |path| a.docs_url(path))
+                }
+                list => {
+                    let mut filter = p.filter();
+                    if let View::NotCovered = list {
+                        filter.covered = Some(false);
+                    }
+                    filter.rated_first = matches!(list, View::Feedback);
+                    let (rows, total) = a.admin_questions(admin, p.period(), &filter).await?;
+                    let v = view::ListView {
+                        path: self.path(),
+                        days: p.days(),
+                        search: filter.search.as_deref().unwrap_or(""),
+                        rows: &rows,
+                        total,
+                        offset: filter.offset,
+                        per_page: PER_PAGE,
+                    };
+                    match list {
+                        View::NotCovered => view::not_covered(&v),
+                        View::Feedback => view::feedback(&v),
+                        _ => view::questions(&v),
+                    }
+                }
+            };
+            Ok(view::page(self.title(), self.title(), &body))
+        }
+        .await;
+        html_page(result, self.path())
+    }
+}
+
+/// Every admin page with a period, served by one handler that tells them by their route.
+async fn period_page(
+    State(a): State<Assistant>,
+    caller: Caller,
+    route: axum::extract::MatchedPath,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> Response {
+    let view = View::ALL
+        .into_iter()
+        .find(|v| v.path() == route.as_str())
+        .unwrap_or(View::Overview);
+    view.page(&a, &caller, &p).await
 }
 
 async fn thread(State(a): State<Assistant>, caller: Caller, Path(tid): Path<String>) -> Response {

@@ -337,6 +337,19 @@ pub struct ListView<'a> {
     pub per_page: i64,
 }
 
+impl ListView<'_> {
+    /// Links to the list's newer and older pages; `extra` is more of the query.
+    fn pager(&self, extra: &str) -> String {
+        pager(
+            &format!("{}?days={}{extra}", self.path, self.days),
+            self.offset,
+            self.rows.len(),
+            self.total,
+            self.per_page,
+        )
+    }
+}
+
 pub fn questions(v: &ListView) -> String {
     let q = esc(v.search);
     let extra = if v.search.is_empty() {
@@ -352,13 +365,7 @@ pub fn questions(v: &ListView) -> String {
         periods(v.path, v.days, &extra),
         v.days,
         question_table(v.rows, false),
-        pager(
-            &format!("{}?days={}{extra}", v.path, v.days),
-            v.offset,
-            v.rows.len(),
-            v.total,
-            v.per_page
-        ),
+        v.pager(&extra),
     )
 }
 
@@ -370,13 +377,7 @@ pub fn not_covered(v: &ListView) -> String {
          are the docs' to-do list.</p>{}{}",
         periods(v.path, v.days, ""),
         question_table(v.rows, true),
-        pager(
-            &format!("{}?days={}", v.path, v.days),
-            v.offset,
-            v.rows.len(),
-            v.total,
-            v.per_page
-        ),
+        v.pager(""),
     )
 }
 
@@ -412,17 +413,19 @@ pub fn feedback(v: &ListView) -> String {
             sources(&r.sources),
         );
     }
-    out.push_str(&pager(
-        &format!("{}?days={}", v.path, v.days),
-        v.offset,
-        v.rows.len(),
-        v.total,
-        v.per_page,
-    ));
+    out.push_str(&v.pager(""));
     out
 }
 
 pub fn pages(usage: &PageUse, days: i64, url: impl Fn(&str) -> String) -> String {
+    let link = |path: &str, title: &str| {
+        format!(
+            "<a href=\"{}\">{}</a> <span class=\"muted\">{}</span>",
+            esc(&url(path)),
+            esc(title),
+            esc(path)
+        )
+    };
     let mut out = periods("/admin/pages", days, "");
     out.push_str("<h2>Cited by answers</h2>");
     if usage.cited.is_empty() {
@@ -433,13 +436,7 @@ pub fn pages(usage: &PageUse, days: i64, url: impl Fn(&str) -> String) -> String
              <th scope=\"col\">Answers citing it</th></tr></thead><tbody>",
         );
         for (path, title, n) in &usage.cited {
-            let _ = write!(
-                out,
-                "<tr><td><a href=\"{}\">{}</a> <span class=\"muted\">{}</span></td><td>{n}</td></tr>",
-                esc(&url(path)),
-                esc(title),
-                esc(path)
-            );
+            let _ = write!(out, "<tr><td>{}</td><td>{n}</td></tr>", link(path, title));
         }
         out.push_str("</tbody></table>");
     }
@@ -449,13 +446,7 @@ pub fn pages(usage: &PageUse, days: i64, url: impl Fn(&str) -> String) -> String
         usage.never.len()
     );
     for (path, title) in &usage.never {
-        let _ = write!(
-            out,
-            "<li><a href=\"{}\">{}</a> <span class=\"muted\">{}</span></li>",
-            esc(&url(path)),
-            esc(title),
-            esc(path)
-        );
+        let _ = write!(out, "<li>{}</li>", link(path, title));
     }
     out.push_str("</ul>");
     out
