@@ -2,7 +2,7 @@
 //! `questions` table): the run's status, its answer, whether the docs cover the question
 //! (`docs::coverage`), the pages the run searched and the pages the answer cites.
 use super::Engine;
-use crate::store::{QuestionFact, StoreError};
+use crate::store::{QuestionRow, StoreError};
 
 impl Engine {
     /// Records the outcome of `run_id`'s question; a failure is logged, never the run's.
@@ -31,7 +31,7 @@ impl Engine {
             .map(|a| docs.cited_pages(&a.content))
             .unwrap_or_default();
         let sources = super::tools::sources_of(&steps, run_id);
-        let fact = QuestionFact {
+        let fact = QuestionRow {
             message_id: question.id,
             thread_id: question.thread_id,
             created_at: question.created_at,
@@ -39,10 +39,11 @@ impl Engine {
             run_id: run.id,
             status: run.status.as_str().to_string(),
             answer_id: answer.map(|a| a.id),
-            covered: coverage.covered(),
+            covered: i64::from(coverage.covered()),
             coverage: (coverage.share() * 100.0).round() as i64,
             why: coverage.why(),
             sources: serde_json::to_string(&sources).unwrap_or_else(|_| "[]".into()),
+            ..Default::default()
         };
         store.record_question(&fact, &cited).await
     }

@@ -1,6 +1,6 @@
 use super::prelude::*;
 use crate::ids::{MessageId, RunId, ThreadId};
-use crate::service::feedback::Rating;
+use crate::service::feedback::{Rated, Rating};
 
 pub fn router() -> Router<Assistant> {
     Router::new()
@@ -21,32 +21,27 @@ pub fn router() -> Router<Assistant> {
         )
         .route(
             "/api/paste-assistant-thread/{tid}/messages/{mid}/feedback",
-            put(rate).delete(unrate),
+            put(rate).delete(rate),
         )
 }
 
+/// `PUT` rates with the body; `DELETE` (no body) removes the rating.
 async fn rate(
     State(a): State<Assistant>,
     Session(s): Session,
+    method: axum::http::Method,
     ApiPath((tid, mid)): ApiPath<(ThreadId, MessageId)>,
     ApiJson(body): ApiJson<Rating>,
 ) -> JsonResult {
-    Ok(Json(objects::feedback(
-        &a.rate_answer(&s, &tid, &mid, body).await?,
-    )))
-}
-
-async fn unrate(
-    State(a): State<Assistant>,
-    Session(s): Session,
-    ApiPath((tid, mid)): ApiPath<(ThreadId, MessageId)>,
-) -> JsonResult {
-    let deleted = a.unrate_answer(&s, &tid, &mid).await?;
-    Ok(Json(json!({
-        "message_id": mid.as_str(),
-        "object": "thread.message.feedback.deleted",
-        "deleted": deleted,
-    })))
+    let rating = (method == axum::http::Method::PUT).then_some(body);
+    Ok(Json(match a.rate_answer(&s, &tid, &mid, rating).await? {
+        Rated::Stored(row) => objects::feedback(&row),
+        Rated::Removed(deleted) => json!({
+            "message_id": mid.as_str(),
+            "object": "thread.message.feedback.deleted",
+            "deleted": deleted,
+        }),
+    }))
 }
 
 #[derive(Deserialize)]

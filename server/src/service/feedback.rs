@@ -18,16 +18,31 @@ pub struct Rating {
     pub comment: Option<String>,
 }
 
+/// What rating an answer came to.
+#[derive(Debug)]
+pub enum Rated {
+    /// The rating as stored.
+    Stored(FeedbackRow),
+    /// The rating was removed (`false`: there was none).
+    Removed(bool),
+}
+
 impl Assistant {
     /// Rates the caller's answer `message_id` in thread `thread_id` (in place of any earlier
-    /// rating).
+    /// rating), or with `None` removes its rating.
     pub async fn rate_answer(
         &self,
         session: &str,
         thread_id: &ThreadId,
         message_id: &MessageId,
-        rating: Rating,
-    ) -> ServiceResult<FeedbackRow> {
+        rating: Option<Rating>,
+    ) -> ServiceResult<Rated> {
+        let message = self.answer(session, thread_id, message_id).await?;
+        let Some(rating) = rating else {
+            return Ok(Rated::Removed(
+                self.store.delete_feedback(&message.id).await?,
+            ));
+        };
         let value = match rating.rating.as_deref() {
             Some(r @ ("up" | "down")) => r.to_string(),
             Some(_) | None => return Err(bad("`rating` must be \"up\" or \"down\"")),
@@ -59,7 +74,6 @@ impl Assistant {
                 "`comment` is at most {COMMENT_MAX} characters"
             )));
         }
-        let message = self.answer(session, thread_id, message_id).await?;
         if message.status == message_status::IN_PROGRESS {
             return Err(ServiceError::Conflict(
                 "The answer is still being written: rate it once it is complete.".into(),
@@ -75,18 +89,7 @@ impl Assistant {
             created_at: now,
             updated_at: now,
         };
-        Ok(self.store.set_feedback(&row).await?)
-    }
-
-    /// Removes the caller's rating of answer `message_id`; whether there was one.
-    pub async fn unrate_answer(
-        &self,
-        session: &str,
-        thread_id: &ThreadId,
-        message_id: &MessageId,
-    ) -> ServiceResult<bool> {
-        let message = self.answer(session, thread_id, message_id).await?;
-        Ok(self.store.delete_feedback(&message.id).await?)
+        Ok(Rated::Stored(self.store.set_feedback(&row).await?))
     }
 
     /// The caller's assistant message, or 404 (a question is as missing as another session's

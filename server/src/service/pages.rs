@@ -299,19 +299,17 @@ impl AssistantService for Assistant {
         Box::pin(async move {
             let thread_id = ThreadId::parse(thread_id)?;
             let message_id = crate::ids::MessageId::parse(message_id)?;
-            let Some(rating) = rating else {
-                self.unrate_answer(&session.0, &thread_id, &message_id)
-                    .await?;
-                return Ok(None);
-            };
-            let asked = crate::service::feedback::Rating {
-                rating: Some(rating.as_str().into()),
+            let asked = rating.map(|r| crate::service::feedback::Rating {
+                rating: Some(r.as_str().into()),
                 reason: reason.map(str::to_string),
                 comment: comment.map(str::to_string),
-            };
-            let stored =
+            });
+            let rated =
                 Assistant::rate_answer(self, &session.0, &thread_id, &message_id, asked).await?;
-            Ok(Rating::parse(&stored.rating))
+            Ok(match rated {
+                crate::service::feedback::Rated::Stored(row) => Rating::parse(&row.rating),
+                crate::service::feedback::Rated::Removed(_) => None,
+            })
         })
     }
 

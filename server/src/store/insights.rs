@@ -5,24 +5,6 @@ use sqlx::AssertSqlSafe;
 
 use super::{Store, StoreResult};
 
-/// A question as the team sees it, when its run has ended.
-#[derive(Clone, Debug)]
-pub struct QuestionFact {
-    pub message_id: String,
-    pub thread_id: String,
-    pub created_at: i64,
-    pub question: String,
-    pub run_id: String,
-    pub status: String,
-    pub answer_id: Option<String>,
-    pub covered: bool,
-    /// Share of the question's words the best docs sections contain, in %.
-    pub coverage: i64,
-    pub why: Option<String>,
-    /// JSON array of `{title, url}`.
-    pub sources: String,
-}
-
 /// `[from, to)` in unix seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Period {
@@ -44,8 +26,9 @@ pub struct QuestionFilter {
     pub offset: i64,
 }
 
-/// A question with its answer and rating.
-#[derive(Clone, Debug, sqlx::FromRow)]
+/// A question as the team sees it once its run has ended, with its answer and rating (those
+/// three are read from their own rows, never written with the question's).
+#[derive(Clone, Debug, Default, sqlx::FromRow)]
 pub struct QuestionRow {
     pub message_id: String,
     pub thread_id: String,
@@ -53,9 +36,12 @@ pub struct QuestionRow {
     pub run_id: String,
     pub status: String,
     pub answer_id: Option<String>,
+    /// 1 when the docs cover the question, else 0.
     pub covered: i64,
+    /// Share of the question's words the best docs sections contain, in %.
     pub coverage: i64,
     pub why: Option<String>,
+    /// JSON array of `{title, url}`.
     pub sources: String,
     pub question: String,
     pub answer: Option<String>,
@@ -104,7 +90,7 @@ fn contains_pattern(text: &str) -> String {
 impl Store {
     /// Records (or, after a retry, replaces) what `fact`'s question came to, with the docs
     /// pages its answer cited.
-    pub async fn record_question(&self, fact: &QuestionFact, cited: &[String]) -> StoreResult<()> {
+    pub async fn record_question(&self, fact: &QuestionRow, cited: &[String]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM cited_pages WHERE message_id = $1")
             .bind(&fact.message_id)
@@ -127,7 +113,7 @@ impl Store {
         .bind(&fact.run_id)
         .bind(&fact.status)
         .bind(&fact.answer_id)
-        .bind(i64::from(fact.covered))
+        .bind(fact.covered)
         .bind(fact.coverage)
         .bind(&fact.why)
         .bind(&fact.sources)

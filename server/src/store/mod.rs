@@ -93,7 +93,7 @@ pub struct MessageRow {
 mod feedback;
 mod insights;
 pub use feedback::FeedbackRow;
-pub use insights::{Counts, Period, QuestionFact, QuestionFilter, QuestionRow};
+pub use insights::{Counts, Period, QuestionFilter, QuestionRow};
 
 pub mod message_status {
     pub const COMPLETED: &str = "completed";

@@ -162,6 +162,5 @@ async fn acknowledged_messages_survive_two_sigkills_and_every_run_ends() {
         "durability: {MESSAGES} acknowledged messages from {SESSIONS} sessions, {kills} SIGKILLs, \
          {traffic:?} of traffic; runs by status {runs:?}"
     );
-    server.kill().unwrap();
-    let _ = server.wait();
+    crate::helpers::stop(&mut server);
 }

@@ -384,6 +384,12 @@ pub fn free_port() -> u16 {
 
 /// The real server binary on `port` and database `db`, quiet, with the docs folder and a fixed
 /// session secret; add settings with `.env(…)` and start it with `.spawn()`.
+/// Ends a server process the test started (SIGKILL) and reaps it.
+pub fn stop(server: &mut std::process::Child) {
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
 pub fn server_command(port: u16, db: &str) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
     command

@@ -176,8 +176,7 @@ async fn two_instances_execute_each_run_once_and_take_over_a_dead_ones_runs() {
         takeover < Duration::from_secs(LEASE_SECS * 5),
         "taken over soon after the lease ended: {takeover:?}"
     );
-    instance_b.kill().unwrap();
-    let _ = instance_b.wait();
+    crate::helpers::stop(&mut instance_b);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,8 +227,7 @@ async fn sigterm_finishes_requests_in_flight_and_hands_runs_back_at_once() {
         took < Duration::from_secs(LONG_LEASE / 2),
         "taken over without waiting for the lease: {took:?}"
     );
-    instance_b.kill().unwrap();
-    let _ = instance_b.wait();
+    crate::helpers::stop(&mut instance_b);
 }
 
 /// A run's stream can be read from either instance: the one executing it tells its readers
@@ -300,7 +298,6 @@ async fn either_instance_streams_a_run_as_it_is_written() {
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase: {ids:?}");
     }
     for instance in [&mut instance_a, &mut instance_b] {
-        instance.kill().unwrap();
-        let _ = instance.wait();
+        crate::helpers::stop(instance);
     }
 }

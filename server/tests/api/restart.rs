@@ -82,8 +82,7 @@ async fn runs_survive_a_sigkill_of_the_server() {
         );
         assert_eq!(l["data"].as_array().unwrap().len(), 2, "exactly one answer");
     }
-    server.kill().unwrap();
-    let _ = server.wait();
+    crate::helpers::stop(&mut server);
 }
 
 /// Killed mid-answer, the run is resumed and writes its answer again: the words written before
@@ -172,6 +171,5 @@ async fn a_run_killed_mid_answer_writes_a_new_answer_and_its_stream_says_so() {
             ("completed", "A new answer.")
         ]
     );
-    server.kill().unwrap();
-    let _ = server.wait();
+    crate::helpers::stop(&mut server);
 }

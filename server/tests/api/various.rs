@@ -310,6 +310,5 @@ async fn text_assets_say_they_are_utf8_and_the_widget_script_is_ascii() {
         served.contains(r#"(data.title || "Caf\u00e9 Docs")"#),
         "the name as the default title"
     );
-    server.kill().unwrap();
-    let _ = server.wait();
+    crate::helpers::stop(&mut server);
 }

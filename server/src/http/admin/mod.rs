@@ -16,7 +16,7 @@ use super::prelude::*;
 use super::session::Https;
 use crate::ids::{ThreadId, now_secs};
 use crate::service::ServiceError;
-use crate::service::admin::{Admin, Credentials, SESSION_SECS};
+use crate::service::admin::{Credentials, SESSION_SECS};
 use crate::store::{Period, QuestionFilter, QuestionRow};
 
 const COOKIE: &str = "pa_admin";
@@ -35,8 +35,8 @@ pub fn router() -> Router<Assistant> {
         .route("/admin/sign-in", post(sign_in))
         .route("/admin/sign-out", post(sign_out))
         .route("/admin/threads/{tid}", get(thread))
-        .route("/api/admin/questions", get(api_questions))
-        .route("/api/admin/export.csv", get(export_csv))
+        .route("/api/admin/questions", get(export))
+        .route("/api/admin/export.csv", get(export))
 }
 
 /// The admin cookie and the bearer token of a request, and whether it came over HTTPS.
@@ -400,16 +400,6 @@ impl ExportParams {
     }
 }
 
-async fn exported(
-    a: &Assistant,
-    caller: &Caller,
-    p: &ExportParams,
-) -> Result<(Admin, Vec<QuestionRow>, i64), ApiError> {
-    let admin = a.admin(&caller.credentials)?;
-    let (rows, total) = a.admin_questions(admin, p.period()?, &p.filter()?).await?;
-    Ok((admin, rows, total))
-}
-
 /// A question as the JSON API and the export give it: no session ids, no addresses.
 fn question_json(r: &QuestionRow) -> Value {
     let sources: Value = serde_json::from_str(&r.sources).unwrap_or_else(|_| json!([]));
@@ -431,12 +421,24 @@ fn question_json(r: &QuestionRow) -> Value {
     })
 }
 
-async fn api_questions(
+/// The questions the filters pick, as JSON (`/api/admin/questions`) or CSV
+/// (`/api/admin/export.csv`).
+async fn export(
     State(a): State<Assistant>,
     caller: Caller,
+    route: axum::extract::MatchedPath,
     ApiQuery(p): ApiQuery<ExportParams>,
 ) -> Result<Response, ApiError> {
-    let (_, rows, total) = exported(&a, &caller, &p).await?;
+    let admin = a.admin(&caller.credentials)?;
+    let (rows, total) = a.admin_questions(admin, p.period()?, &p.filter()?).await?;
+    if route.as_str().ends_with(".csv") {
+        csv_answer(&rows)
+    } else {
+        Ok(json_answer(&rows, total, &p))
+    }
+}
+
+fn json_answer(rows: &[QuestionRow], total: i64, p: &ExportParams) -> Response {
     let body = json!({
         "object": "list",
         "data": rows.iter().map(question_json).collect::<Vec<_>>(),
@@ -447,7 +449,7 @@ async fn api_questions(
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    response
 }
 
 /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) gets a leading
@@ -460,12 +462,7 @@ fn cell(text: &str) -> String {
     }
 }
 
-async fn export_csv(
-    State(a): State<Assistant>,
-    caller: Caller,
-    ApiQuery(p): ApiQuery<ExportParams>,
-) -> Result<Response, ApiError> {
-    let (_, rows, _) = exported(&a, &caller, &p).await?;
+fn csv_answer(rows: &[QuestionRow]) -> Result<Response, ApiError> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let write = |out: &mut csv::Writer<Vec<u8>>, record: &[String]| {
         out.write_record(record)
@@ -489,7 +486,7 @@ async fn export_csv(
         ]
         .map(String::from),
     )?;
-    for r in &rows {
+    for r in rows {
         let sources: Vec<app::api::Source> = serde_json::from_str(&r.sources).unwrap_or_default();
         let sources = sources
             .iter()
