@@ -1,0 +1,412 @@
+//! A load generator (issue 15): starts a fake OpenAI-compatible model (set latency and token
+//! rate) and the release server on a fresh SQLite database, then runs N browser-like sessions
+//! open loop — each at its own random phase asks a question every `--every` seconds in a new
+//! thread and polls the run once a second (at its own phase) until it ends — and prints the
+//! latency of each route, errors by status, throughput, the end-to-end time of runs minus the
+//! model's own time (the server's overhead), the runs in flight and the server's peak RSS.
+//!
+//! Usage: cargo run -p server --release --bin loadgen -- [--sessions 200] [--seconds 30]
+//!        [--every 10] [--latency-ms 500] [--token-ms 20] [--tokens 20] [--server PATH]
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::{Json, Router, response::IntoResponse, routing::post};
+use rand::Rng;
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy)]
+struct Model {
+    latency: Duration,
+    token: Duration,
+    tokens: usize,
+}
+
+impl Model {
+    /// How long the model itself takes for one answer.
+    fn time(&self) -> Duration {
+        self.latency + self.token * self.tokens as u32
+    }
+}
+
+/// The fake model: after `latency`, `tokens` words `token` apart (streamed when asked).
+async fn fake_model(model: Model) -> String {
+    let app = Router::new().route(
+        "/v1/chat/completions",
+        post(move |Json(request): Json<Value>| async move {
+            tokio::time::sleep(model.latency).await;
+            if request["stream"] != true {
+                let text = "word ".repeat(model.tokens);
+                return Json(json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]})).into_response();
+            }
+            let stream = futures_util::stream::unfold(0usize, move |i| async move {
+                if i > model.tokens {
+                    return None;
+                }
+                let line = if i == model.tokens {
+                    "data: [DONE]\n\n".to_string()
+                } else {
+                    tokio::time::sleep(model.token).await;
+                    let chunk = json!({"choices": [{"index": 0, "delta": {"content": "word "}, "finish_reason": null}]});
+                    format!("data: {chunk}\n\n")
+                };
+                Some((Ok::<_, std::convert::Infallible>(line), i + 1))
+            });
+            (
+                [("content-type", "text/event-stream")],
+                axum::body::Body::from_stream(stream),
+            )
+                .into_response()
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/v1")
+}
+
+/// What the sessions measured.
+#[derive(Default)]
+struct Record {
+    /// Route → latencies in ms.
+    routes: BTreeMap<&'static str, Vec<f64>>,
+    /// "route status" → count, for answers that were not 200.
+    errors: BTreeMap<String, usize>,
+    /// End-to-end time of each run (message posted → the poll that saw it end), in ms.
+    runs: Vec<f64>,
+    in_flight: usize,
+    most_in_flight: usize,
+}
+
+type Shared = Arc<Mutex<Record>>;
+
+fn note(record: &Shared, route: &'static str, started: Instant, status: u16) {
+    let mut r = record.lock().unwrap();
+    r.routes
+        .entry(route)
+        .or_default()
+        .push(started.elapsed().as_secs_f64() * 1000.0);
+    if status != 200 {
+        *r.errors.entry(format!("{route} {status}")).or_default() += 1;
+    }
+}
+
+#[derive(Clone)]
+struct Session {
+    client: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+    record: Shared,
+}
+
+impl Session {
+    async fn call(
+        &mut self,
+        route: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Option<Value> {
+        let request = match &self.cookie {
+            Some(c) => request.header("cookie", c),
+            None => request,
+        };
+        let started = Instant::now();
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(_) => {
+                note(&self.record, route, started, 0);
+                return None;
+            }
+        };
+        if self.cookie.is_none()
+            && let Some(set) = response
+                .headers()
+                .get("set-cookie")
+                .and_then(|v| v.to_str().ok())
+        {
+            self.cookie = set.split(';').next().map(str::to_string);
+        }
+        let status = response.status().as_u16();
+        let body = response.json::<Value>().await.ok();
+        note(&self.record, route, started, status);
+        (status == 200).then_some(body).flatten()
+    }
+
+    /// One question in a new thread, followed by polls on this session's phase of each second.
+    async fn ask(&mut self, deadline: Instant) {
+        let thread = self
+            .call(
+                "POST /api/paste-assistant-thread",
+                self.client
+                    .post(format!("{}/api/paste-assistant-thread", self.base))
+                    .json(&json!({})),
+            )
+            .await;
+        let Some(tid) = thread.and_then(|t| t["id"].as_str().map(str::to_string)) else {
+            return;
+        };
+        let posted = Instant::now();
+        let message = json!({"threadId": tid, "message": "How do I deploy with Postgres?"});
+        let run = self
+            .call(
+                "POST /api/paste-assistant-message",
+                self.client
+                    .post(format!("{}/api/paste-assistant-message", self.base))
+                    .json(&message),
+            )
+            .await;
+        let Some(rid) = run.and_then(|r| r["run"]["id"].as_str().map(str::to_string)) else {
+            return;
+        };
+        {
+            let mut r = self.record.lock().unwrap();
+            r.in_flight += 1;
+            r.most_in_flight = r.most_in_flight.max(r.in_flight);
+        }
+        let poll = format!("{}/api/paste-assistant-thread/{tid}/run/{rid}", self.base);
+        let mut next = posted + Duration::from_secs(1);
+        let ended = loop {
+            tokio::time::sleep_until(next.into()).await;
+            next += Duration::from_secs(1);
+            let run = self
+                .call(
+                    "GET /api/paste-assistant-thread/{tid}/run/{rid}",
+                    self.client.get(&poll),
+                )
+                .await;
+            let status = run
+                .as_ref()
+                .and_then(|r| r["status"].as_str().map(str::to_string));
+            if matches!(
+                status.as_deref(),
+                Some("completed" | "failed" | "cancelled" | "expired" | "incomplete")
+            ) {
+                break true;
+            }
+            if Instant::now() > deadline + Duration::from_secs(120) {
+                break false;
+            }
+        };
+        let mut r = self.record.lock().unwrap();
+        r.in_flight -= 1;
+        if ended {
+            r.runs.push(posted.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((p / 100.0) * (sorted.len() - 1) as f64).round() as usize]
+}
+
+fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let sessions: usize = arg(&args, "--sessions", 200);
+    let seconds: u64 = arg(&args, "--seconds", 30);
+    let every: f64 = arg(&args, "--every", 10.0);
+    let model = Model {
+        latency: Duration::from_millis(arg(&args, "--latency-ms", 500)),
+        token: Duration::from_millis(arg(&args, "--token-ms", 20)),
+        tokens: arg(&args, "--tokens", 20),
+    };
+    let server_path: String = arg(
+        &args,
+        "--server",
+        std::env::current_exe()
+            .ok()
+            .and_then(|p| Some(p.parent()?.join("server").display().to_string()))
+            .unwrap_or_else(|| "target/release/server".into()),
+    );
+
+    let model_url = fake_model(model).await;
+    let dir = tempfile_dir();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = std::process::Command::new(&server_path)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_OUTPUT_NAME", "paste-assistant")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/load.db", dir.display()),
+        )
+        .env("OPENAI_BASE_URL", &model_url)
+        .env("OPENAI_MODEL", "load-model")
+        .env("RUST_LOG", "error")
+        .env("SESSION_SECRET", "loadgen-secret-loadgen-secret-loadgen-01")
+        .env("DOCS_WATCH_SECS", "0")
+        .envs(
+            [
+                "RATE_LIMIT_SESSION_PER_MIN",
+                "RATE_LIMIT_ADDR_PER_MIN",
+                "RATE_LIMIT_READS_ADDR_PER_MIN",
+                "MAX_ACTIVE_RUNS_PER_SESSION",
+                "MAX_ACTIVE_RUNS_PER_ADDR",
+                "TOKEN_BUDGET_PER_ADDR_PER_DAY",
+                "MAX_RUNNING_RUNS",
+            ]
+            .map(|k| (k, "0")),
+        )
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot start {server_path}: {e} (build it: cargo build -p server --release)")
+        });
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(sessions)
+        .build()
+        .unwrap();
+    let up = Instant::now();
+    while !client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            up.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // The server's memory, sampled while the load runs.
+    let pid = server.id();
+    let peak = Arc::new(Mutex::new(0u64));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                let now = rss_kib(pid);
+                {
+                    let mut p = peak.lock().unwrap();
+                    *p = (*p).max(now);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+
+    let record: Shared = Arc::default();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..sessions {
+        let mut session = Session {
+            client: client.clone(),
+            base: base.clone(),
+            cookie: None,
+            record: record.clone(),
+        };
+        let phase = Duration::from_secs_f64(rand::rng().random_range(0.0..every));
+        tasks.push(tokio::spawn(async move {
+            // The session's cookie first (any answer sets one), then open loop: question k
+            // starts at phase + k × every, whatever the earlier ones are doing.
+            let _ = session
+                .call(
+                    "GET /healthz",
+                    session.client.get(format!("{}/healthz", session.base)),
+                )
+                .await;
+            let mut asks = Vec::new();
+            let mut at = started + phase;
+            while at < deadline {
+                tokio::time::sleep_until(at.into()).await;
+                let mut s = session.clone();
+                asks.push(tokio::spawn(async move { s.ask(deadline).await }));
+                at += Duration::from_secs_f64(every);
+            }
+            for a in asks {
+                let _ = a.await;
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    sampler.abort();
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let r = record.lock().unwrap();
+    println!(
+        "loadgen: {sessions} sessions, a question every {every} s each for {seconds} s; model {} ms + {} tokens × {} ms",
+        model.latency.as_millis(),
+        model.tokens,
+        model.token.as_millis()
+    );
+    println!(
+        "{:<52} {:>8} {:>9} {:>9} {:>9}",
+        "route", "requests", "p50 ms", "p99 ms", "max ms"
+    );
+    let mut total = 0;
+    for (route, times) in &r.routes {
+        let mut t = times.clone();
+        t.sort_by(f64::total_cmp);
+        total += t.len();
+        println!(
+            "{route:<52} {:>8} {:>9.1} {:>9.1} {:>9.1}",
+            t.len(),
+            pct(&t, 50.0),
+            pct(&t, 99.0),
+            t.last().copied().unwrap_or(0.0)
+        );
+    }
+    println!("throughput: {:.1} requests/s", total as f64 / elapsed);
+    if r.errors.is_empty() {
+        println!("errors: none");
+    }
+    for (what, n) in &r.errors {
+        println!("errors: {what}: {n}");
+    }
+    let mut runs = r.runs.clone();
+    runs.sort_by(f64::total_cmp);
+    let model_ms = model.time().as_secs_f64() * 1000.0;
+    println!(
+        "runs: {} ended; end to end p50 {:.0} ms, p99 {:.0} ms (model {:.0} ms; polls once a second, so the end is seen up to 1 s late)",
+        runs.len(),
+        pct(&runs, 50.0),
+        pct(&runs, 99.0),
+        model_ms
+    );
+    println!(
+        "server overhead (end to end minus model time, poll rounding included): p50 {:.0} ms, p99 {:.0} ms",
+        pct(&runs, 50.0) - model_ms,
+        pct(&runs, 99.0) - model_ms
+    );
+    println!("runs in flight at most: {}", r.most_in_flight);
+    println!("server peak RSS: {} MiB", *peak.lock().unwrap() / 1024);
+}
+
+/// A fresh folder for the database.
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("loadgen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
