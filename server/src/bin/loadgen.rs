@@ -194,11 +194,10 @@ impl Session {
     }
 }
 
+/// The `p`th percentile of sorted milliseconds (the docs benchmark's, in microseconds).
 fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((p / 100.0) * (sorted.len() - 1) as f64).round() as usize]
+    let micros: Vec<u128> = sorted.iter().map(|ms| (ms * 1000.0) as u128).collect();
+    server::docs::eval::percentile(&micros, p) as f64 / 1000.0
 }
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {

@@ -33,7 +33,7 @@ pub struct Draft {
 
 impl Draft {
     /// A new answer of `run` (one a previous executor left half-written was set aside by
-    /// [`super::Engine::set_aside`]).
+    /// the engine).
     pub fn of(run: &RunRow) -> Self {
         let mut message = MessageRow::new(
             &run.thread_id,

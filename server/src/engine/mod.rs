@@ -247,14 +247,6 @@ impl Engine {
         }
     }
 
-    /// An answer a previous executor of this run left half-written (it stopped: a restart)
-    /// stays as it is, `incomplete`, and the run writes a new one: the model will not write
-    /// the same words again, and readers of the stream have the old ones. OpenAI's reasons
-    /// have no "restarted"; `run_failed` is the nearest (that attempt failed).
-    async fn set_aside(&self, run_id: &str) {
-        self.end_answer(run_id, "run_failed").await;
-    }
-
     /// Tells the stream of the answer being written (once): its step, then the message.
     async fn announce(&self, draft: &draft::Draft) {
         if draft
@@ -370,7 +362,11 @@ impl Engine {
         let left = Duration::from_secs((run.expires_at - now_secs()).max(0) as u64);
         let cancel = Arc::new(Notify::new());
         self.track(run_id, Some(cancel.clone()));
-        self.set_aside(run_id).await;
+        // An answer a previous executor left half-written (a restart) stays as it is,
+        // `incomplete`, and the run writes a new one: the model will not write the same words
+        // again, and readers of the stream have the old ones. OpenAI's reasons have no
+        // "restarted"; `run_failed` is the nearest (that attempt failed).
+        self.end_answer(run_id, "run_failed").await;
         let draft = Arc::new(draft::Draft::of(&run));
         self.inner
             .drafts

@@ -23,7 +23,7 @@ impl Engine {
             return Ok(());
         };
         let answer = store.answer_of_run(run_id).await?;
-        let steps = store.steps_of_run(run_id).await?;
+        let steps = store.steps_of_thread(&run.thread_id).await?;
         let docs = self.inner.docs.current();
         let coverage = docs.coverage(&question.content);
         let cited = answer

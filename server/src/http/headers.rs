@@ -77,23 +77,26 @@ pub async fn middleware(
         header::REFERRER_POLICY,
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
     // Text without a charset is read in the host page's charset (the widget's script on a
     // page with none: "×" became "Ã—"). Everything we serve is UTF-8: say so.
-    let textual = content_type.starts_with("text/")
-        || content_type.starts_with("application/javascript")
-        || content_type == "image/svg+xml";
-    if textual
-        && !content_type.contains("charset")
-        && let Ok(v) = HeaderValue::from_str(&format!("{content_type}; charset=utf-8"))
+    let (html, utf8) = match headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
     {
+        Some(t) => {
+            let textual = t.starts_with("text/")
+                || t.starts_with("application/javascript")
+                || t == "image/svg+xml";
+            let utf8 = (textual && !t.contains("charset"))
+                .then(|| HeaderValue::from_str(&format!("{t}; charset=utf-8")).ok())
+                .flatten();
+            (t.starts_with("text/html"), utf8)
+        }
+        None => (false, None),
+    };
+    if let Some(v) = utf8 {
         headers.insert(header::CONTENT_TYPE, v);
     }
-    let html = content_type.starts_with("text/html");
     if html {
         let frame = if embed {
             policy.embed.to_str().unwrap_or("frame-ancestors 'self'")

@@ -26,7 +26,7 @@ pub const EMBED_COOKIE: &str = "pa_embed";
 /// Over HTTPS the cookies carry the `__Host-` prefix: browsers then take them only when Secure,
 /// for this host alone (no `Domain`) and for every path, so a sibling subdomain cannot plant or
 /// overwrite a session.
-const HOST_PREFIX: &str = "__Host-";
+pub(super) const HOST_PREFIX: &str = "__Host-";
 /// A year: the session outlives browser restarts.
 const MAX_AGE_SECS: u32 = 31_536_000;
 
@@ -93,7 +93,12 @@ fn new_session_id() -> String {
 }
 
 fn cookie_value<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers()
+    cookie(req.headers(), name)
+}
+
+/// The value of cookie `name` in `headers`.
+pub(super) fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

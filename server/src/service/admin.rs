@@ -21,10 +21,6 @@ pub struct Credentials {
     pub bearer: Option<String>,
 }
 
-/// Proof that the caller is the docs team: only [`Assistant::admin`] makes one.
-#[derive(Clone, Copy, Debug)]
-pub struct Admin(());
-
 /// The overview of a period.
 #[derive(Clone, Debug)]
 pub struct Overview {
@@ -34,13 +30,22 @@ pub struct Overview {
     pub per_day: Vec<(i64, i64)>,
 }
 
+/// A docs page as the team's views link it.
+#[derive(Clone, Debug)]
+pub struct DocPage {
+    pub path: String,
+    pub title: String,
+    /// Where a person reads it.
+    pub url: String,
+}
+
 /// The docs pages by how often answers cited them.
 #[derive(Clone, Debug)]
 pub struct PageUse {
-    /// (path, title, answers citing it), most cited first.
-    pub cited: Vec<(String, String, i64)>,
-    /// (path, title) of pages no answer of the period cited.
-    pub never: Vec<(String, String)>,
+    /// With the answers citing each, most cited first.
+    pub cited: Vec<(DocPage, i64)>,
+    /// The pages no answer of the period cited.
+    pub never: Vec<DocPage>,
 }
 
 type Mac256 = Hmac<Sha256>;
@@ -71,12 +76,12 @@ impl Assistant {
         Ok(admin_cookie(expected, now_secs() + SESSION_SECS))
     }
 
-    /// The docs team, or 401 (404 while admin is off).
-    pub fn admin(&self, credentials: &Credentials) -> ServiceResult<Admin> {
+    /// The docs team, or 401 (404 while admin is off). Every admin view checks it first.
+    fn admin(&self, credentials: &Credentials) -> ServiceResult<()> {
         let expected = self.admin_token()?;
         if let Some(bearer) = &credentials.bearer {
             return if same_secret(bearer, expected) {
-                Ok(Admin(()))
+                Ok(())
             } else {
                 Err(ServiceError::Unauthorized(
                     "The admin token is not valid.".into(),
@@ -84,7 +89,7 @@ impl Assistant {
             };
         }
         match &credentials.cookie {
-            Some(cookie) if cookie_is_valid(expected, cookie, now_secs()) => Ok(Admin(())),
+            Some(cookie) if cookie_is_valid(expected, cookie, now_secs()) => Ok(()),
             _ => Err(ServiceError::Unauthorized(
                 "Sign in with the admin token, or send it as `Authorization: Bearer <ADMIN_TOKEN>`."
                     .into(),
@@ -93,7 +98,12 @@ impl Assistant {
     }
 
     /// Questions per day and the counts of the `days` before now.
-    pub async fn admin_overview(&self, _: Admin, period: Period) -> ServiceResult<Overview> {
+    pub async fn admin_overview(
+        &self,
+        credentials: &Credentials,
+        period: Period,
+    ) -> ServiceResult<Overview> {
+        self.admin(credentials)?;
         let counts = self.store.question_counts(period).await?;
         let found = self.store.questions_per_day(period).await?;
         let (first, last) = (
@@ -116,10 +126,11 @@ impl Assistant {
     /// The questions of `period` that `filter` picks, with how many match in all.
     pub async fn admin_questions(
         &self,
-        _: Admin,
+        credentials: &Credentials,
         period: Period,
         filter: &QuestionFilter,
     ) -> ServiceResult<(Vec<QuestionRow>, i64)> {
+        self.admin(credentials)?;
         if let Some(r) = filter.rating.as_deref()
             && !matches!(r, "up" | "down" | "none")
         {
@@ -131,9 +142,10 @@ impl Assistant {
     /// A thread, read-only, with its runs and steps (sources and tool calls), whoever's it is.
     pub async fn admin_conversation(
         &self,
-        _: Admin,
+        credentials: &Credentials,
         thread_id: &ThreadId,
     ) -> ServiceResult<(Conversation, Vec<crate::store::FeedbackRow>)> {
+        self.admin(credentials)?;
         let thread = self
             .store
             .thread_by_id(thread_id.as_str())
@@ -155,30 +167,29 @@ impl Assistant {
     }
 
     /// The docs pages by how often the answers of `period` cited them, and those never cited.
-    pub async fn admin_pages(&self, _: Admin, period: Period) -> ServiceResult<PageUse> {
+    pub async fn admin_pages(
+        &self,
+        credentials: &Credentials,
+        period: Period,
+    ) -> ServiceResult<PageUse> {
+        self.admin(credentials)?;
         let counts = self.store.page_citations(period).await?;
         let index = self.docs.current();
-        let title = |path: &str| {
-            index
+        let page = |path: &str| DocPage {
+            path: path.to_string(),
+            title: index
                 .page(path)
-                .map_or_else(|| path.to_string(), |p| p.title.clone())
+                .map_or_else(|| path.to_string(), |p| p.title.clone()),
+            url: index.url_for(path, ""),
         };
-        let cited = counts
-            .iter()
-            .map(|(path, n)| (path.clone(), title(path), *n))
-            .collect();
+        let cited = counts.iter().map(|(path, n)| (page(path), *n)).collect();
         let never = index
             .pages()
             .iter()
             .filter(|p| !counts.iter().any(|(path, _)| *path == p.path))
-            .map(|p| (p.path.clone(), p.title.clone()))
+            .map(|p| page(&p.path))
             .collect();
         Ok(PageUse { cited, never })
-    }
-
-    /// Where a docs page is read.
-    pub fn docs_url(&self, path: &str) -> String {
-        self.docs.current().url_for(path, "")
     }
 }
 

@@ -250,7 +250,7 @@ impl Feed {
             }
             let text = match self.assistant.engine.live_text(&self.run_id) {
                 Some(text) => Some(text),
-                None => store.answer_text(&self.run_id).await?,
+                None => store.answer_of_run(&self.run_id).await?.map(|m| m.content),
             };
             if let Some(text) = text {
                 self.delta_to(&text, false);

@@ -269,7 +269,8 @@ impl Store {
             .await?)
     }
 
-    /// The last answer `run_id` wrote (completed, or incomplete with some text).
+    /// The last answer `run_id` wrote with some text (after a restart, the one it wrote
+    /// again, not the one set aside).
     pub async fn answer_of_run(&self, run_id: &str) -> StoreResult<Option<super::MessageRow>> {
         Ok(sqlx::query_as(
             "SELECT * FROM messages WHERE run_id = $1 AND role = 'assistant' AND content <> '' \
@@ -278,16 +279,6 @@ impl Store {
         .bind(run_id)
         .fetch_optional(&self.pool)
         .await?)
-    }
-
-    /// Every step of `run_id`, oldest first.
-    pub async fn steps_of_run(&self, run_id: &str) -> StoreResult<Vec<super::StepRow>> {
-        Ok(
-            sqlx::query_as("SELECT * FROM run_steps WHERE run_id = $1 ORDER BY id")
-                .bind(run_id)
-                .fetch_all(&self.pool)
-                .await?,
-        )
     }
 
     /// How many answers of `period` cited each docs page, most cited first.

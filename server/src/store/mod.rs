@@ -626,17 +626,6 @@ impl Store {
         .await?)
     }
 
-    /// The text of the answer `run_id` is writing or wrote, if it has one.
-    pub async fn answer_text(&self, run_id: &str) -> StoreResult<Option<String>> {
-        let row: Option<(String,)> = sqlx::query_as(
-            "SELECT content FROM messages WHERE run_id = $1 AND role = 'assistant' ORDER BY id LIMIT 1",
-        )
-        .bind(run_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(c,)| c))
-    }
-
     /// How many runs there are in each status (metrics).
     pub async fn runs_by_status(&self) -> StoreResult<Vec<(String, i64)>> {
         Ok(

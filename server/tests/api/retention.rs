@@ -2,6 +2,8 @@
 //! about it, by a sweep that is safe to run on several instances at once.
 use serde_json::json;
 
+use server::ids::now_secs;
+
 use crate::helpers::{Settings, TestApp, ok_json, spawn_app_with};
 
 const DAY: i64 = 86_400;
@@ -16,13 +18,6 @@ async fn app_keeping(days: &str) -> TestApp {
     .await
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn threads_past_the_retention_period_are_deleted_with_everything_about_them() {
     let app = app_keeping("7").await;
@@ -32,7 +27,7 @@ async fn threads_past_the_retention_period_are_deleted_with_everything_about_the
     let r = app.rate(&tid, &answer, &json!({"rating": "up"})).await;
     assert_eq!(r.status(), 200);
     let empty = app.new_thread().await;
-    let t0 = now();
+    let t0 = now_secs();
 
     // Within the period: kept.
     let swept = app
@@ -71,7 +66,7 @@ async fn without_a_retention_period_nothing_is_deleted_and_the_page_says_so() {
     let tid = app.answered("How do I deploy with Postgres?").await;
     let swept = app
         .assistant
-        .sweep_retention(now() + 3650 * DAY)
+        .sweep_retention(now_secs() + 3650 * DAY)
         .await
         .unwrap();
     assert_eq!(swept, 0);

@@ -13,7 +13,7 @@ use axum::{
 };
 
 use super::prelude::*;
-use super::session::Https;
+use super::session::{HOST_PREFIX, Https};
 use crate::ids::{ThreadId, now_secs};
 use crate::service::ServiceError;
 use crate::service::admin::{Credentials, SESSION_SECS};
@@ -52,15 +52,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
         let bearer = Bearer::from_request_parts(parts, state)
             .await
             .map_or(None, |Bearer(b)| b);
-        let cookie = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(k, _)| *k == COOKIE || *k == format!("__Host-{COOKIE}"))
-            .map(|(_, v)| v.to_string());
+        let prefixed = format!("{HOST_PREFIX}{COOKIE}");
+        let cookie = [prefixed.as_str(), COOKIE]
+            .into_iter()
+            .find_map(|name| super::session::cookie(&parts.headers, name))
+            .map(str::to_string);
         let https = parts.extensions.get::<Https>().is_some_and(|h| h.0);
         Ok(Caller {
             credentials: Credentials { cookie, bearer },
@@ -72,7 +68,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 impl Caller {
     fn cookie_name(&self) -> String {
         if self.https {
-            format!("__Host-{COOKIE}")
+            format!("{HOST_PREFIX}{COOKIE}")
         } else {
             COOKIE.to_string()
         }
@@ -187,22 +183,19 @@ impl View {
     /// The page drawn for `caller`, or the sign-in form.
     async fn page(self, a: &Assistant, caller: &Caller, p: &PageParams) -> Response {
         let result = async {
-            let admin = a.admin(&caller.credentials)?;
+            let who = &caller.credentials;
             let body = match self {
                 View::Overview => {
-                    view::overview(&a.admin_overview(admin, p.period()).await?, p.days())
+                    view::overview(&a.admin_overview(who, p.period()).await?, p.days())
                 }
-                View::Pages => {
-                    let usage = a.admin_pages(admin, p.period()).await?;
-                    view::pages(&usage, p.days(), |path| a.docs_url(path))
-                }
+                View::Pages => view::pages(&a.admin_pages(who, p.period()).await?, p.days()),
                 list => {
                     let mut filter = p.filter();
                     if let View::NotCovered = list {
                         filter.covered = Some(false);
                     }
                     filter.rated_first = matches!(list, View::Feedback);
-                    let (rows, total) = a.admin_questions(admin, p.period(), &filter).await?;
+                    let (rows, total) = a.admin_questions(who, p.period(), &filter).await?;
                     let v = view::ListView {
                         path: self.path(),
                         days: p.days(),
@@ -243,9 +236,8 @@ async fn period_page(
 async fn thread(State(a): State<Assistant>, caller: Caller, Path(tid): Path<String>) -> Response {
     let next = format!("/admin/threads/{}", view::url_encode(&tid));
     let result = async {
-        let admin = a.admin(&caller.credentials)?;
         let tid = ThreadId::parse(&tid)?;
-        let (conversation, feedback) = a.admin_conversation(admin, &tid).await?;
+        let (conversation, feedback) = a.admin_conversation(&caller.credentials, &tid).await?;
         let title = crate::service::pages::thread_title(&conversation.thread);
         Ok(view::page(
             &title,
@@ -429,8 +421,9 @@ async fn export(
     route: axum::extract::MatchedPath,
     ApiQuery(p): ApiQuery<ExportParams>,
 ) -> Result<Response, ApiError> {
-    let admin = a.admin(&caller.credentials)?;
-    let (rows, total) = a.admin_questions(admin, p.period()?, &p.filter()?).await?;
+    let (rows, total) = a
+        .admin_questions(&caller.credentials, p.period()?, &p.filter()?)
+        .await?;
     if route.as_str().ends_with(".csv") {
         csv_answer(&rows)
     } else {

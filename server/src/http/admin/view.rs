@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use app::api::escape_html as esc;
 
-use crate::service::admin::{Overview, PageUse};
+use crate::service::admin::{DocPage, Overview, PageUse};
 use crate::service::{Conversation, ServiceError};
 use crate::store::{FeedbackRow, QuestionRow};
 
@@ -417,13 +417,13 @@ pub fn feedback(v: &ListView) -> String {
     out
 }
 
-pub fn pages(usage: &PageUse, days: i64, url: impl Fn(&str) -> String) -> String {
-    let link = |path: &str, title: &str| {
+pub fn pages(usage: &PageUse, days: i64) -> String {
+    let link = |page: &DocPage| {
         format!(
             "<a href=\"{}\">{}</a> <span class=\"muted\">{}</span>",
-            esc(&url(path)),
-            esc(title),
-            esc(path)
+            esc(&page.url),
+            esc(&page.title),
+            esc(&page.path)
         )
     };
     let mut out = periods("/admin/pages", days, "");
@@ -435,8 +435,8 @@ pub fn pages(usage: &PageUse, days: i64, url: impl Fn(&str) -> String) -> String
             "<table class=\"pages\"><thead><tr><th scope=\"col\">Page</th>\
              <th scope=\"col\">Answers citing it</th></tr></thead><tbody>",
         );
-        for (path, title, n) in &usage.cited {
-            let _ = write!(out, "<tr><td>{}</td><td>{n}</td></tr>", link(path, title));
+        for (page, n) in &usage.cited {
+            let _ = write!(out, "<tr><td>{}</td><td>{n}</td></tr>", link(page));
         }
         out.push_str("</tbody></table>");
     }
@@ -445,8 +445,8 @@ pub fn pages(usage: &PageUse, days: i64, url: impl Fn(&str) -> String) -> String
         "<h2>Never cited ({})</h2><ul class=\"never\">",
         usage.never.len()
     );
-    for (path, title) in &usage.never {
-        let _ = write!(out, "<li>{}</li>", link(path, title));
+    for page in &usage.never {
+        let _ = write!(out, "<li>{}</li>", link(page));
     }
     out.push_str("</ul>");
     out
