@@ -355,6 +355,30 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
     }
 }
 
+/// The JSON of a resource handed from the server's render to the browser. Leptos's default
+/// codec decodes it with `serde_json::from_str` while server functions decode their answers
+/// with `from_slice`: two copies of every wire type's deserializer in the WASM. This one reads
+/// the same bytes with `from_slice`, so the browser carries one (issue 15's size profile).
+pub struct WireJson;
+
+impl<T: Serialize> codee::Encoder<T> for WireJson {
+    type Error = serde_json::Error;
+    type Encoded = String;
+
+    fn encode(value: &T) -> Result<String, serde_json::Error> {
+        serde_json::to_string(value)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> codee::Decoder<T> for WireJson {
+    type Error = serde_json::Error;
+    type Encoded = str;
+
+    fn decode(text: &str) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(text.as_bytes())
+    }
+}
+
 /// How many items the conversation view shows at first, and how many more each "Load earlier
 /// messages" adds: a long thread does not cost a page load its whole history.
 pub const SHOWN_ITEMS: usize = 50;

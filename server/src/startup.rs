@@ -11,7 +11,7 @@ use tower_http::{compression::CompressionLayer, services::ServeDir};
 use app::{App, service::SharedService, shell};
 
 use crate::config::Config;
-use crate::docs::{DocsIndex, embed::Embedder, live::LiveDocs};
+use crate::docs::{embed::Embedder, live::LiveDocs};
 use crate::engine::{DEFAULT_INSTRUCTIONS, Engine, EngineSettings};
 use crate::http::{api_not_found, api_router, csrf, headers, limits, requests, session};
 use crate::models::{ChatModel, offline::OfflineModel, openai::OpenAiModel};
@@ -34,7 +34,7 @@ impl Application {
     /// listener (`config.addr` may use port 0).
     pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
         let store = open_store(&config).await?;
-        let docs = index_docs(&config).await?;
+        let docs = index_docs(&config)?;
         let (model, title_model) = chat_models(&config)?;
         let engine = Engine::new(
             store.clone(),
@@ -145,22 +145,9 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
     })
 }
 
-/// Indexes `DOCS_DIR` (off the async threads) and starts embedding and watching it.
-async fn index_docs(config: &Config) -> anyhow::Result<LiveDocs> {
-    let (dir, base) = (config.docs_dir.clone(), config.docs_base_url.clone());
-    let (index, print) = tokio::task::spawn_blocking(move || {
-        let print = crate::docs::live::fingerprint(&dir);
-        DocsIndex::build(&dir, base).map(|index| (index, print))
-    })
-    .await?
-    .with_context(|| format!("could not index DOCS_DIR={}", config.docs_dir.display()))?;
-    tracing::info!(
-        pages = index.stats.pages,
-        sections = index.stats.sections,
-        passages = index.stats.passages,
-        ms = index.stats.build_ms as u64,
-        "docs indexed"
-    );
+/// Starts indexing `DOCS_DIR` in the background (serving starts at once; searches wait for
+/// the index), then embedding and watching it.
+fn index_docs(config: &Config) -> anyhow::Result<LiveDocs> {
     let embeddings = match (&config.embeddings_model, config.remote_base_url()) {
         (Some(model), Some(base)) => {
             tracing::info!(
@@ -175,14 +162,11 @@ async fn index_docs(config: &Config) -> anyhow::Result<LiveDocs> {
         }
         _ => None,
     };
-    let docs = LiveDocs::with_embeddings(
-        index,
-        print,
+    let docs = LiveDocs::indexing(
         config.docs_dir.clone(),
         config.docs_base_url.clone(),
         embeddings,
     );
-    docs.start_embedding();
     if let Some(every) = config.docs_watch {
         docs.watch(every);
     }

@@ -51,7 +51,7 @@ pub fn Conversation(
     let current_id = Signal::derive(move || thread_id.get().or_else(|| created.get()));
     // How many of the newest items are shown; "Load earlier messages" adds more.
     let newest = RwSignal::new(SHOWN_ITEMS);
-    let thread = Resource::new(
+    let thread = super::resource(
         move || (current_id.get(), version.get(), newest.get()),
         |(id, _, newest)| async move {
             match id {

@@ -10,7 +10,7 @@ use crate::util::format_date;
 #[component]
 pub fn Sidebar() -> impl IntoView {
     let state = use_chat_state();
-    let threads = Resource::new(move || state.threads_version.get(), |_| list_threads());
+    let threads = super::resource(move || state.threads_version.get(), |_| list_threads());
     view! {
         <nav class="threads" aria-label="Threads">
             <Transition fallback=|| view! { <p class="muted">"Loading threads…"</p> }>

@@ -2,21 +2,21 @@
 //! questions, the retention), fetched once per page load by a resource every component shares.
 use leptos::prelude::*;
 
-use crate::api::{AppError, Site};
+use crate::api::{AppError, Site, WireJson};
 use crate::server_fns::get_site;
 
 /// The name shown until the site's settings are in (and if they cannot be had).
 pub const DEFAULT_NAME: &str = "Paste Assistant";
 
 #[derive(Clone, Copy)]
-pub struct SiteInfo(pub Resource<Result<Site, AppError>>);
+pub struct SiteInfo(pub Resource<Result<Site, AppError>, WireJson>);
 
 /// Starts loading the settings, for [`use_site`] anywhere below.
 pub fn provide_site() {
-    provide_context(SiteInfo(Resource::new(|| (), |_| get_site())));
+    provide_context(SiteInfo(super::resource(|| (), |_| get_site())));
 }
 
-pub fn use_site() -> Resource<Result<Site, AppError>> {
+pub fn use_site() -> Resource<Result<Site, AppError>, WireJson> {
     expect_context::<SiteInfo>().0
 }
 

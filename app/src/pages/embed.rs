@@ -29,7 +29,8 @@ pub fn EmbedPage() -> impl IntoView {
     // while a conversation started here follows the thread it created.
     let selected = RwSignal::new(None::<String>);
     let shown = RwSignal::new(None::<String>);
-    let threads = Resource::new(move || state.threads_version.get(), |_| list_threads());
+    let threads =
+        crate::components::resource(move || state.threads_version.get(), |_| list_threads());
 
     // On a later visit the conversation comes back: the one remembered in this browser's
     // storage for the embedding site, else the session's newest thread. Browsers that block

@@ -3,6 +3,11 @@
 //!
 //! cargo run -p server --release --bin docs-eval -- --docs DIR --questions FILE [--rounds N]
 //!   [--misses] [--dump FILE] [--embeddings-url URL --embeddings-model NAME | --fake-embeddings]
+//!   [--scale N]
+//!
+//! `--scale N` measures search at size instead of quality: it indexes N copies of the docs (as
+//! one site with N versions of every page) and prints the sections, the build time, the memory
+//! the index holds and the latency of the tool's search (`get_relevant_docs`) per question.
 //!
 //! With an embeddings endpoint (key from `OPENAI_API_KEY`), it measures BM25 and the hybrid
 //! search side by side. `--fake-embeddings` serves hashed bags of stemmed words from a local
@@ -16,7 +21,7 @@ use server::{
         embed::{Cache, Embedder, vectors_for},
         eval::{
             Question, Report, evaluate, evaluate_with, latencies_with, load_questions, percentile,
-            tool_recall,
+            proc_status_kib, tool_recall,
         },
         text::Analyzer,
     },
@@ -38,10 +43,11 @@ struct Args {
     embeddings_url: Option<String>,
     embeddings_model: Option<String>,
     fake_embeddings: bool,
+    scale: Option<usize>,
 }
 
 const USAGE: &str = "usage: docs-eval --docs DIR --questions FILE [--rounds N] [--misses] \
-    [--dump FILE] [--embeddings-url URL --embeddings-model NAME | --fake-embeddings]";
+    [--dump FILE] [--embeddings-url URL --embeddings-model NAME | --fake-embeddings] [--scale N]";
 
 fn args() -> anyhow::Result<Args> {
     let mut out = Args {
@@ -53,6 +59,7 @@ fn args() -> anyhow::Result<Args> {
         embeddings_url: None,
         embeddings_model: None,
         fake_embeddings: false,
+        scale: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -69,6 +76,7 @@ fn args() -> anyhow::Result<Args> {
             "--embeddings-model" => out.embeddings_model = Some(value("a model name")?),
             "--misses" => out.misses = true,
             "--fake-embeddings" => out.fake_embeddings = true,
+            "--scale" => out.scale = Some(value("a number of copies")?.parse()?),
             other => anyhow::bail!("unknown argument {other:?}; {USAGE}"),
         }
     }
@@ -78,6 +86,9 @@ fn args() -> anyhow::Result<Args> {
 fn run() -> anyhow::Result<()> {
     let args = args()?;
     let questions = load_questions(&args.questions)?;
+    if let Some(copies) = args.scale {
+        return at_scale(&args.docs, copies, &questions, args.rounds);
+    }
     let started = Instant::now();
     let index = DocsIndex::build(&args.docs, None)?;
     let build = started.elapsed();
@@ -183,6 +194,53 @@ fn print_report(report: &Report, latencies: &[u128], questions: &[Question], mis
             }
         }
     }
+}
+
+/// Indexes `copies` copies of `docs` and times the tool's search over them.
+fn at_scale(
+    docs: &std::path::Path,
+    copies: usize,
+    questions: &[Question],
+    rounds: usize,
+) -> anyhow::Result<()> {
+    let dir = tempfile_dir()?;
+    let files = server::docs::walk(docs);
+    for copy in 0..copies {
+        for file in &files {
+            let rel = file.strip_prefix(docs)?;
+            let to = dir.join(format!("v{copy:04}")).join(rel);
+            std::fs::create_dir_all(to.parent().unwrap_or(&dir))?;
+            std::fs::copy(file, &to)?;
+        }
+    }
+    let before = proc_status_kib("self", "VmRSS");
+    let started = Instant::now();
+    let index = DocsIndex::build(&dir, None)?;
+    let build = started.elapsed();
+    let held = proc_status_kib("self", "VmRSS").saturating_sub(before);
+    let latencies = latencies_with(questions, rounds, |q| {
+        index.search(&q.question, server::engine::tools::RESULTS * 3);
+    });
+    println!(
+        "{copies} copies of the docs: {} pages, {} sections, {} passages",
+        index.stats.pages, index.stats.sections, index.stats.passages
+    );
+    println!(
+        "index built in {} ms, holding {} MiB (process peak {} MiB)",
+        build.as_millis(),
+        held / 1024,
+        proc_status_kib("self", "VmHWM") / 1024
+    );
+    println!(
+        "tool search (best {} sections) p50 {} µs, p99 {} µs, max {} µs ({} queries)",
+        server::engine::tools::RESULTS * 3,
+        percentile(&latencies, 50.0),
+        percentile(&latencies, 99.0),
+        latencies.iter().max().copied().unwrap_or(0),
+        latencies.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
 
 /// Every section as a JSON line, to inspect the chunking.

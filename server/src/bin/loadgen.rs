@@ -1,12 +1,17 @@
 //! A load generator (issue 15): starts a fake OpenAI-compatible model (set latency and token
 //! rate) and the release server on a fresh SQLite database, then runs N browser-like sessions
 //! open loop — each at its own random phase asks a question every `--every` seconds in a new
-//! thread and polls the run once a second (at its own phase) until it ends — and prints the
-//! latency of each route, errors by status, throughput, the end-to-end time of runs minus the
-//! model's own time (the server's overhead), the runs in flight and the server's peak RSS.
+//! thread (listing its threads first, as the sidebar does) and follows the run until it ends,
+//! polling every `--poll-secs` on its own phase or reading the run's event stream, then lists
+//! the thread's messages — and prints the latency of each route, errors by status, throughput,
+//! the end-to-end time of runs minus the model's own time (the server's overhead), the runs in
+//! flight and the server's peak RSS. `--grow N` first fills the database with N threads of ten
+//! messages each (other readers' history), so the same load can be compared on a big database.
 //!
 //! Usage: cargo run -p server --release --bin loadgen -- [--sessions 200] [--seconds 30]
-//!        [--every 10] [--latency-ms 500] [--token-ms 20] [--tokens 20] [--server PATH]
+//!        [--every 10] [--latency-ms 500] [--token-ms 20] [--tokens 20] [--follow poll|events]
+//!        [--poll-secs 1] [--grow 0] [--check] [--server-log FILE] [--server PATH]
+//! `--check` exits non-zero when any request failed or no run ended (CI's smoke run).
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -131,13 +136,20 @@ impl Session {
         (status == 200).then_some(body).flatten()
     }
 
-    /// One question in a new thread, followed by polls on this session's phase of each second.
-    async fn ask(&mut self, deadline: Instant) {
+    /// One question in a new thread, its run followed to the end, then the thread's messages.
+    async fn ask(&mut self, deadline: Instant, follow: Follow) {
+        let base = self.base.clone();
+        self.call(
+            "GET /api/paste-assistant-threads",
+            self.client
+                .get(format!("{base}/api/paste-assistant-threads")),
+        )
+        .await;
         let thread = self
             .call(
                 "POST /api/paste-assistant-thread",
                 self.client
-                    .post(format!("{}/api/paste-assistant-thread", self.base))
+                    .post(format!("{base}/api/paste-assistant-thread"))
                     .json(&json!({})),
             )
             .await;
@@ -150,7 +162,7 @@ impl Session {
             .call(
                 "POST /api/paste-assistant-message",
                 self.client
-                    .post(format!("{}/api/paste-assistant-message", self.base))
+                    .post(format!("{base}/api/paste-assistant-message"))
                     .json(&message),
             )
             .await;
@@ -162,36 +174,102 @@ impl Session {
             r.in_flight += 1;
             r.most_in_flight = r.most_in_flight.max(r.in_flight);
         }
-        let poll = format!("{}/api/paste-assistant-thread/{tid}/run/{rid}", self.base);
-        let mut next = posted + Duration::from_secs(1);
-        let ended = loop {
+        let run_url = format!("{base}/api/paste-assistant-thread/{tid}/run/{rid}");
+        let give_up = deadline + Duration::from_secs(150);
+        let ended = match follow {
+            Follow::Poll(every) => self.poll(&run_url, posted, every, give_up).await,
+            Follow::Events => self.read_events(&run_url, give_up).await,
+        };
+        {
+            let mut r = self.record.lock().unwrap();
+            r.in_flight -= 1;
+            if ended {
+                r.runs.push(posted.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        self.call(
+            "GET /api/paste-assistant-messages/{tid}",
+            self.client
+                .get(format!("{base}/api/paste-assistant-messages/{tid}")),
+        )
+        .await;
+    }
+
+    /// Polls the run every `every` from `posted` (this session's phase) until it ends.
+    async fn poll(
+        &mut self,
+        url: &str,
+        posted: Instant,
+        every: Duration,
+        give_up: Instant,
+    ) -> bool {
+        let mut next = posted + every;
+        loop {
             tokio::time::sleep_until(next.into()).await;
-            next += Duration::from_secs(1);
+            next += every;
             let run = self
                 .call(
                     "GET /api/paste-assistant-thread/{tid}/run/{rid}",
-                    self.client.get(&poll),
+                    self.client.get(url),
                 )
                 .await;
-            let status = run
+            if run
                 .as_ref()
-                .and_then(|r| r["status"].as_str().map(str::to_string));
-            if matches!(
-                status.as_deref(),
-                Some("completed" | "failed" | "cancelled" | "expired" | "incomplete")
-            ) {
-                break true;
+                .and_then(|r| r["status"].as_str())
+                .is_some_and(|s| TERMINAL.contains(&s))
+            {
+                return true;
             }
-            if Instant::now() > deadline + Duration::from_secs(120) {
-                break false;
+            if Instant::now() > give_up {
+                return false;
             }
-        };
-        let mut r = self.record.lock().unwrap();
-        r.in_flight -= 1;
-        if ended {
-            r.runs.push(posted.elapsed().as_secs_f64() * 1000.0);
         }
     }
+
+    /// Reads the run's event stream until its terminal event (the route's time is until the
+    /// response's headers).
+    async fn read_events(&mut self, url: &str, give_up: Instant) -> bool {
+        const ROUTE: &str = "GET …/run/{rid}/events (to headers)";
+        let mut request = self.client.get(format!("{url}/events"));
+        if let Some(c) = &self.cookie {
+            request = request.header("cookie", c);
+        }
+        let started = Instant::now();
+        let mut response = match request.send().await {
+            Ok(r) => r,
+            Err(_) => {
+                note(&self.record, ROUTE, started, 0);
+                return false;
+            }
+        };
+        note(&self.record, ROUTE, started, response.status().as_u16());
+        let mut pending = String::new();
+        loop {
+            let chunk = tokio::time::timeout_at(give_up.into(), response.chunk()).await;
+            let Ok(Ok(Some(bytes))) = chunk else {
+                return false;
+            };
+            pending.push_str(&String::from_utf8_lossy(&bytes));
+            while let Some(end) = pending.find('\n') {
+                let line: String = pending.drain(..=end).collect();
+                if let Some(event) = line.trim_end().strip_prefix("event: ")
+                    && let Some(status) = event.strip_prefix("thread.run.")
+                    && TERMINAL.contains(&status)
+                {
+                    return true;
+                }
+            }
+        }
+    }
+}
+
+const TERMINAL: [&str; 5] = ["completed", "failed", "cancelled", "expired", "incomplete"];
+
+/// How a session follows its run.
+#[derive(Clone, Copy)]
+enum Follow {
+    Poll(Duration),
+    Events,
 }
 
 /// The `p`th percentile of sorted milliseconds (the docs benchmark's, in microseconds).
@@ -208,17 +286,6 @@ fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -230,6 +297,17 @@ async fn main() {
         token: Duration::from_millis(arg(&args, "--token-ms", 20)),
         tokens: arg(&args, "--tokens", 20),
     };
+    let follow = match arg(&args, "--follow", "poll".to_string()).as_str() {
+        "events" => Follow::Events,
+        _ => Follow::Poll(Duration::from_secs_f64(arg(&args, "--poll-secs", 1.0))),
+    };
+    let grow: usize = arg(&args, "--grow", 0);
+    let check = args.iter().any(|a| a == "--check");
+    // Every SQL statement the server runs, with its time (sqlx's log), for the query plans.
+    let log: Option<String> = args
+        .iter()
+        .position(|a| a == "--server-log")
+        .and_then(|i| args.get(i + 1).cloned());
     let server_path: String = arg(
         &args,
         "--server",
@@ -246,51 +324,74 @@ async fn main() {
         l.local_addr().unwrap().port()
     };
     let base = format!("http://127.0.0.1:{port}");
-    let mut server = std::process::Command::new(&server_path)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_OUTPUT_NAME", "paste-assistant")
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/load.db", dir.display()),
-        )
-        .env("OPENAI_BASE_URL", &model_url)
-        .env("OPENAI_MODEL", "load-model")
-        .env("RUST_LOG", "error")
-        .env("SESSION_SECRET", "loadgen-secret-loadgen-secret-loadgen-01")
-        .env("DOCS_WATCH_SECS", "0")
-        .envs(
-            [
-                "RATE_LIMIT_SESSION_PER_MIN",
-                "RATE_LIMIT_ADDR_PER_MIN",
-                "RATE_LIMIT_READS_ADDR_PER_MIN",
-                "MAX_ACTIVE_RUNS_PER_SESSION",
-                "MAX_ACTIVE_RUNS_PER_ADDR",
-                "TOKEN_BUDGET_PER_ADDR_PER_DAY",
-                "MAX_RUNNING_RUNS",
-            ]
-            .map(|k| (k, "0")),
-        )
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start {server_path}: {e} (build it: cargo build -p server --release)")
-        });
+    let database = format!("sqlite://{}/load.db", dir.display());
+    let start =
+        || {
+            std::process::Command::new(&server_path)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_OUTPUT_NAME", "paste-assistant")
+            .env("DATABASE_URL", &database)
+            .env("OPENAI_BASE_URL", &model_url)
+            .env("OPENAI_MODEL", "load-model")
+            // The model's whole answer must fit in one call's time limit (a 120-second model).
+            .env(
+                "OPENAI_TIMEOUT_SECS",
+                (model.time().as_secs() + 60).to_string(),
+            )
+            .env("RUST_LOG", if log.is_some() { "warn,sqlx::query=debug" } else { "error" })
+            .env("SESSION_SECRET", "loadgen-secret-loadgen-secret-loadgen-01")
+            .env("DOCS_WATCH_SECS", "0")
+            .envs(
+                [
+                    "RATE_LIMIT_SESSION_PER_MIN",
+                    "RATE_LIMIT_ADDR_PER_MIN",
+                    "RATE_LIMIT_READS_ADDR_PER_MIN",
+                    "MAX_ACTIVE_RUNS_PER_SESSION",
+                    "MAX_ACTIVE_RUNS_PER_ADDR",
+                    "TOKEN_BUDGET_PER_ADDR_PER_DAY",
+                    "MAX_RUNNING_RUNS",
+                ]
+                .map(|k| (k, "0")),
+            )
+            .stdout(std::process::Stdio::null())
+            .stderr(match &log {
+                Some(path) => std::process::Stdio::from(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .expect("--server-log: cannot open the file"),
+                ),
+                None => std::process::Stdio::null(),
+            })
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {server_path}: {e} (build it: cargo build -p server --release)"
+                )
+            })
+        };
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(sessions)
         .build()
         .unwrap();
-    let up = Instant::now();
-    while !client
-        .get(format!("{base}/healthz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(
-            up.elapsed() < Duration::from_secs(30),
-            "the server did not start"
+    let mut server = start();
+    wait_until_up(&client, &base).await;
+    if grow > 0 {
+        // The server made the schema; it stops while the history is written.
+        let _ = server.kill();
+        let _ = server.wait();
+        let filled = Instant::now();
+        fill(&database, grow).await;
+        println!(
+            "grew the database to {grow} threads, {} messages, {} runs in {:.1} s ({} MiB)",
+            grow * 10,
+            grow * 5,
+            filled.elapsed().as_secs_f64(),
+            std::fs::metadata(dir.join("load.db")).map_or(0, |m| m.len() >> 20)
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        server = start();
+        wait_until_up(&client, &base).await;
     }
 
     // The server's memory, sampled while the load runs.
@@ -300,7 +401,7 @@ async fn main() {
         let peak = peak.clone();
         tokio::spawn(async move {
             loop {
-                let now = rss_kib(pid);
+                let now = server::docs::eval::proc_status_kib(&pid.to_string(), "VmRSS");
                 {
                     let mut p = peak.lock().unwrap();
                     *p = (*p).max(now);
@@ -336,7 +437,7 @@ async fn main() {
             while at < deadline {
                 tokio::time::sleep_until(at.into()).await;
                 let mut s = session.clone();
-                asks.push(tokio::spawn(async move { s.ask(deadline).await }));
+                asks.push(tokio::spawn(async move { s.ask(deadline, follow).await }));
                 at += Duration::from_secs_f64(every);
             }
             for a in asks {
@@ -387,20 +488,102 @@ async fn main() {
     let mut runs = r.runs.clone();
     runs.sort_by(f64::total_cmp);
     let model_ms = model.time().as_secs_f64() * 1000.0;
+    let seen = match follow {
+        Follow::Poll(every) => format!(
+            "followed by polls every {} s, so the end is seen up to that late",
+            every.as_secs_f64()
+        ),
+        Follow::Events => "followed by the event stream".to_string(),
+    };
     println!(
-        "runs: {} ended; end to end p50 {:.0} ms, p99 {:.0} ms (model {:.0} ms; polls once a second, so the end is seen up to 1 s late)",
+        "runs: {} ended; end to end p50 {:.0} ms, p99 {:.0} ms (model {:.0} ms; {seen})",
         runs.len(),
         pct(&runs, 50.0),
         pct(&runs, 99.0),
         model_ms
     );
     println!(
-        "server overhead (end to end minus model time, poll rounding included): p50 {:.0} ms, p99 {:.0} ms",
+        "server overhead (end to end minus model time): p50 {:.0} ms, p99 {:.0} ms",
         pct(&runs, 50.0) - model_ms,
         pct(&runs, 99.0) - model_ms
     );
     println!("runs in flight at most: {}", r.most_in_flight);
     println!("server peak RSS: {} MiB", *peak.lock().unwrap() / 1024);
+    if check && (!r.errors.is_empty() || runs.is_empty()) {
+        eprintln!("loadgen --check: requests failed or no run ended");
+        std::process::exit(1);
+    }
+}
+
+async fn wait_until_up(client: &reqwest::Client, base: &str) {
+    let up = Instant::now();
+    while !client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            up.elapsed() < Duration::from_secs(60),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Writes `threads` threads of other sessions, each with five questions, their answers and
+/// their completed runs, as a year of history would leave them.
+async fn fill(database: &str, threads: usize) {
+    use sqlx::Connection;
+    let mut db = sqlx::SqliteConnection::connect(database).await.unwrap();
+    sqlx::query("PRAGMA synchronous = OFF")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let start = server::ids::now_secs() - 365 * 86400;
+    let answer =
+        "Set `DATABASE_URL` to a `postgres://` address; see [Deploying](/docs/deployment). "
+            .repeat(6);
+    for t in 0..threads {
+        let tid = format!("thread_grow{t:013}");
+        let at = start + t as i64 * 300;
+        sqlx::query(
+            "INSERT INTO threads (id, session_id, created_at, metadata) VALUES (?, ?, ?, '{}')",
+        )
+        .bind(&tid)
+        .bind(format!("grown-session-{}", t / 3))
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        for q in 0..5 {
+            let (qid, aid, rid) = (
+                format!("msg_grow{t:013}q{q}"),
+                format!("msg_grow{t:013}a{q}"),
+                format!("run_grow{t:013}r{q}"),
+            );
+            let when = at + q * 30;
+            sqlx::query("INSERT INTO runs (id, thread_id, message_id, created_at, status, model, instructions, expires_at, completed_at) VALUES (?, ?, ?, ?, 'completed', 'grown', '', ?, ?)")
+                .bind(&rid).bind(&tid).bind(&qid).bind(when).bind(when + 600).bind(when + 5)
+                .execute(&mut *tx).await.unwrap();
+            for (id, role, content, run) in [
+                (
+                    &qid,
+                    "user",
+                    "How do I deploy the assistant with Postgres on two servers?",
+                    None,
+                ),
+                (&aid, "assistant", answer.as_str(), Some(&rid)),
+            ] {
+                sqlx::query("INSERT INTO messages (id, thread_id, created_at, role, content, run_id, metadata, status, completed_at) VALUES (?, ?, ?, ?, ?, ?, '{}', 'completed', ?)")
+                    .bind(id).bind(&tid).bind(when).bind(role).bind(content).bind(run).bind(when)
+                    .execute(&mut *tx).await.unwrap();
+            }
+        }
+    }
+    tx.commit().await.unwrap();
+    sqlx::query("ANALYZE").execute(&mut db).await.unwrap();
 }
 
 /// A fresh folder for the database.

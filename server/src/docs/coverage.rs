@@ -89,9 +89,8 @@ impl DocsIndex {
             }
         }
         let best: Vec<usize> = self
-            .ranked_bm25(question)
+            .ranked_bm25(question, BEST)
             .into_iter()
-            .take(BEST)
             .map(|(s, _, _)| s)
             .collect();
         let mut terms: HashSet<String> = HashSet::new();

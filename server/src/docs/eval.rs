@@ -121,6 +121,19 @@ pub fn latencies_with(
     out
 }
 
+/// A field of `/proc/<pid>/status` in KiB (`VmRSS`, `VmHWM`); `pid` is a number or `self`.
+/// For the benchmarks (docs-eval, loadgen); 0 where there is no such file.
+pub fn proc_status_kib(pid: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 /// The `p`th percentile of sorted values.
 pub fn percentile(sorted: &[u128], p: f64) -> u128 {
     if sorted.is_empty() {

@@ -27,6 +27,8 @@ struct Inner {
     /// from.
     rebuild: tokio::sync::Mutex<u64>,
     embeddings: Option<Embeddings>,
+    /// False while the first index is being built in the background ([`LiveDocs::indexing`]).
+    ready: tokio::sync::watch::Sender<bool>,
 }
 
 struct Embeddings {
@@ -74,8 +76,51 @@ impl LiveDocs {
                 base_url,
                 rebuild: tokio::sync::Mutex::new(print),
                 embeddings,
+                ready: tokio::sync::watch::Sender::new(true),
             }),
         }
+    }
+
+    /// Serves at once with no pages while the folder is indexed in the background (100,000
+    /// sections take seconds): searches wait for the index, `/readyz` says it is not ready.
+    /// A first build that fails leaves the index empty, logged, and ready.
+    pub fn indexing(
+        dir: PathBuf,
+        base_url: Option<String>,
+        embeddings: Option<(Embedder, PathBuf)>,
+    ) -> Self {
+        let empty = DocsIndex::empty(base_url.clone());
+        let live = Self::with_embeddings(empty, 0, dir, base_url, embeddings);
+        live.inner.ready.send_replace(false);
+        let first = live.clone();
+        tokio::spawn(async move {
+            // A watcher started meanwhile waits for this lock (or builds first, as well).
+            let mut built_from = first.inner.rebuild.lock().await;
+            match first.rebuild(&mut built_from).await {
+                Ok(stats) => tracing::info!(
+                    pages = stats.pages,
+                    sections = stats.sections,
+                    passages = stats.passages,
+                    ms = stats.build_ms as u64,
+                    "docs indexed"
+                ),
+                Err(e) => tracing::error!(error = %e, "docs search has no pages"),
+            }
+            drop(built_from);
+            first.inner.ready.send_replace(true);
+        });
+        live
+    }
+
+    /// Whether the first index is in (always, but for [`Self::indexing`]'s first seconds).
+    pub fn is_ready(&self) -> bool {
+        *self.inner.ready.borrow()
+    }
+
+    /// Waits until the first index is in.
+    pub async fn ready(&self) {
+        let mut ready = self.inner.ready.subscribe();
+        let _ = ready.wait_for(|r| *r).await;
     }
 
     /// Embeds the current index's sections in the background (BM25 answers meanwhile).
@@ -116,6 +161,7 @@ impl LiveDocs {
     /// Searches the current index; hybrid when its vectors are there and the query's vector
     /// comes back within [`embed::QUERY_TIMEOUT`], else BM25 alone.
     pub async fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
+        self.ready().await;
         let index = self.current();
         let vector = match &self.inner.embeddings {
             Some(e) if index.has_vectors() => {
@@ -298,5 +344,19 @@ mod tests {
         watcher.abort();
         assert!(found, "the watcher did not re-index within 5 s");
         assert!(live.current().search("zebras", 5).is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_first_index_is_built_after_start_and_searches_wait_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.md", "# Alpha\n\nAbout zebras.\n");
+        let live = LiveDocs::indexing(dir.path().to_path_buf(), None, None);
+        // The build runs on the runtime; this test's thread has not yielded to it yet.
+        assert!(!live.is_ready());
+        assert_eq!(live.current().stats.pages, 0);
+        let hits = live.search("zebras", 5).await;
+        assert_eq!(hits.len(), 1, "the search waited for the index");
+        assert!(live.is_ready());
+        assert_eq!(live.current().stats.pages, 1);
     }
 }

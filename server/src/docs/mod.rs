@@ -101,6 +101,11 @@ impl DocsIndex {
         Ok(Self::from_pages(pages, base_url, started))
     }
 
+    /// An index of no pages (until the first one is built).
+    pub fn empty(base_url: Option<String>) -> Self {
+        Self::from_pages(Vec::new(), base_url, Instant::now())
+    }
+
     fn from_pages(pages: Vec<Page>, base_url: Option<String>, started: Instant) -> Self {
         let analyzer = text::Analyzer::default();
         let mut sections = Vec::new();
@@ -198,21 +203,24 @@ impl DocsIndex {
         self.vectors.get().is_some()
     }
 
-    /// [`Self::ranked_bm25`], fused by reciprocal rank with the sections nearest to the query's
-    /// vector when both vectors are there.
-    fn ranked(&self, query: &str, vector: Option<&[f32]>) -> Vec<(usize, f32, usize)> {
-        let lexical = self.ranked_bm25(query);
+    /// [`Self::ranked_bm25`] (at least the best `keep`), fused by reciprocal rank with the
+    /// sections nearest to the query's vector when both vectors are there.
+    fn ranked(&self, query: &str, vector: Option<&[f32]>, keep: usize) -> Vec<(usize, f32, usize)> {
         let (Some(vector), Some(vectors)) = (vector, self.vectors.get()) else {
-            return lexical;
+            return self.ranked_bm25(query, keep);
         };
+        // Fusion reads every lexical rank: a section far down that list can still win on its
+        // vector.
+        let lexical = self.ranked_bm25(query, usize::MAX);
         let mut dense: Vec<(usize, f32)> = vectors
             .iter()
             .enumerate()
             .filter(|(_, v)| v.len() == vector.len())
             .map(|(s, v)| (s, embed::dot(v, vector)))
             .collect();
-        dense.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        dense.truncate(200);
+        best_first(&mut dense, 200, |a, b| {
+            b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+        });
         let mut fused: std::collections::HashMap<usize, (f32, usize)> =
             std::collections::HashMap::new();
         for (rank, &(s, _, passage)) in lexical.iter().enumerate() {
@@ -230,8 +238,8 @@ impl DocsIndex {
         out
     }
 
-    /// Every section that matches, best first: (section, score, best passage).
-    fn ranked_bm25(&self, query: &str) -> Vec<(usize, f32, usize)> {
+    /// The best `keep` sections that match, best first: (section, score, best passage).
+    fn ranked_bm25(&self, query: &str, keep: usize) -> Vec<(usize, f32, usize)> {
         let terms = self.terms(query);
         if terms.is_empty() {
             return Vec::new();
@@ -256,7 +264,9 @@ impl DocsIndex {
                 (s, score + PAGE_WEIGHT * page_scores[page], passage)
             })
             .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        best_first(&mut ranked, keep, |a, b| {
+            b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+        });
         ranked
     }
 
@@ -271,7 +281,7 @@ impl DocsIndex {
         if limit == 0 {
             return Vec::new();
         }
-        self.ranked(query, vector)
+        self.ranked(query, vector, limit)
             .into_iter()
             .take(limit)
             .map(|(s, score, passage)| self.hit(s, score, passage))
@@ -291,7 +301,7 @@ impl DocsIndex {
         limit: usize,
     ) -> Vec<String> {
         let mut pages: Vec<String> = Vec::with_capacity(limit);
-        for (s, _, _) in self.ranked(query, vector) {
+        for (s, _, _) in self.ranked(query, vector, usize::MAX) {
             let path = &self.pages[self.sections[s].0].path;
             if !pages.contains(path) {
                 pages.push(path.clone());
@@ -411,6 +421,21 @@ fn trim_to(text: &str, budget: usize) -> String {
         .map(|(a, _)| a)
         .unwrap_or(&cut);
     format!("{cut} …")
+}
+
+/// Keeps the first `keep` items of `items` in the order `order` (a total order), sorted. With
+/// 100,000 sections a common word matches most of them, and sorting them all was most of a
+/// search (issue 15: p99 14 ms → see the README); selecting the best first is linear.
+fn best_first<T>(items: &mut Vec<T>, keep: usize, order: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    if keep == 0 {
+        items.clear();
+        return;
+    }
+    if items.len() > keep {
+        items.select_nth_unstable_by(keep - 1, &order);
+        items.truncate(keep);
+    }
+    items.sort_unstable_by(order);
 }
 
 /// Largest docs page indexed; a bigger file (a generated dump, a mistake) is skipped with a

@@ -61,7 +61,7 @@ impl Builder {
             *a /= n;
         }
         // Per document and field: weight / length normalisation, computed once.
-        let factors = self
+        let factors: Vec<[f32; FIELDS]> = self
             .lengths
             .iter()
             .map(|l| {
@@ -74,38 +74,49 @@ impl Builder {
                 out
             })
             .collect();
-        let idf = self
+        // Each posting's whole score, computed once (with the same arithmetic a query would
+        // do, so rankings are the same to the bit): a query then adds one number per posting.
+        // At 100,000 sections this made searches several times faster and postings a third
+        // smaller (issue 15, `docs-eval --scale`).
+        let postings = self
             .postings
-            .iter()
+            .into_iter()
             .map(|p| {
                 let df = p.len() as f32;
-                (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+                // Exactly as long as the list (the builder's vectors grew with slack).
+                let mut scored = Vec::with_capacity(p.len());
+                scored.extend(p.into_iter().map(|(doc, tf)| {
+                    let factor = &factors[doc as usize];
+                    let x: f32 = (0..FIELDS).map(|f| tf[f] as f32 * factor[f]).sum();
+                    (doc, idf * x / (K1 + x))
+                }));
+                scored
             })
             .collect();
         Bm25f {
             terms: self.terms,
-            postings: self.postings,
-            idf,
-            factors,
+            postings,
+            docs: self.lengths.len(),
         }
     }
 }
 
 pub struct Bm25f {
     terms: HashMap<String, u32>,
-    postings: Vec<Vec<(u32, [u16; FIELDS])>>,
-    idf: Vec<f32>,
-    factors: Vec<[f32; FIELDS]>,
+    /// Per term: (document, the term's score in it).
+    postings: Vec<Vec<(u32, f32)>>,
+    docs: usize,
 }
 
 impl Bm25f {
     /// Documents indexed.
     pub fn len(&self) -> usize {
-        self.factors.len()
+        self.docs
     }
 
     pub fn is_empty(&self) -> bool {
-        self.factors.is_empty()
+        self.docs == 0
     }
 
     /// Adds each document's score for `terms` (distinct, analysed) to `scores`.
@@ -114,11 +125,8 @@ impl Bm25f {
             let Some(&id) = self.terms.get(term) else {
                 continue;
             };
-            let idf = self.idf[id as usize];
-            for &(doc, tf) in &self.postings[id as usize] {
-                let factor = &self.factors[doc as usize];
-                let x: f32 = (0..FIELDS).map(|f| tf[f] as f32 * factor[f]).sum();
-                scores[doc as usize] += idf * x / (K1 + x);
+            for &(doc, score) in &self.postings[id as usize] {
+                scores[doc as usize] += score;
             }
         }
     }

@@ -114,8 +114,12 @@ struct Inner {
     slots: Arc<tokio::sync::Semaphore>,
     /// The answers being written here, for the event streams this instance serves.
     drafts: Mutex<HashMap<String, Arc<draft::Draft>>>,
-    /// Tells this instance's event streams that a run changed (an event, or new text).
-    changes: tokio::sync::broadcast::Sender<Arc<str>>,
+    /// Tells this instance's event streams that their run changed (an event, or new text):
+    /// one counter per followed run. (One broadcast of every run's changes to every stream
+    /// woke each of 1,000 streams for every piece of every answer: issue 15's load test.)
+    followed: Mutex<HashMap<String, tokio::sync::watch::Sender<u64>>>,
+    /// Bumped when any run changes (the tests wait on it).
+    any_change: tokio::sync::watch::Sender<u64>,
     /// Wakes the dispatcher: a run was queued here.
     queued: Notify,
 }
@@ -136,7 +140,8 @@ impl Engine {
         let inner = Inner {
             slots: Arc::new(tokio::sync::Semaphore::new(slots)),
             drafts: Mutex::new(HashMap::new()),
-            changes: tokio::sync::broadcast::Sender::new(1024),
+            followed: Mutex::new(HashMap::new()),
+            any_change: tokio::sync::watch::Sender::new(0),
             queued: Notify::new(),
             store,
             model,
@@ -187,9 +192,30 @@ impl Engine {
         self.inner.settings.run_time_limit
     }
 
-    /// Which runs change, as they do (for this instance's event streams).
-    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<Arc<str>> {
-        self.inner.changes.subscribe()
+    /// Changes when `run_id` changes here (for this instance's event streams).
+    pub fn changes(&self, run_id: &str) -> tokio::sync::watch::Receiver<u64> {
+        let mut followed = self
+            .inner
+            .followed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(sender) = followed.get(run_id) {
+            return sender.subscribe();
+        }
+        // Runs nobody follows any more go when the map has grown (a run that changes again
+        // removes its own entry sooner).
+        if followed.len() >= 1024 && followed.len().is_power_of_two() {
+            followed.retain(|_, sender| sender.receiver_count() > 0);
+        }
+        let sender = tokio::sync::watch::Sender::new(0);
+        let receiver = sender.subscribe();
+        followed.insert(run_id.to_string(), sender);
+        receiver
+    }
+
+    /// Changes when any run changes here.
+    pub fn any_change(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.any_change.subscribe()
     }
 
     /// The text of the answer `run_id` is writing here, newer than what is saved.
@@ -205,7 +231,23 @@ impl Engine {
     }
 
     fn changed(&self, run_id: &str) {
-        let _ = self.inner.changes.send(Arc::from(run_id));
+        {
+            let mut followed = self
+                .inner
+                .followed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(sender) = followed.get(run_id) {
+                if sender.receiver_count() == 0 {
+                    followed.remove(run_id);
+                } else {
+                    sender.send_modify(|n| *n = n.wrapping_add(1));
+                }
+            }
+        }
+        self.inner
+            .any_change
+            .send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Appends an event with `data` to the run's stream.
@@ -290,7 +332,7 @@ impl Engine {
                 // Saved: a reader of the stored message may look now.
                 engine.changed(&draft.step().run_id);
                 tokio::select! {
-                    _ = tokio::time::sleep(draft::SAVE_EVERY) => {}
+                    _ = tokio::time::sleep(engine.save_interval()) => {}
                     _ = stopped.notified() => return,
                 }
             }
@@ -299,6 +341,15 @@ impl Engine {
             stop,
             task: Some(task),
         }
+    }
+
+    /// How long a writing run waits between saves: [`draft::SAVE_EVERY`], or longer while so
+    /// many runs execute that their saves would pass [`draft::SAVES_PER_SECOND`] together.
+    fn save_interval(&self) -> Duration {
+        let executing = *self.inner.executing.borrow();
+        draft::SAVE_EVERY.max(Duration::from_secs_f64(
+            executing as f64 / draft::SAVES_PER_SECOND as f64,
+        ))
     }
 
     /// A run was queued: it starts as soon as a slot is free, after the runs queued before it.

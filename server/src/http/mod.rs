@@ -66,17 +66,15 @@ async fn healthz(State(assistant): State<Assistant>) -> Response {
 /// Ready for traffic: the database answers and the docs index is loaded.
 async fn readyz(State(assistant): State<Assistant>) -> Response {
     let ready = assistant.readiness().await;
-    let (status, word, database) = if ready.database {
-        (StatusCode::OK, "ready", "ok")
+    let (status, word) = if ready.database && ready.docs {
+        (StatusCode::OK, "ready")
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "unavailable",
-        )
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
     };
+    let database = if ready.database { "ok" } else { "unavailable" };
+    let docs = if ready.docs { "ok" } else { "indexing" };
     let body = serde_json::json!({
-        "status": word, "database": database, "docs_pages": ready.docs_pages,
+        "status": word, "database": database, "docs": docs, "docs_pages": ready.docs_pages,
         "runs_executing": ready.runs_executing
     });
     (status, axum::Json(body)).into_response()

@@ -112,9 +112,14 @@ impl From<InvalidId> for ServiceError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
+/// Locks the admission of new runs is spread over, by client.
+const ADMISSION_SHARDS: usize = 64;
+
 /// Whether the server can take traffic (`/readyz`).
 pub struct Readiness {
     pub database: bool,
+    /// Whether the docs index is built (the first one is built after the server starts).
+    pub docs: bool,
     pub docs_pages: usize,
     /// Runs this instance is executing now.
     pub runs_executing: usize,
@@ -149,8 +154,9 @@ pub struct Assistant {
     slack: Option<Slack>,
     /// Held while a new run is checked against the limits and stored, so that requests arriving
     /// together cannot all pass a check that only one of them may pass (on this instance;
-    /// instances sharing a database can each let one through at the same moment).
-    admission: Arc<tokio::sync::Mutex<()>>,
+    /// instances sharing a database can each let one through at the same moment). One per
+    /// shard of clients.
+    admission: Arc<[tokio::sync::Mutex<()>; ADMISSION_SHARDS]>,
 }
 
 impl Assistant {
@@ -167,7 +173,7 @@ impl Assistant {
             docs,
             config,
             slack,
-            admission: Default::default(),
+            admission: Arc::new(std::array::from_fn(|_| Default::default())),
         }
     }
 
@@ -586,7 +592,21 @@ impl Assistant {
         message: Option<&MessageRow>,
         run: &RunRow,
     ) -> ServiceResult<()> {
-        let _admission = self.admission.lock().await;
+        // The caps are checked and the run stored under one lock, so two requests of one
+        // client cannot both pass a cap; other clients' requests go on beside them (one lock
+        // for everyone made every post wait for every other under load: issue 15). The client
+        // is its address group while a cap counts by address, else its session.
+        let client = match run.client_addr.as_deref() {
+            Some(addr) if self.config.max_active_runs_per_addr > 0 => addr,
+            _ => &thread.session_id,
+        };
+        let shard = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            client.hash(&mut h);
+            h.finish() as usize % ADMISSION_SHARDS
+        };
+        let admission = self.admission[shard].lock().await;
         let max_messages = self.config.max_thread_messages;
         if max_messages > 0 {
             // Room for what this request adds: the question (unless a retry) and the answer.
@@ -632,6 +652,7 @@ impl Assistant {
             }
             Err(e) => return Err(e.into()),
         }
+        drop(admission);
         self.engine.emit_run(&run.id, "created").await;
         self.engine.emit_run(&run.id, "queued").await;
         self.engine.wake();
@@ -663,6 +684,11 @@ impl Assistant {
 
     /// A docs page rendered for reading (where answers link when no docs site is configured).
     pub fn docs_page(&self, path: &str) -> ServiceResult<DocsPage> {
+        if !self.docs.is_ready() {
+            return Err(ServiceError::Unavailable(
+                "The docs are being indexed; try again in a few seconds.".into(),
+            ));
+        }
         let docs = self.docs.current();
         let page = docs
             .page(path)
@@ -719,10 +745,16 @@ impl Assistant {
     }
 
     /// Readiness: the database answers and the docs index is loaded.
+    /// Waits until the first docs index is built (it is built after the server starts).
+    pub async fn docs_ready(&self) {
+        self.docs.ready().await;
+    }
+
     pub async fn readiness(&self) -> Readiness {
         let database = self.health().await.is_ok();
         Readiness {
             database,
+            docs: self.docs.is_ready(),
             docs_pages: self.docs.current().stats.pages,
             runs_executing: *self.engine.executing().borrow(),
         }
@@ -748,10 +780,10 @@ impl Assistant {
         Ok(crate::metrics::render(runs.as_deref()))
     }
 
-    /// Which runs change on this instance (an event recorded, new text written or saved), as
-    /// they do.
-    pub fn run_changes(&self) -> tokio::sync::broadcast::Receiver<Arc<str>> {
-        self.engine.changes()
+    /// Changes when any run changes on this instance (an event recorded, new text written or
+    /// saved).
+    pub fn run_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.engine.any_change()
     }
 
     /// How many runs this instance executes, now and as it changes.

@@ -32,7 +32,7 @@ fn with_rating(metadata: &str, rating: Option<&str>) -> String {
 impl Store {
     /// Stores `f` for its message, in place of any earlier rating (its first time is kept).
     pub async fn set_feedback(&self, f: &FeedbackRow) -> StoreResult<FeedbackRow> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let stored: FeedbackRow = sqlx::query_as(
             "INSERT INTO feedback (message_id, thread_id, rating, reason, comment, created_at, \
              updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -56,7 +56,7 @@ impl Store {
 
     /// Removes the rating of `message_id`; whether there was one.
     pub async fn delete_feedback(&self, message_id: &str) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let deleted = sqlx::query("DELETE FROM feedback WHERE message_id = $1")
             .bind(message_id)
             .execute(&mut *tx)

@@ -91,7 +91,7 @@ impl Store {
     /// Records (or, after a retry, replaces) what `fact`'s question came to, with the docs
     /// pages its answer cited.
     pub async fn record_question(&self, fact: &QuestionRow, cited: &[String]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("DELETE FROM cited_pages WHERE message_id = $1")
             .bind(&fact.message_id)
             .execute(&mut *tx)

@@ -242,7 +242,13 @@ pub struct Page {
 
 #[derive(Clone)]
 pub struct Store {
+    /// Reads.
     pool: AnyPool,
+    /// Writes: on SQLite one connection, so writers queue in the pool (in order, no sleeping)
+    /// instead of contending for the file's lock — with four writers, SQLite's busy handler
+    /// slept and retried, and under issue 15's load (100 streamed answers a second) posting
+    /// a message took seconds. On Postgres the same pool as reads.
+    writer: AnyPool,
     /// Postgres (several instances may share it) rather than SQLite.
     postgres: bool,
 }
@@ -254,33 +260,42 @@ impl Store {
         let url = prepare_url(url)?;
         let options = AnyConnectOptions::from_str(&url)?;
         let is_sqlite = url.starts_with("sqlite:");
-        let pool = AnyPoolOptions::new()
-            .max_connections(if is_sqlite { 4 } else { 10 })
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if is_sqlite {
-                        // WAL lets polls read while a run writes; NORMAL is durable across
-                        // process crashes in WAL mode (only an OS crash can lose the last
-                        // commits). busy_timeout queues writers instead of failing them.
-                        sqlx::raw_sql(
-                            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                        )
-                        .execute(conn)
-                        .await?;
-                    }
-                    Ok(())
+        let open = |connections: u32| {
+            AnyPoolOptions::new()
+                .max_connections(connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if is_sqlite {
+                            // WAL lets polls read while a run writes; NORMAL is durable across
+                            // process crashes in WAL mode (only an OS crash can lose the last
+                            // commits). busy_timeout covers the one writer against a reader's
+                            // checkpoint and other processes (the admin benchmark's filler).
+                            sqlx::raw_sql(
+                                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                            )
+                            .execute(conn)
+                            .await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect_with(options)
-            .await?;
+                .connect_with(options.clone())
+        };
+        let (pool, writer) = if is_sqlite {
+            (open(4).await?, open(1).await?)
+        } else {
+            let pool = open(10).await?;
+            (pool.clone(), pool)
+        };
         sqlx::migrate!("./migrations")
-            .run(&pool)
+            .run(&writer)
             .await
             .map_err(|e| StoreError::Setup(format!("migrations failed: {e}")))?;
         Ok(Self {
             pool,
+            writer,
             postgres: !is_sqlite,
         })
     }
@@ -304,7 +319,7 @@ impl Store {
         .bind(row.created_at)
         .bind(&row.metadata)
         .bind(&row.slack_ts)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -329,14 +344,14 @@ impl Store {
         sqlx::query("UPDATE threads SET metadata = $1 WHERE id = $2")
             .bind(metadata)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
 
     /// Deletes a thread with its messages, runs, steps and ratings, all or nothing.
     pub async fn delete_thread(&self, id: &str) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         // `cited_pages` go with their `questions` row (ON DELETE CASCADE).
         for table in ["feedback", "questions", "run_steps", "runs", "messages"] {
             let sql = format!("DELETE FROM {table} WHERE thread_id = $1");
@@ -375,7 +390,7 @@ impl Store {
         message: Option<&MessageRow>,
         run: &RunRow,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         if let Some(message) = message {
             insert_message(&mut tx, message).await?;
         }
@@ -486,7 +501,7 @@ impl Store {
             .bind(change.usage)
             .bind(change.lease_until)
             .bind(run_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -552,7 +567,7 @@ impl Store {
         Ok(sqlx::query_as(AssertSqlSafe(sql))
             .bind(lease_until)
             .bind(now)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await?)
     }
 
@@ -571,7 +586,7 @@ impl Store {
 
     /// Adds `tokens` to `addr`'s count and everyone's for `day`.
     pub async fn add_tokens(&self, day: i64, addr: Option<&str>, tokens: i64) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for scope in addr.into_iter().chain(["*"]) {
             sqlx::query(
                 "INSERT INTO token_usage (day, scope, tokens) VALUES ($1, $2, $3) \
@@ -600,7 +615,7 @@ impl Store {
             .bind(run_id)
             .bind(event)
             .bind(data)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.writer)
             .await;
             match row {
                 Ok((seq,)) => return Ok(seq),
@@ -640,7 +655,7 @@ impl Store {
         sqlx::query("UPDATE threads SET slack_ts = $1 WHERE id = $2")
             .bind(ts)
             .bind(thread_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -674,7 +689,7 @@ impl Store {
         if !ignore_lease {
             query = query.bind(now);
         }
-        Ok(query.execute(&self.pool).await?.rows_affected() == 1)
+        Ok(query.execute(&self.writer).await?.rows_affected() == 1)
     }
 
     /// Gives an active run up (shutdown): `queued` without a lease, for anyone to take.
@@ -687,7 +702,7 @@ impl Store {
         );
         let done = sqlx::query(AssertSqlSafe(sql))
             .bind(run_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -697,7 +712,7 @@ impl Store {
         sqlx::query("UPDATE runs SET lease_until = $1 WHERE id = $2")
             .bind(lease_until)
             .bind(run_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -711,7 +726,7 @@ impl Store {
         step: &StepRow,
         usage: &str,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
             "UPDATE runs SET status = $4, completed_at = $1, usage = $2, \
              required_action = NULL, lease_until = NULL WHERE id = $3 AND status = $5",
@@ -736,7 +751,7 @@ impl Store {
     /// Saves the answer a run is writing (`in_progress`, the text so far). An answer that has
     /// ended (completed or incomplete) is never written over.
     pub async fn save_partial_answer(&self, message: &MessageRow) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         upsert_answer(&mut conn, message).await
     }
 
@@ -758,12 +773,12 @@ impl Store {
         .bind(now_secs())
         .bind(run_id)
         .bind(message_status::IN_PROGRESS)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?)
     }
 
     pub async fn insert_step(&self, step: &StepRow) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         insert_step(&mut conn, step).await
     }
 
@@ -780,7 +795,7 @@ impl Store {
         .bind(step.failed_at)
         .bind(&step.usage)
         .bind(&step.id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -800,7 +815,7 @@ impl Store {
             .bind(status.as_str())
             .bind(now_secs())
             .bind(run_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

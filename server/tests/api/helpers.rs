@@ -62,6 +62,8 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let assistant = app.assistant();
     tokio::spawn(app.run_until_stopped());
+    // The docs are indexed after the server starts; the tests expect them in from the start.
+    assistant.docs_ready().await;
     let store = Store::connect(&database_url)
         .await
         .expect("the test opens the server's database");
@@ -317,7 +319,7 @@ impl TestApp {
         let mut changes = self.assistant.run_changes();
         let waited = async {
             while !ready().await {
-                let _ = changes.recv().await;
+                let _ = changes.changed().await;
             }
         };
         if tokio::time::timeout(Duration::from_secs(20), waited)
