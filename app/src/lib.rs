@@ -42,7 +42,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
-                <title>{name}</title>
+                // As the element's whole text: a text node of its own would carry a hydration
+                // marker (`<!>`), which a title shows as it is.
+                <title inner_html=api::escape_html(&name)></title>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
