@@ -214,9 +214,7 @@ fn at_scale(
         }
     }
     let before = proc_status_kib("self", "VmRSS");
-    let started = Instant::now();
     let index = DocsIndex::build(&dir, None)?;
-    let build = started.elapsed();
     let held = proc_status_kib("self", "VmRSS").saturating_sub(before);
     let latencies = latencies_with(questions, rounds, |q| {
         index.search(&q.question, server::engine::tools::RESULTS * 3);
@@ -227,7 +225,7 @@ fn at_scale(
     );
     println!(
         "index built in {} ms, holding {} MiB (process peak {} MiB)",
-        build.as_millis(),
+        index.stats.build_ms,
         held / 1024,
         proc_status_kib("self", "VmHWM") / 1024
     );

@@ -105,22 +105,21 @@ struct Session {
 }
 
 impl Session {
-    async fn call(
+    /// Sends `request` with the session's cookie (keeping the one the first answer sets); a
+    /// request that got no answer is noted as status 0.
+    async fn send(
         &mut self,
         route: &'static str,
         request: reqwest::RequestBuilder,
-    ) -> Option<Value> {
+    ) -> Option<(reqwest::Response, Instant)> {
         let request = match &self.cookie {
             Some(c) => request.header("cookie", c),
             None => request,
         };
         let started = Instant::now();
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(_) => {
-                note(&self.record, route, started, 0);
-                return None;
-            }
+        let Ok(response) = request.send().await else {
+            note(&self.record, route, started, 0);
+            return None;
         };
         if self.cookie.is_none()
             && let Some(set) = response
@@ -130,6 +129,16 @@ impl Session {
         {
             self.cookie = set.split(';').next().map(str::to_string);
         }
+        Some((response, started))
+    }
+
+    /// A JSON route: its time includes reading the body.
+    async fn call(
+        &mut self,
+        route: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Option<Value> {
+        let (response, started) = self.send(route, request).await?;
         let status = response.status().as_u16();
         let body = response.json::<Value>().await.ok();
         note(&self.record, route, started, status);
@@ -216,7 +225,7 @@ impl Session {
             if run
                 .as_ref()
                 .and_then(|r| r["status"].as_str())
-                .is_some_and(|s| TERMINAL.contains(&s))
+                .is_some_and(is_terminal)
             {
                 return true;
             }
@@ -230,17 +239,9 @@ impl Session {
     /// response's headers).
     async fn read_events(&mut self, url: &str, give_up: Instant) -> bool {
         const ROUTE: &str = "GET …/run/{rid}/events (to headers)";
-        let mut request = self.client.get(format!("{url}/events"));
-        if let Some(c) = &self.cookie {
-            request = request.header("cookie", c);
-        }
-        let started = Instant::now();
-        let mut response = match request.send().await {
-            Ok(r) => r,
-            Err(_) => {
-                note(&self.record, ROUTE, started, 0);
-                return false;
-            }
+        let request = self.client.get(format!("{url}/events"));
+        let Some((mut response, started)) = self.send(ROUTE, request).await else {
+            return false;
         };
         note(&self.record, ROUTE, started, response.status().as_u16());
         let mut pending = String::new();
@@ -254,7 +255,7 @@ impl Session {
                 let line: String = pending.drain(..=end).collect();
                 if let Some(event) = line.trim_end().strip_prefix("event: ")
                     && let Some(status) = event.strip_prefix("thread.run.")
-                    && TERMINAL.contains(&status)
+                    && is_terminal(status)
                 {
                     return true;
                 }
@@ -263,7 +264,12 @@ impl Session {
     }
 }
 
-const TERMINAL: [&str; 5] = ["completed", "failed", "cancelled", "expired", "incomplete"];
+/// Whether `status` names a run status that is terminal (the project's one life cycle).
+fn is_terminal(status: &str) -> bool {
+    status
+        .parse::<app::api::RunStatus>()
+        .is_ok_and(app::api::RunStatus::is_terminal)
+}
 
 /// How a session follows its run.
 #[derive(Clone, Copy)]

@@ -57,8 +57,8 @@ impl LiveDocs {
     /// `index` was built from the folder when it had [`fingerprint`] `print` (taken before the
     /// build, so a page changed during it is re-indexed). With `embeddings` (the embedder and
     /// the cache folder), searches are hybrid once [`Self::start_embedding`] has embedded the
-    /// sections.
-    pub fn with_embeddings(
+    /// sections (an index built here starts it).
+    fn with_embeddings(
         index: DocsIndex,
         print: u64,
         dir: PathBuf,
@@ -96,15 +96,8 @@ impl LiveDocs {
         tokio::spawn(async move {
             // A watcher started meanwhile waits for this lock (or builds first, as well).
             let mut built_from = first.inner.rebuild.lock().await;
-            match first.rebuild(&mut built_from).await {
-                Ok(stats) => tracing::info!(
-                    pages = stats.pages,
-                    sections = stats.sections,
-                    passages = stats.passages,
-                    ms = stats.build_ms as u64,
-                    "docs indexed"
-                ),
-                Err(e) => tracing::error!(error = %e, "docs search has no pages"),
+            if let Err(e) = first.rebuild(&mut built_from).await {
+                tracing::error!(error = %e, "docs search has no pages");
             }
             drop(built_from);
             first.inner.ready.send_replace(true);
@@ -124,15 +117,17 @@ impl LiveDocs {
     }
 
     /// Embeds the current index's sections in the background (BM25 answers meanwhile).
-    pub fn start_embedding(&self) -> Option<tokio::task::JoinHandle<()>> {
-        self.inner.embeddings.as_ref()?;
+    fn start_embedding(&self) {
+        if self.inner.embeddings.is_none() {
+            return;
+        }
         let live = self.clone();
-        Some(tokio::spawn(async move {
+        tokio::spawn(async move {
             let index = live.current();
             if let Err(e) = live.embed(&index).await {
                 tracing::warn!(error = %e, "docs search stays on BM25 alone: could not embed the sections");
             }
-        }))
+        });
     }
 
     /// Gives `index` its sections' vectors, from the cache or the embeddings endpoint.
@@ -227,8 +222,11 @@ impl LiveDocs {
                 pages: old_pages,
             });
         }
-        // Embedded before the swap (mostly from the cache), so search stays hybrid.
-        if let Err(e) = self.embed(&built).await {
+        // While search is hybrid it stays so: the new index is embedded before the swap (mostly
+        // from the cache). Otherwise (the first index) BM25 answers at once and the sections
+        // are embedded after.
+        let hybrid = self.current().has_vectors();
+        if hybrid && let Err(e) = self.embed(&built).await {
             tracing::warn!(error = %e, "the new docs index is not embedded: BM25 alone");
         }
         let stats = built.stats;
@@ -243,8 +241,11 @@ impl LiveDocs {
             sections = stats.sections,
             passages = stats.passages,
             ms = stats.build_ms as u64,
-            "docs re-indexed"
+            "docs indexed"
         );
+        if !hybrid {
+            self.start_embedding();
+        }
         Ok(stats)
     }
 

@@ -192,13 +192,19 @@ impl Engine {
         self.inner.settings.run_time_limit
     }
 
-    /// Changes when `run_id` changes here (for this instance's event streams).
-    pub fn changes(&self, run_id: &str) -> tokio::sync::watch::Receiver<u64> {
-        let mut followed = self
-            .inner
+    /// The change counters of the runs this instance's event streams follow.
+    fn followed(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, tokio::sync::watch::Sender<u64>>> {
+        self.inner
             .followed
             .lock()
-            .unwrap_or_else(|e| e.into_inner());
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes when `run_id` changes here (for this instance's event streams).
+    pub fn changes(&self, run_id: &str) -> tokio::sync::watch::Receiver<u64> {
+        let mut followed = self.followed();
         if let Some(sender) = followed.get(run_id) {
             return sender.subscribe();
         }
@@ -232,11 +238,7 @@ impl Engine {
 
     fn changed(&self, run_id: &str) {
         {
-            let mut followed = self
-                .inner
-                .followed
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut followed = self.followed();
             if let Some(sender) = followed.get(run_id) {
                 if sender.receiver_count() == 0 {
                     followed.remove(run_id);

@@ -744,12 +744,12 @@ impl Assistant {
         })
     }
 
-    /// Readiness: the database answers and the docs index is loaded.
     /// Waits until the first docs index is built (it is built after the server starts).
     pub async fn docs_ready(&self) {
         self.docs.ready().await;
     }
 
+    /// Readiness: the database answers and the docs index is built.
     pub async fn readiness(&self) -> Readiness {
         let database = self.health().await.is_ok();
         Readiness {
