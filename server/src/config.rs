@@ -55,6 +55,8 @@ pub struct Config {
     pub openai_idle_timeout: Duration,
     /// Retries of a model call after a retryable failure (429, 5xx, timeout).
     pub openai_max_retries: u32,
+    /// HTTP/2 to the model API: where TLS offers it (default), never, or always (h2c too).
+    pub openai_http2: crate::models::openai::Http2,
     pub instructions_path: Option<PathBuf>,
     /// `None` means a random key per process (sessions end on restart).
     pub session_secret: Option<Secret>,
@@ -228,6 +230,7 @@ impl Config {
             openai_timeout: env.seconds_at_least("OPENAI_TIMEOUT_SECS", 60, 1)?,
             openai_idle_timeout: env.seconds_at_least("OPENAI_IDLE_TIMEOUT_SECS", 20, 1)?,
             openai_max_retries: env.parse_or("OPENAI_MAX_RETRIES", 3)?,
+            openai_http2: env.parse_or("OPENAI_HTTP2", crate::models::openai::Http2::Auto)?,
             instructions_path: env.file("ASSISTANT_INSTRUCTIONS")?,
             session_secret: session_secret(&env)?,
             request_timeout: env.seconds_at_least("REQUEST_TIMEOUT_SECS", 120, 1)?,
@@ -553,6 +556,23 @@ mod tests {
         assert!(remote.counts_tokens());
         let off = config(&[("HEADER_READ_TIMEOUT_SECS", "0")]).unwrap();
         assert_eq!(off.header_read_timeout, None);
+    }
+
+    #[test]
+    fn http2_to_the_model_is_auto_unless_set() {
+        use crate::models::openai::Http2;
+        assert_eq!(config(&[]).unwrap().openai_http2, Http2::Auto);
+        for (raw, want) in [
+            ("off", Http2::Off),
+            ("Always", Http2::Always),
+            ("auto", Http2::Auto),
+        ] {
+            let c = config(&[("OPENAI_HTTP2", raw)]).unwrap();
+            assert_eq!(c.openai_http2, want, "{raw}");
+        }
+        let e = config(&[("OPENAI_HTTP2", "yes")]).unwrap_err();
+        assert_eq!(e.variable, "OPENAI_HTTP2");
+        assert!(e.reason.contains("auto, off or always"), "{}", e.reason);
     }
 
     #[test]

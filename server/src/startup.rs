@@ -54,6 +54,7 @@ impl Application {
         }
         engine.spawn_sweeper();
         engine.spawn_dispatcher();
+        engine.spawn_heartbeat();
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("could not listen on LEPTOS_SITE_ADDR={}", config.addr))?;
@@ -136,6 +137,34 @@ async fn serve(listener: TcpListener, router: Router, header_read_timeout: Optio
     graceful.shutdown().await;
 }
 
+/// Serves `router` on a free port of 127.0.0.1 over HTTP/1.1 and h2c (HTTP/2 without TLS, as
+/// the client's prior knowledge), as OpenAI's API offers both; returns `http://127.0.0.1:port`.
+/// For the stand-in upstreams of the load generator and the tests (a fake model API), never
+/// for readers: `axum::serve` speaks only HTTP/1.1, hence hyper-util's auto builder. HTTP/2
+/// streams are not limited in number, so 10,000 waiting model calls share one connection.
+pub async fn serve_local(router: Router) -> std::io::Result<String> {
+    use hyper_util::{rt::TokioExecutor, rt::TokioIo, service::TowerToHyperService};
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let root = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        let mut http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        http.http2().max_concurrent_streams(None);
+        let http = Arc::new(http);
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let (http, service) = (http.clone(), TowerToHyperService::new(router.clone()));
+            tokio::spawn(async move {
+                let _ = http.serve_connection(TokioIo::new(stream), service).await;
+            });
+        }
+    });
+    Ok(root)
+}
+
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Store::connect(&config.database_url).await.with_context(|| {
         format!(
@@ -188,6 +217,7 @@ fn chat_models(config: &Config) -> anyhow::Result<(Arc<dyn ChatModel>, Arc<dyn C
             key,
             config.openai_timeout,
             config.openai_idle_timeout,
+            config.openai_http2,
         )?))
     };
     tracing::info!(base_url = base, model = %config.openai_model, "answers come from a remote chat model");

@@ -10,7 +10,9 @@
 //!
 //! Usage: cargo run -p server --release --bin loadgen -- [--sessions 200] [--seconds 30]
 //!        [--every 10] [--latency-ms 500] [--token-ms 20] [--tokens 20] [--follow poll|events]
-//!        [--poll-secs 1] [--grow 0] [--check] [--server-log FILE] [--server PATH]
+//!        [--poll-secs 1] [--grow 0] [--check] [--server-log FILE] [--server PATH] [--http2]
+//! `--http2` has the server call the fake model over HTTP/2 (h2c, `OPENAI_HTTP2=always`), as
+//! it does OpenAI's API over TLS; without it every model call has a connection of its own.
 //! `--check` exits non-zero when any request failed or no run ended (CI's smoke run).
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -64,10 +66,10 @@ async fn fake_model(model: Model) -> String {
                 .into_response()
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}/v1")
+    let root = server::startup::serve_local(app)
+        .await
+        .expect("the fake model listens on a free port");
+    format!("{root}/v1")
 }
 
 /// What the sessions measured.
@@ -309,6 +311,7 @@ async fn main() {
     };
     let grow: usize = arg(&args, "--grow", 0);
     let check = args.iter().any(|a| a == "--check");
+    let http2 = args.iter().any(|a| a == "--http2");
     // Every SQL statement the server runs, with its time (sqlx's log), for the query plans.
     let log: Option<String> = args
         .iter()
@@ -339,6 +342,7 @@ async fn main() {
             .env("DATABASE_URL", &database)
             .env("OPENAI_BASE_URL", &model_url)
             .env("OPENAI_MODEL", "load-model")
+            .env("OPENAI_HTTP2", if http2 { "always" } else { "auto" })
             // The model's whole answer must fit in one call's time limit (a 120-second model).
             .env(
                 "OPENAI_TIMEOUT_SECS",

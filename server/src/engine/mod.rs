@@ -95,6 +95,8 @@ pub struct EngineSettings {
 
 /// How often an idle dispatcher looks for runs queued by other instances or handed back.
 const DISPATCH_POLL: Duration = Duration::from_secs(1);
+/// Queued runs the dispatcher claims in one statement, when as many slots are free.
+const CLAIM_AT_ONCE: usize = 32;
 /// Tool calls executed in one round; the model gets an error output for the rest.
 pub const MAX_CALLS_PER_ROUND: usize = 8;
 
@@ -247,6 +249,11 @@ impl Engine {
                 }
             }
         }
+        self.touched();
+    }
+
+    /// Something changed here that only those waiting on any change need to know (the tests).
+    fn touched(&self) {
         self.inner
             .any_change
             .send_modify(|n| *n = n.wrapping_add(1));
@@ -331,8 +338,10 @@ impl Engine {
                 }
                 engine.announce(&draft).await;
                 draft.save(&engine.inner.store).await;
-                // Saved: a reader of the stored message may look now.
-                engine.changed(&draft.step().run_id);
+                // Saved: a reader of the stored message may look now. This instance's
+                // streams have each piece from memory already (the draft's watch), so they
+                // are not woken to read the database again.
+                engine.touched();
                 tokio::select! {
                     _ = tokio::time::sleep(engine.save_interval()) => {}
                     _ = stopped.notified() => return,
@@ -381,32 +390,88 @@ impl Engine {
     async fn dispatch(&self) {
         let store = &self.inner.store;
         loop {
-            let Ok(slot) = self.inner.slots.clone().acquire_owned().await else {
+            let Ok(first) = self.inner.slots.clone().acquire_owned().await else {
                 return;
             };
             if self.stopping() {
                 return;
             }
-            let now = now_secs();
-            match store.claim_next_queued(now, now + self.lease_secs()).await {
-                Ok(Some(run)) => {
-                    let engine = self.clone();
-                    tokio::spawn(async move {
-                        engine.emit_run(&run.id, "in_progress").await;
-                        engine.execute(run).await;
-                        drop(slot);
-                    });
-                    continue;
+            // As many free slots as one claim may fill: runs that came together start together.
+            let mut slots = vec![first];
+            while slots.len() < CLAIM_AT_ONCE {
+                match self.inner.slots.clone().try_acquire_owned() {
+                    Ok(slot) => slots.push(slot),
+                    Err(_) => break,
                 }
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "could not look for queued runs"),
             }
-            drop(slot);
+            let now = now_secs();
+            let claimed = match store
+                .claim_queued(now, now + self.lease_secs(), slots.len())
+                .await
+            {
+                Ok(runs) => runs,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not look for queued runs");
+                    Vec::new()
+                }
+            };
+            let full = claimed.len() >= slots.len();
+            for run in claimed {
+                let Some(slot) = slots.pop() else {
+                    // More than asked for (no store returns that; the Postgres tests once
+                    // caught a query that did): hand it back rather than leave it claimed and
+                    // unstarted until its lease ran out.
+                    if let Err(e) = store.release(&run.id).await {
+                        tracing::warn!(run_id = run.id, error = %e, "could not hand a run back");
+                    }
+                    continue;
+                };
+                let engine = self.clone();
+                tokio::spawn(async move {
+                    engine.emit_run(&run.id, "in_progress").await;
+                    engine.execute(run).await;
+                    drop(slot);
+                });
+            }
+            drop(slots);
+            if full {
+                // Every free slot took a run: more may be waiting.
+                continue;
+            }
             tokio::select! {
                 _ = self.inner.queued.notified() => {}
                 _ = tokio::time::sleep(DISPATCH_POLL) => {}
             }
         }
+    }
+
+    /// Renews the leases of every run this process executes, in one task for the instance
+    /// (a few statements rather than one per run), until the process stops.
+    pub fn spawn_heartbeat(&self) {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let every = Duration::from_millis(engine.lease_secs().max(1) as u64 * 1000 / 3);
+            loop {
+                tokio::time::sleep(every).await;
+                if engine.stopping() {
+                    return;
+                }
+                let ids = engine.running_ids();
+                if ids.is_empty() {
+                    continue;
+                }
+                let until = now_secs() + engine.lease_secs();
+                if let Err(e) = engine.inner.store.renew_leases(&ids, until).await {
+                    tracing::warn!(runs = ids.len(), error = %e, "could not renew the runs' leases");
+                }
+            }
+        });
+    }
+
+    /// The runs this process executes now.
+    fn running_ids(&self) -> Vec<String> {
+        let running = self.inner.running.lock().unwrap_or_else(|e| e.into_inner());
+        running.keys().cloned().collect()
     }
 
     /// Drives a claimed run to a terminal status within its time limit.
@@ -431,7 +496,6 @@ impl Engine {
             outcome = self.drive(&run, &draft) => outcome,
             _ = tokio::time::sleep(left) => Err(Stop::Expired),
             _ = cancel.notified() => Err(Stop::Cancelled),
-            _ = self.heartbeat(run_id) => Err(Stop::Superseded),
         };
         if matches!(
             outcome,
@@ -475,21 +539,6 @@ impl Engine {
             None => running.remove(run_id),
         };
         self.inner.executing.send_replace(running.len());
-    }
-
-    /// Renews the run's lease until the run is no longer ours; never returns while it is.
-    async fn heartbeat(&self, run_id: &str) {
-        loop {
-            tokio::time::sleep(Duration::from_millis(self.lease_secs() as u64 * 1000 / 3)).await;
-            if let Err(e) = self
-                .inner
-                .store
-                .renew_lease(run_id, now_secs() + self.lease_secs())
-                .await
-            {
-                tracing::warn!(run_id, error = %e, "could not renew a run's lease");
-            }
-        }
     }
 
     /// Ends a run that is not terminal yet with `status` and, unless cancelled, a `last_error`.
@@ -827,14 +876,7 @@ impl Engine {
             .store(true, std::sync::atomic::Ordering::SeqCst);
         // No new run starts here: the dispatcher stops at its next slot.
         self.inner.slots.close();
-        let ids: Vec<String> = self
-            .inner
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys()
-            .cloned()
-            .collect();
+        let ids = self.running_ids();
         let mut handed = 0;
         for id in ids {
             match self.inner.store.release(&id).await {

@@ -24,6 +24,32 @@ struct Ask<'a> {
     sink: Option<TextSink<'a>>,
 }
 
+/// Which HTTP the model API is spoken to in (`OPENAI_HTTP2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Http2 {
+    /// HTTP/2 where the server offers it in the TLS handshake (ALPN), as OpenAI's API does;
+    /// HTTP/1.1 otherwise, and always over plain `http://`.
+    Auto,
+    /// HTTP/1.1 only: a connection per model call in flight.
+    Off,
+    /// HTTP/2 always, over `http://` too (h2c with prior knowledge: vLLM behind a proxy that
+    /// speaks it, the load generator's fake model). A server without HTTP/2 fails every call.
+    Always,
+}
+
+impl std::str::FromStr for Http2 {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Http2::Auto),
+            "off" => Ok(Http2::Off),
+            "always" => Ok(Http2::Always),
+            _ => Err("expected auto, off or always"),
+        }
+    }
+}
+
 pub struct OpenAiModel {
     client: Client,
     endpoint: String,
@@ -44,11 +70,21 @@ impl OpenAiModel {
         api_key: Option<Secret>,
         timeout: Duration,
         idle_timeout: Duration,
+        http2: Http2,
     ) -> anyhow::Result<Self> {
-        let client = Client::builder()
+        let builder = Client::builder()
             .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .build()?;
+            .connect_timeout(timeout.min(Duration::from_secs(10)));
+        // Over HTTP/2 every call in flight is a stream of one connection: 10,000 runs waiting
+        // on the model held 325 MiB against 533 MiB with a connection each (README "Load and
+        // scale"). The server's stream limit (SETTINGS_MAX_CONCURRENT_STREAMS) queues calls
+        // beyond it on that connection.
+        let builder = match http2 {
+            Http2::Auto => builder,
+            Http2::Off => builder.http1_only(),
+            Http2::Always => builder.http2_prior_knowledge(),
+        };
+        let client = builder.build()?;
         Ok(Self {
             client,
             endpoint: format!("{}/chat/completions", base_url.trim_end_matches('/')),
@@ -104,26 +140,17 @@ impl OpenAiModel {
         max_tokens: Option<u32>,
         sink: Option<TextSink<'_>>,
     ) -> Result<Completion, ModelError> {
-        let mut body = json!({ "model": self.model, "messages": messages.iter().map(wire_message).collect::<Vec<_>>() });
-        if !tools.is_empty() {
-            body["tools"] = tools.iter().map(ToolSpec::to_openai).collect();
-            body["tool_choice"] = json!("auto");
-        }
-        if let Some(max) = max_tokens {
-            // `max_tokens`, not OpenAI's newer `max_completion_tokens`: every compatible server
-            // (Ollama, vLLM, llama.cpp, LM Studio) reads this one.
-            body["max_tokens"] = json!(max);
-        }
         loop {
             let streaming = sink.is_some() && self.streams();
-            if streaming {
-                body["stream"] = json!(true);
-                body["stream_options"] = json!({"include_usage": true});
-            } else if let Some(map) = body.as_object_mut() {
-                map.remove("stream");
-                map.remove("stream_options");
-            }
-            let mut request = self.client.post(&self.endpoint).json(&body);
+            // Built per attempt and kept only as bytes: the tree of JSON values (a copy of the
+            // whole conversation) would otherwise live as long as the model takes to answer —
+            // per run waiting, with thousands waiting (README "Load and scale").
+            let body = request_body(&self.model, messages, tools, max_tokens, streaming);
+            let mut request = self
+                .client
+                .post(&self.endpoint)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
             if let Some(key) = &self.api_key {
                 request = request.bearer_auth(key.expose());
             }
@@ -208,6 +235,31 @@ impl OpenAiModel {
         }
         assembler.finish()
     }
+}
+
+/// A chat completions request, serialized.
+fn request_body(
+    model: &str,
+    messages: &[ChatMessage],
+    tools: &[ToolSpec],
+    max_tokens: Option<u32>,
+    streaming: bool,
+) -> Vec<u8> {
+    let mut body = json!({ "model": model, "messages": messages.iter().map(wire_message).collect::<Vec<_>>() });
+    if !tools.is_empty() {
+        body["tools"] = tools.iter().map(ToolSpec::to_openai).collect();
+        body["tool_choice"] = json!("auto");
+    }
+    if let Some(max) = max_tokens {
+        // `max_tokens`, not OpenAI's newer `max_completion_tokens`: every compatible server
+        // (Ollama, vLLM, llama.cpp, LM Studio) reads this one.
+        body["max_tokens"] = json!(max);
+    }
+    if streaming {
+        body["stream"] = json!(true);
+        body["stream_options"] = json!({"include_usage": true});
+    }
+    body.to_string().into_bytes()
 }
 
 impl ChatModel for OpenAiModel {

@@ -80,6 +80,11 @@ struct Feed {
     held: bool,
     /// Each piece of the answer while this instance writes it.
     live: Option<tokio::sync::watch::Receiver<u64>>,
+    /// Whether the next gathering reads the database: not when only a piece of the answer
+    /// (or held-back text) woke the stream, as that comes from memory. Every piece of every
+    /// answer made each of 1,000 streams read the run's events before: thousands of queries
+    /// a second with nothing new (issue 15's load test).
+    look: bool,
 }
 
 /// Shortest time between two HTML renderings of the answer so far: a browser repaints at most
@@ -140,6 +145,7 @@ impl Assistant {
             last_html: None,
             held: false,
             live: None,
+            look: true,
         };
         Ok(futures_util::stream::unfold(feed, |mut feed| async move {
             feed.next().await.map(|event| (event, feed))
@@ -217,6 +223,12 @@ impl Feed {
 
     async fn gather(&mut self) -> ServiceResult<()> {
         let store = self.assistant.store.clone();
+        if !std::mem::replace(&mut self.look, true) && self.message.is_some() {
+            if let Some(text) = self.assistant.engine.live_text(&self.run_id) {
+                self.delta_to(&text, false);
+                return Ok(());
+            }
+        }
         let events = store.events_after(&self.run_id, self.cursor.seq).await?;
         let none_new = events.is_empty();
         for (seq, event, data) in events {
@@ -306,11 +318,13 @@ impl Feed {
             _ = mine => {}
             open = piece => {
                 // Closed: the run ended here; the event log tells the rest.
-                if !open {
+                if open {
+                    self.look = false;
+                } else {
                     self.live = None;
                 }
             }
-            _ = held => {}
+            _ = held => self.look = false,
             _ = tokio::time::sleep(poll) => {}
             _ = tokio::time::sleep_until(self.deadline) => {
                 self.done();

@@ -141,6 +141,8 @@ pub struct Recorded {
     pub at: Instant,
     pub body: Value,
     pub authorization: Option<String>,
+    /// The HTTP version the request came in (the server's `OPENAI_HTTP2`).
+    pub version: axum::http::Version,
 }
 
 #[derive(Clone)]
@@ -209,6 +211,7 @@ impl FakeModel {
 
 async fn handle(
     State(shared): State<Arc<Shared>>,
+    version: axum::http::Version,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
@@ -220,6 +223,7 @@ async fn handle(
         at: Instant::now(),
         body: body.clone(),
         authorization,
+        version,
     });
     shared.arrived.notify_waiters();
     let step = shared

@@ -430,15 +430,12 @@ pub fn data_field<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// Serves `router` on a free local port (fake upstreams); its `http://127.0.0.1:port` root.
+/// Serves `router` on a free local port over HTTP/1.1 and h2c (fake upstreams); its
+/// `http://127.0.0.1:port` root.
 pub async fn serve_local(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let root = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    root
+    server::startup::serve_local(router).await.unwrap()
 }
 
-/// The JSON body of the answer to `request`.
 /// A response's `Content-Type`.
 pub fn content_type(response: &Response) -> &str {
     response.headers()["content-type"].to_str().unwrap()

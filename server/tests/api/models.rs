@@ -66,6 +66,12 @@ async fn a_remote_model_answers_through_the_tool_loop() {
     );
     let requests = fake.requests();
     assert_eq!(requests.len(), 2);
+    // `OPENAI_HTTP2=auto` (the default) over plain http:// is HTTP/1.1.
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.version == axum::http::Version::HTTP_11)
+    );
     let first = &requests[0].body;
     assert_eq!(
         requests[0].authorization.as_deref(),
@@ -106,6 +112,19 @@ async fn a_remote_model_answers_through_the_tool_loop() {
     // The page says which model answers.
     let html = app.get("/").await.text().await.unwrap();
     assert!(html.contains("fake-model"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_calls_go_over_http2_when_asked() {
+    let fake = FakeModel::start().await;
+    let app = app_with(&fake.base_url, &[("OPENAI_HTTP2", "always")]).await;
+    let (_, run, _) = ask_timed(&app, "How do I deploy with Postgres?").await;
+    assert_eq!(run["status"], "completed", "{run}");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2, "a tool round and the answer");
+    for r in &requests {
+        assert_eq!(r.version, axum::http::Version::HTTP_2);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
