@@ -475,7 +475,10 @@ impl Engine {
     }
 
     /// Drives a claimed run to a terminal status within its time limit.
-    async fn execute(&self, run: RunRow) {
+    async fn execute(&self, mut run: RunRow) {
+        // Moved into the conversation rather than copied: the run's row stays in memory as
+        // long as the run executes (a copy of the instructions each, at 10,000 runs waiting).
+        let instructions = std::mem::take(&mut run.instructions);
         let run_id = run.id.as_str();
         let left = Duration::from_secs((run.expires_at - now_secs()).max(0) as u64);
         let cancel = Arc::new(Notify::new());
@@ -493,7 +496,7 @@ impl Engine {
             .insert(run.id.clone(), draft.clone());
         // Dropping `drive` (time limit, cancel) drops its in-flight model call too.
         let outcome = tokio::select! {
-            outcome = self.drive(&run, &draft) => outcome,
+            outcome = self.drive(&run, instructions, &draft) => outcome,
             _ = tokio::time::sleep(left) => Err(Stop::Expired),
             _ = cancel.notified() => Err(Stop::Cancelled),
         };
@@ -581,9 +584,14 @@ impl Engine {
         }
     }
 
-    async fn drive(&self, run: &RunRow, draft: &Arc<draft::Draft>) -> Result<(), Stop> {
+    async fn drive(
+        &self,
+        run: &RunRow,
+        instructions: String,
+        draft: &Arc<draft::Draft>,
+    ) -> Result<(), Stop> {
         let inner = &self.inner;
-        let mut conversation = vec![ChatMessage::System(run.instructions.clone())];
+        let mut conversation = vec![ChatMessage::System(instructions)];
         // Answers cut off (or being written) are not history: the model would build on half a
         // thought.
         let history = inner.store.all_messages(&run.thread_id).await?;
@@ -600,7 +608,7 @@ impl Engine {
         let mut usage = Usage::default();
         for _round in 0..inner.settings.max_rounds {
             context::trim(&mut conversation, inner.settings.context_tokens);
-            let completion = self.call_model(run, &conversation, &specs, draft).await?;
+            let completion = self.call_model(run, &conversation, specs, draft).await?;
             usage.add(completion.usage);
             match completion.reply {
                 Reply::Answer(text) => return self.finish(run, text, usage, draft).await,

@@ -12,7 +12,13 @@ pub const PER_PAGE: usize = 2;
 /// Longest search query run, in characters.
 pub const MAX_QUERY_CHARS: usize = 500;
 
-pub fn tool_specs() -> Vec<ToolSpec> {
+/// The tools a model may call: built once, shared by every run (not a tree of JSON values each).
+pub fn tool_specs() -> &'static [ToolSpec] {
+    static SPECS: std::sync::LazyLock<Vec<ToolSpec>> = std::sync::LazyLock::new(specs);
+    &SPECS
+}
+
+fn specs() -> Vec<ToolSpec> {
     vec![ToolSpec {
         name: GET_RELEVANT_DOCS,
         description: "Search the documentation. Returns the most relevant sections with their \

@@ -352,7 +352,7 @@ mod tests {
     use crate::engine::tools::tool_specs;
 
     fn run(messages: &[ChatMessage]) -> Reply {
-        respond(messages, &tool_specs())
+        respond(messages, tool_specs())
     }
 
     #[test]
@@ -468,7 +468,7 @@ mod tests {
         let written = std::sync::Mutex::new(Vec::<String>::new());
         let sink = |piece: &str| written.lock().unwrap().push(piece.to_string());
         let done = OfflineModel
-            .stream(&messages, &tool_specs(), &sink)
+            .stream(&messages, tool_specs(), &sink)
             .await
             .unwrap();
         let Reply::Answer(text) = done.reply else {

@@ -146,6 +146,11 @@ impl OpenAiModel {
             // whole conversation) would otherwise live as long as the model takes to answer —
             // per run waiting, with thousands waiting (README "Load and scale").
             let body = request_body(&self.model, messages, tools, max_tokens, streaming);
+            // A body reqwest cannot replay: with bytes it keeps a copy to resend on a redirect
+            // until the response's headers come, which a model may hold back until it has
+            // written (120 s in the load test), per run waiting. An exact-sized body still
+            // goes with its Content-Length. The model API does not redirect a POST.
+            let body = reqwest::Body::wrap(http_body_util::Full::new(bytes::Bytes::from(body)));
             let mut request = self
                 .client
                 .post(&self.endpoint)

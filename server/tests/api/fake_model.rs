@@ -143,6 +143,8 @@ pub struct Recorded {
     pub authorization: Option<String>,
     /// The HTTP version the request came in (the server's `OPENAI_HTTP2`).
     pub version: axum::http::Version,
+    /// Its `Content-Length` (self-hosted servers want one rather than a chunked body).
+    pub content_length: Option<u64>,
 }
 
 #[derive(Clone)]
@@ -224,6 +226,9 @@ async fn handle(
         body: body.clone(),
         authorization,
         version,
+        content_length: headers
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()?.parse().ok()),
     });
     shared.arrived.notify_waiters();
     let step = shared

@@ -66,12 +66,11 @@ async fn a_remote_model_answers_through_the_tool_loop() {
     );
     let requests = fake.requests();
     assert_eq!(requests.len(), 2);
-    // `OPENAI_HTTP2=auto` (the default) over plain http:// is HTTP/1.1.
-    assert!(
-        requests
-            .iter()
-            .all(|r| r.version == axum::http::Version::HTTP_11)
-    );
+    // `OPENAI_HTTP2=auto` (the default) over plain http:// is HTTP/1.1, each body sized.
+    for r in &requests {
+        assert_eq!(r.version, axum::http::Version::HTTP_11);
+        assert_eq!(r.content_length, Some(r.body.to_string().len() as u64));
+    }
     let first = &requests[0].body;
     assert_eq!(
         requests[0].authorization.as_deref(),
@@ -124,6 +123,7 @@ async fn model_calls_go_over_http2_when_asked() {
     assert_eq!(requests.len(), 2, "a tool round and the answer");
     for r in &requests {
         assert_eq!(r.version, axum::http::Version::HTTP_2);
+        assert_eq!(r.content_length, Some(r.body.to_string().len() as u64));
     }
 }
 
