@@ -223,11 +223,13 @@ impl Feed {
 
     async fn gather(&mut self) -> ServiceResult<()> {
         let store = self.assistant.store.clone();
-        if !std::mem::replace(&mut self.look, true) && self.message.is_some() {
-            if let Some(text) = self.assistant.engine.live_text(&self.run_id) {
-                self.delta_to(&text, false);
-                return Ok(());
-            }
+        // Woken by a piece only: the text comes from memory (`look` is set again for next time).
+        if !std::mem::replace(&mut self.look, true)
+            && self.message.is_some()
+            && let Some(text) = self.assistant.engine.live_text(&self.run_id)
+        {
+            self.delta_to(&text, false);
+            return Ok(());
         }
         let events = store.events_after(&self.run_id, self.cursor.seq).await?;
         let none_new = events.is_empty();
