@@ -904,6 +904,9 @@ impl Engine {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
+                if engine.stopping() {
+                    return;
+                }
                 if let Err(e) = engine.recover(false).await {
                     tracing::warn!(error = %e, "could not sweep runs");
                 }

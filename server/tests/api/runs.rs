@@ -82,7 +82,11 @@ async fn runs_left_by_a_dead_process_are_resumed_or_expired_on_start() {
         .await
         .unwrap();
 
-    // "Restart": a new process on the same database.
+    // "Restart": the first process stops executing (it held none of these runs: their leases
+    // are another process's) and a new one opens the same database. Left running, the first
+    // would be a second live instance on one SQLite file, which the product does not support,
+    // racing the new one for the runs it re-queues.
+    first.assistant.hand_back_runs().await;
     let second = spawn_app_with(settings()).await;
     let store = second.store.clone();
     for rid in &stranded {
