@@ -11,6 +11,10 @@
 //! Usage: cargo run -p server --release --bin loadgen -- [--sessions 200] [--seconds 30]
 //!        [--every 10] [--latency-ms 500] [--token-ms 20] [--tokens 20] [--follow poll|events]
 //!        [--poll-secs 1] [--grow 0] [--check] [--server-log FILE] [--server PATH] [--http2]
+//!        [--postgres URL]
+//! `--postgres URL` (a database to connect to for `CREATE DATABASE`, such as
+//! `postgres://postgres@127.0.0.1:5432/test`) runs the server on a fresh Postgres database of
+//! its own, dropped at the end, instead of SQLite (the peak RSS is the server's alone).
 //! `--http2` has the server call the fake model over HTTP/2 (h2c, `OPENAI_HTTP2=always`), as
 //! it does OpenAI's API over TLS; without it every model call has a connection of its own.
 //! `--check` exits non-zero when any request failed or no run ended (CI's smoke run).
@@ -333,7 +337,18 @@ async fn main() {
         l.local_addr().unwrap().port()
     };
     let base = format!("http://127.0.0.1:{port}");
-    let database = format!("sqlite://{}/load.db", dir.display());
+    let postgres: Option<String> = args
+        .iter()
+        .position(|a| a == "--postgres")
+        .and_then(|i| args.get(i + 1).cloned());
+    if postgres.is_some() && grow > 0 {
+        eprintln!("loadgen: --grow fills SQLite only; leave out --postgres or --grow");
+        std::process::exit(2);
+    }
+    let database = match &postgres {
+        Some(admin) => create_postgres_database(admin).await,
+        None => format!("sqlite://{}/load.db", dir.display()),
+    };
     let start =
         || {
             std::process::Command::new(&server_path)
@@ -463,6 +478,9 @@ async fn main() {
     let _ = server.kill();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);
+    if let Some(admin) = &postgres {
+        drop_postgres_database(admin, &database).await;
+    }
 
     let r = record.lock().unwrap();
     println!(
@@ -594,6 +612,44 @@ async fn fill(database: &str, threads: usize) {
     }
     tx.commit().await.unwrap();
     sqlx::query("ANALYZE").execute(&mut db).await.unwrap();
+}
+
+/// A new Postgres database for this run, created through `admin`; its URL.
+async fn create_postgres_database(admin: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("pa_load_{}", std::process::id());
+    let mut conn = sqlx::PgConnection::connect(admin)
+        .await
+        .unwrap_or_else(|e| panic!("--postgres: cannot connect to {admin}: {e}"));
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .execute(&mut conn)
+    .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("--postgres: CREATE DATABASE");
+    let (base, _) = admin
+        .rsplit_once('/')
+        .expect("--postgres: a URL ending in /database");
+    format!("{base}/{name}")
+}
+
+async fn drop_postgres_database(admin: &str, database: &str) {
+    use sqlx::Connection;
+    let Some((_, name)) = database.rsplit_once('/') else {
+        return;
+    };
+    if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
+        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+        {
+            eprintln!("loadgen: could not drop {name}: {e}");
+        }
+    }
 }
 
 /// A fresh folder for the database.
