@@ -291,11 +291,16 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
+    opt(args, name)
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// The value after `name`, if given.
+fn opt(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 #[tokio::main]
@@ -317,10 +322,7 @@ async fn main() {
     let check = args.iter().any(|a| a == "--check");
     let http2 = args.iter().any(|a| a == "--http2");
     // Every SQL statement the server runs, with its time (sqlx's log), for the query plans.
-    let log: Option<String> = args
-        .iter()
-        .position(|a| a == "--server-log")
-        .and_then(|i| args.get(i + 1).cloned());
+    let log = opt(&args, "--server-log");
     let server_path: String = arg(
         &args,
         "--server",
@@ -337,10 +339,7 @@ async fn main() {
         l.local_addr().unwrap().port()
     };
     let base = format!("http://127.0.0.1:{port}");
-    let postgres: Option<String> = args
-        .iter()
-        .position(|a| a == "--postgres")
-        .and_then(|i| args.get(i + 1).cloned());
+    let postgres = opt(&args, "--postgres");
     if postgres.is_some() && grow > 0 {
         eprintln!("loadgen: --grow fills SQLite only; leave out --postgres or --grow");
         std::process::exit(2);
@@ -479,7 +478,7 @@ async fn main() {
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);
     if let Some(admin) = &postgres {
-        drop_postgres_database(admin, &database).await;
+        drop_postgres_database(admin).await;
     }
 
     let r = record.lock().unwrap();
@@ -614,10 +613,15 @@ async fn fill(database: &str, threads: usize) {
     sqlx::query("ANALYZE").execute(&mut db).await.unwrap();
 }
 
+/// The Postgres database of this run (`--postgres`).
+fn postgres_database_name() -> String {
+    format!("pa_load_{}", std::process::id())
+}
+
 /// A new Postgres database for this run, created through `admin`; its URL.
 async fn create_postgres_database(admin: &str) -> String {
     use sqlx::Connection;
-    let name = format!("pa_load_{}", std::process::id());
+    let name = postgres_database_name();
     let mut conn = sqlx::PgConnection::connect(admin)
         .await
         .unwrap_or_else(|e| panic!("--postgres: cannot connect to {admin}: {e}"));
@@ -636,11 +640,9 @@ async fn create_postgres_database(admin: &str) -> String {
     format!("{base}/{name}")
 }
 
-async fn drop_postgres_database(admin: &str, database: &str) {
+async fn drop_postgres_database(admin: &str) {
     use sqlx::Connection;
-    let Some((_, name)) = database.rsplit_once('/') else {
-        return;
-    };
+    let name = postgres_database_name();
     if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
         let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
         if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -76,7 +76,7 @@ impl OpenAiModel {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)));
         // Over HTTP/2 every call in flight is a stream of one connection: 10,000 runs waiting
-        // on the model held 325 MiB against 533 MiB with a connection each (README "Load and
+        // on the model held 294 MiB against 480 MiB with a connection each (README "Load and
         // scale"). The server's stream limit (SETTINGS_MAX_CONCURRENT_STREAMS) queues calls
         // beyond it on that connection.
         let builder = match http2 {

@@ -15,16 +15,16 @@ use app::api::RunStatus;
 
 /// `('queued', 'in_progress', …)`: the statuses for which `keep` holds, as an SQL list. The
 /// strings are [`RunStatus`]'s own, never input.
-/// Runs a lease renewal names in one statement (SQLite allows 32,766 bound values, Postgres
-/// 65,535; a few hundred keeps each statement short on the one writer).
-pub const RENEW_AT_ONCE: usize = 500;
-
 fn status_list(keep: fn(RunStatus) -> bool) -> String {
     let quoted: Vec<String> = RunStatus::all_where(keep)
         .map(|s| format!("'{s}'"))
         .collect();
     format!("({})", quoted.join(", "))
 }
+
+/// Runs a lease renewal names in one statement (SQLite allows 32,766 bound values, Postgres
+/// 65,535; a few hundred keeps each statement short on the one writer).
+const RENEW_AT_ONCE: usize = 500;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
