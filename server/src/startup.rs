@@ -218,6 +218,7 @@ fn chat_models(config: &Config) -> anyhow::Result<(Arc<dyn ChatModel>, Arc<dyn C
             config.openai_timeout,
             config.openai_idle_timeout,
             config.openai_http2,
+            config.max_answer_tokens,
         )?))
     };
     tracing::info!(base_url = base, model = %config.openai_model, "answers come from a remote chat model");

@@ -502,10 +502,18 @@ fn Bubble(item: ConversationItem, reveal: bool, on_retry: Callback<()>) -> impl 
     let rate = item
         .feedback
         .map(|feedback| view! { <Rate message_id=item.id feedback /> });
+    let notice = item.not_covered.then(|| {
+        view! {
+            <p class="not-covered" role="note">
+                "The docs don't cover this question."
+            </p>
+        }
+    });
     view! {
         <article class=class data-kind=label id=id>
             <span class="visually-hidden">{label} ": "</span>
             <div class="content" inner_html=item.html></div>
+            {notice}
             {sources}
             {rate}
             {retry}

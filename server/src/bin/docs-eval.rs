@@ -3,7 +3,12 @@
 //!
 //! cargo run -p server --release --bin docs-eval -- --docs DIR --questions FILE [--rounds N]
 //!   [--misses] [--dump FILE] [--embeddings-url URL --embeddings-model NAME | --fake-embeddings]
-//!   [--scale N]
+//!   [--scale N] [--followups FILE]
+//!
+//! `--followups FILE` (default `server/tests/data/followups.jsonl` when it is there) also
+//! measures follow-up questions: page recall of each follow-up searched alone and with the
+//! question before it (as runs search), and of the dev questions each asked after an unrelated
+//! one (what the context costs when the reader changes the subject).
 //!
 //! `--scale N` measures search at size instead of quality: it indexes N copies of the docs (as
 //! one site with N versions of every page) and prints the sections, the build time, the memory
@@ -20,8 +25,9 @@ use server::{
         DocsIndex,
         embed::{Cache, Embedder, vectors_for},
         eval::{
-            Question, Report, evaluate, evaluate_with, latencies_with, load_questions, percentile,
-            proc_status_kib, tool_recall,
+            Question, Report, evaluate, evaluate_after_another, evaluate_followups, evaluate_with,
+            latencies_with, load_followups, load_questions, percentile, proc_status_kib,
+            tool_recall,
         },
         text::Analyzer,
     },
@@ -44,6 +50,7 @@ struct Args {
     embeddings_model: Option<String>,
     fake_embeddings: bool,
     scale: Option<usize>,
+    followups: Option<PathBuf>,
 }
 
 const USAGE: &str = "usage: docs-eval --docs DIR --questions FILE [--rounds N] [--misses] \
@@ -60,6 +67,7 @@ fn args() -> anyhow::Result<Args> {
         embeddings_model: None,
         fake_embeddings: false,
         scale: None,
+        followups: Some(PathBuf::from("server/tests/data/followups.jsonl")).filter(|p| p.is_file()),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -77,6 +85,7 @@ fn args() -> anyhow::Result<Args> {
             "--misses" => out.misses = true,
             "--fake-embeddings" => out.fake_embeddings = true,
             "--scale" => out.scale = Some(value("a number of copies")?.parse()?),
+            "--followups" => out.followups = Some(value("a file")?.into()),
             other => anyhow::bail!("unknown argument {other:?}; {USAGE}"),
         }
     }
@@ -113,6 +122,34 @@ fn run() -> anyhow::Result<()> {
         "what the model gets (get_relevant_docs: 5 sections, at most 2 of a page): page recall {:.3}",
         tool_recall(&index, &questions)
     );
+    if let Some(path) = &args.followups {
+        let pairs = load_followups(path)?;
+        let alone = evaluate_followups(&index, &pairs, false);
+        let in_context = evaluate_followups(&index, &pairs, true);
+        let after_another = evaluate_after_another(&index, &questions);
+        println!(
+            "\nfollow-ups ({} pairs): R@5 alone {:.3}, with the question before {:.3} (R@10 {:.3} / {:.3})",
+            pairs.len(),
+            alone.recall_at_5,
+            in_context.recall_at_5,
+            alone.recall_at_10,
+            in_context.recall_at_10
+        );
+        println!(
+            "dev questions each after an unrelated question: R@5 {:.3} (alone {:.3})",
+            after_another.recall_at_5, report.recall_at_5
+        );
+        if args.misses {
+            for o in in_context.outcomes.iter().filter(|o| o.recall_at_5 < 1.0) {
+                println!(
+                    "  follow-up {} R@5 {:.2}: {:?}",
+                    o.id,
+                    o.recall_at_5,
+                    &o.top[..o.top.len().min(5)]
+                );
+            }
+        }
+    }
 
     let embedder = if args.fake_embeddings {
         let runtime = tokio::runtime::Runtime::new()?;
@@ -152,7 +189,7 @@ fn run() -> anyhow::Result<()> {
         );
         let rank = |q: &Question| {
             index.search_pages_with(
-                &q.question,
+                &server::docs::Query::new(&q.question),
                 by_id.get(q.id.as_str()).map(|v| v.as_slice()),
                 10,
             )

@@ -317,38 +317,47 @@ fn lines_with_headings(markdown: &str) -> impl Iterator<Item = (&str, Option<Hea
     })
 }
 
-/// Attributes whose values are never prose.
-const NON_PROSE_ATTRIBUTES: &[&str] = &[
-    "classname",
-    "class",
-    "id",
-    "src",
-    "href",
-    "storyid",
-    "height",
-    "width",
-    "variant",
-    "element",
-    "size",
-    "as",
-    "key",
-    "name",
-    "type",
-    "target",
-    "rel",
-    "style",
-    "color",
-    "language",
-    "icon",
-    "layout",
-    "ref",
-    "for",
-    "htmlfor",
-    "slug",
-    "url",
-    "to",
-    "path",
+/// Attributes whose values are prose to a reader, kept from JSX and HTML tags (lower case).
+/// Every other attribute is a machine value (`allow`, `sandbox`, `class`, `style`, `src`, ids,
+/// sizes, variants) and never reaches the index or an answer: an allow-list, because a
+/// deny-list kept an iframe's `allow="accelerometer; camera; …"` as if it were text.
+const PROSE_ATTRIBUTES: &[&str] = &[
+    "title",
+    "alt",
+    "label",
+    "aria-label",
+    "arialabel",
+    "aria-description",
+    "description",
+    "caption",
+    "body",
+    "heading",
+    "subheading",
+    "subtitle",
+    "summary",
+    "legend",
+    "placeholder",
+    "text",
+    "helptext",
+    "tooltip",
 ];
+
+/// Whether the value of attribute `name` is prose: a name of [`PROSE_ATTRIBUTES`], or one that
+/// ends as they do (`labelText`, `visibleLabel`, `errorText`, `cardTitle`).
+fn is_prose_attribute(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    PROSE_ATTRIBUTES.contains(&name.as_str())
+        || [
+            "label",
+            "labeltext",
+            "text",
+            "title",
+            "description",
+            "caption",
+        ]
+        .iter()
+        .any(|end| name.len() > end.len() && name.ends_with(end))
+}
 
 /// Removes JSX/HTML tags, comments and `{…}` expressions from prose outside code fences and
 /// inline code, keeping the prose of quoted attribute values (`title`, `body`, `alt`, captions).
@@ -521,9 +530,8 @@ fn parse_tag(chars: &[char], start: usize) -> (usize, Vec<String>) {
                     return (chars.len(), kept);
                 };
                 let value: String = chars[i + 1..end].iter().collect();
-                let attr = last_attr.to_ascii_lowercase();
                 let is_prose = value.trim().contains(' ')
-                    && !NON_PROSE_ATTRIBUTES.contains(&attr.as_str())
+                    && is_prose_attribute(&last_attr)
                     && !value.trim_start().starts_with(['/', '#', '.'])
                     && !value.contains("://");
                 if is_prose {
@@ -886,6 +894,45 @@ Again.
         );
         let headings: Vec<&str> = p.sections.iter().map(|s| s.heading.as_str()).collect();
         assert_eq!(headings, vec!["A", "Real"]);
+    }
+
+    #[test]
+    fn only_prose_attributes_are_kept_from_tags() {
+        let page = parse_page(
+            "a.mdx",
+            "# A\n\n<img src=\"/a b.png\" alt=\"A chart of sales\" className=\"big wide\" />\n\n\
+             <Input aria-label=\"Search the docs\" margin=\"0 auto\" name=\"Imani Nakai\" \
+             labelText=\"Your full name\" data-x=\"one two\" />\n",
+        );
+        let text = &page.sections[0].text;
+        for kept in ["A chart of sales", "Search the docs", "Your full name"] {
+            assert!(text.contains(kept), "{kept}: {text:?}");
+        }
+        for gone in ["a b.png", "big wide", "0 auto", "Imani", "one two"] {
+            assert!(!text.contains(gone), "{gone}: {text:?}");
+        }
+    }
+
+    /// The Paste page with the CodeSandbox iframes: their `allow` and `sandbox` lists were kept
+    /// as prose and quoted in answers; their titles are prose.
+    #[test]
+    fn an_iframes_machine_attributes_never_reach_the_text() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/corpus/paste-docs/core/libraries/uid-library/index.mdx");
+        let source = std::fs::read_to_string(&path).unwrap();
+        assert!(source.contains("allow=\"accelerometer"), "the page changed");
+        let page = parse_page("core/libraries/uid-library/index.mdx", &source);
+        let text: String = page.sections.iter().map(|s| s.text.as_str()).collect();
+        for gone in [
+            "accelerometer",
+            "allow-forms",
+            "allow-scripts",
+            "codesandbox.io",
+            "borderRadius",
+        ] {
+            assert!(!text.contains(gone), "{gone}");
+        }
+        assert!(text.contains("useUID example"), "{text}");
     }
 
     #[test]

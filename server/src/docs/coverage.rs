@@ -72,6 +72,14 @@ impl Coverage {
 impl DocsIndex {
     /// How well the docs cover `question` (see the module's rule).
     pub fn coverage(&self, question: &str) -> Coverage {
+        self.coverage_in_context(question, &[])
+    }
+
+    /// How well the docs cover `question` asked after `context` (the thread's earlier
+    /// questions, newest first): the question's own words, looked up in the best sections of
+    /// the search that search-first runs for it, so a follow-up ("And in a new tab?") is read
+    /// against its subject's pages.
+    pub fn coverage_in_context(&self, question: &str, context: &[String]) -> Coverage {
         let mut seen = HashSet::new();
         let mut words = Vec::new();
         for word in question.split(|c: char| !c.is_alphanumeric()) {
@@ -89,7 +97,7 @@ impl DocsIndex {
             }
         }
         let best: Vec<usize> = self
-            .ranked_bm25(question, BEST)
+            .ranked_bm25(&super::Query::in_context(question, context), BEST)
             .into_iter()
             .map(|(s, _, _)| s)
             .collect();

@@ -17,6 +17,58 @@ pub struct Question {
 }
 
 pub fn load_questions(path: &Path) -> anyhow::Result<Vec<Question>> {
+    load_jsonl(path)
+}
+
+/// A follow-up question and the question asked before it in the same thread; `relevant` are the
+/// pages that answer the follow-up (it names its subject only through the first question).
+#[derive(Clone, Debug, Deserialize)]
+pub struct FollowUp {
+    pub id: String,
+    pub first: String,
+    pub followup: String,
+    pub relevant: Vec<String>,
+}
+
+pub fn load_followups(path: &Path) -> anyhow::Result<Vec<FollowUp>> {
+    load_jsonl(path)
+}
+
+/// The follow-ups searched alone, or with the question before each (as a run searches).
+pub fn evaluate_followups(index: &DocsIndex, pairs: &[FollowUp], in_context: bool) -> Report {
+    let questions: Vec<Question> = pairs
+        .iter()
+        .map(|p| Question {
+            id: p.id.clone(),
+            question: p.followup.clone(),
+            relevant: p.relevant.clone(),
+        })
+        .collect();
+    evaluate_with(&questions, |q| {
+        let pair = pairs
+            .iter()
+            .find(|p| p.id == q.id)
+            .expect("a pair per question");
+        let context = if in_context {
+            vec![pair.first.clone()]
+        } else {
+            Vec::new()
+        };
+        index.search_pages_with(&super::Query::in_context(&q.question, &context), None, 10)
+    })
+}
+
+/// The questions each searched after an unrelated one (the next question of the set): what
+/// the context costs a reader who changes the subject.
+pub fn evaluate_after_another(index: &DocsIndex, questions: &[Question]) -> Report {
+    evaluate_with(questions, |q| {
+        let at = questions.iter().position(|x| x.id == q.id).unwrap_or(0);
+        let other = vec![questions[(at + 1) % questions.len()].question.clone()];
+        index.search_pages_with(&super::Query::in_context(&q.question, &other), None, 10)
+    })
+}
+
+fn load_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
     let text = std::fs::read_to_string(path)?;
     text.lines()
         .filter(|l| !l.trim().is_empty())
@@ -176,5 +228,36 @@ mod tests {
             report.recall_at_10
         );
         assert!(report.mrr_at_10 >= 0.85, "MRR@10 {:.3}", report.mrr_at_10);
+    }
+
+    /// Follow-ups ("And can it open in a new tab?") find their subject's pages when searched
+    /// with the question before them, as runs search them; alone, they mostly do not.
+    #[test]
+    fn follow_ups_are_found_with_the_question_before_them() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let docs = root.join("../../shared/corpus/paste-docs");
+        let pairs = load_followups(&root.join("tests/data/followups.jsonl")).unwrap();
+        assert!(pairs.len() >= 20);
+        let index = DocsIndex::build(&docs, None).unwrap();
+        for pair in &pairs {
+            for page in &pair.relevant {
+                assert!(index.page(page).is_some(), "{}: no page {page}", pair.id);
+            }
+        }
+        let alone = evaluate_followups(&index, &pairs, false).recall_at_5;
+        let in_context = evaluate_followups(&index, &pairs, true).recall_at_5;
+        assert!(in_context >= 0.85, "R@5 in context {in_context:.3}");
+        assert!(
+            in_context >= alone + 0.3,
+            "alone {alone:.3}, in context {in_context:.3}"
+        );
+        // The subject's pages come with a question that does not change it, and the
+        // question that does change it still finds its own.
+        let questions = load_questions(&root.join("../../shared/eval/docs-qa-dev.jsonl")).unwrap();
+        let after_another = evaluate_after_another(&index, &questions).recall_at_5;
+        assert!(
+            after_another >= 0.85,
+            "R@5 after another question {after_another:.3}"
+        );
     }
 }

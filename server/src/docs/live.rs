@@ -156,11 +156,28 @@ impl LiveDocs {
     /// Searches the current index; hybrid when its vectors are there and the query's vector
     /// comes back within [`embed::QUERY_TIMEOUT`], else BM25 alone.
     pub async fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
+        self.search_in_context(query, &[], limit).await
+    }
+
+    /// [`Self::search`] for a question asked after `context` (the thread's earlier questions,
+    /// newest first), whose words count less ([`super::CONTEXT_WEIGHTS`]); with embeddings
+    /// the vector is the question's with its context.
+    pub async fn search_in_context(
+        &self,
+        query: &str,
+        context: &[String],
+        limit: usize,
+    ) -> Vec<Hit> {
         self.ready().await;
         let index = self.current();
         let vector = match &self.inner.embeddings {
             Some(e) if index.has_vectors() => {
-                let input = [query.to_string()];
+                let mut text = query.to_string();
+                for earlier in context {
+                    text.push('\n');
+                    text.push_str(earlier);
+                }
+                let input = [text];
                 let asked = e.embedder.embed(&input);
                 match tokio::time::timeout(embed::QUERY_TIMEOUT, asked).await {
                     Ok(Ok(mut v)) => v.pop(),
@@ -176,10 +193,13 @@ impl LiveDocs {
             }
             _ => None,
         };
-        let query = query.to_string();
-        tokio::task::spawn_blocking(move || index.search_with(&query, vector.as_deref(), limit))
-            .await
-            .unwrap_or_default()
+        let (query, context) = (query.to_string(), context.to_vec());
+        tokio::task::spawn_blocking(move || {
+            let query = super::Query::in_context(&query, &context);
+            index.search_with(&query, vector.as_deref(), limit)
+        })
+        .await
+        .unwrap_or_default()
     }
 
     /// The index to search now (a search keeps the one it started with).

@@ -32,6 +32,66 @@ const PAGE_WEIGHT: f32 = 0.3;
 /// Longest section text handed to the model or the API, in characters.
 const CONTENT_BUDGET: usize = 1_500;
 
+/// How much the words of a thread's earlier questions count in the search of a question, the
+/// newest first (the question's own words count 1). A follow-up ("Can the columns be
+/// sorted?") may name its subject only in the questions before it; weighed lower, those words
+/// find the subject's pages without outvoting a question that changes the subject. A question
+/// that reads as a follow-up weighs them as [`FOLLOW_UP_WEIGHTS`] (measured on the follow-up
+/// set and the dev questions: `docs-eval`, README "Search first").
+pub const CONTEXT_WEIGHTS: [f32; 2] = [0.5, 0.25];
+
+/// How much the words of the earlier questions count when the question reads as a follow-up:
+/// short, and pointing back ("it", "they", "that one", "And …", "What about …").
+pub const FOLLOW_UP_WEIGHTS: [f32; 2] = [1.0, 0.5];
+
+/// Words by which a question points back at an earlier one.
+const REFERRING: &[&str] = &[
+    "it", "its", "they", "them", "their", "this", "that", "these", "those", "one", "ones",
+];
+
+/// Longest question (in words) read as a follow-up: a question that names its own subject is
+/// longer, and its "it" is its own (measured on the Paste dev questions, none of which needs
+/// context: their referring words sit in questions of 11 to 25 words).
+const FOLLOW_UP_WORDS: usize = 12;
+
+/// The weights of a question's context: [`FOLLOW_UP_WEIGHTS`] for a question that reads as a
+/// follow-up, else [`CONTEXT_WEIGHTS`].
+fn context_weights(text: &str) -> [f32; 2] {
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let points_back = words.iter().any(|w| REFERRING.contains(w))
+        || words.first() == Some(&"and")
+        || lower.contains("what about")
+        || lower.contains("how about");
+    if points_back && words.len() <= FOLLOW_UP_WORDS {
+        FOLLOW_UP_WEIGHTS
+    } else {
+        CONTEXT_WEIGHTS
+    }
+}
+
+/// What a search looks for: a question, and the thread's earlier questions, newest first.
+#[derive(Clone, Copy, Debug)]
+pub struct Query<'a> {
+    pub text: &'a str,
+    pub context: &'a [String],
+}
+
+impl<'a> Query<'a> {
+    /// A question on its own.
+    pub fn new(text: &'a str) -> Self {
+        Self { text, context: &[] }
+    }
+
+    /// A question with the thread's earlier questions (newest first).
+    pub fn in_context(text: &'a str, context: &'a [String]) -> Self {
+        Self { text, context }
+    }
+}
+
 /// One search result (API.md's `docs-search` item, plus the link to the section).
 #[derive(Clone, Debug, Serialize)]
 pub struct Hit {
@@ -174,11 +234,24 @@ impl DocsIndex {
         }
     }
 
-    /// The query's distinct analysed terms.
-    fn terms(&self, query: &str) -> Vec<String> {
-        let mut terms = self.analyzer.terms(query);
-        let mut seen = std::collections::HashSet::new();
-        terms.retain(|t| seen.insert(t.clone()));
+    /// The query's distinct analysed terms, weighted: the question's own at 1, those only the
+    /// earlier questions of its thread hold at [`CONTEXT_WEIGHTS`] (the newest first).
+    fn terms(&self, query: &Query) -> Vec<(String, f32)> {
+        let mut terms: Vec<(String, f32)> = Vec::new();
+        let texts = std::iter::once((query.text, 1.0)).chain(
+            query
+                .context
+                .iter()
+                .zip(context_weights(query.text))
+                .map(|(text, weight)| (text.as_str(), weight)),
+        );
+        for (text, weight) in texts {
+            for term in self.analyzer.terms(text) {
+                if !terms.iter().any(|(t, _)| *t == term) {
+                    terms.push((term, weight));
+                }
+            }
+        }
         terms
     }
 
@@ -205,7 +278,12 @@ impl DocsIndex {
 
     /// [`Self::ranked_bm25`] (at least the best `keep`), fused by reciprocal rank with the
     /// sections nearest to the query's vector when both vectors are there.
-    fn ranked(&self, query: &str, vector: Option<&[f32]>, keep: usize) -> Vec<(usize, f32, usize)> {
+    fn ranked(
+        &self,
+        query: &Query,
+        vector: Option<&[f32]>,
+        keep: usize,
+    ) -> Vec<(usize, f32, usize)> {
         let (Some(vector), Some(vectors)) = (vector, self.vectors.get()) else {
             return self.ranked_bm25(query, keep);
         };
@@ -239,13 +317,14 @@ impl DocsIndex {
     }
 
     /// The best `keep` sections that match, best first: (section, score, best passage).
-    fn ranked_bm25(&self, query: &str, keep: usize) -> Vec<(usize, f32, usize)> {
+    fn ranked_bm25(&self, query: &Query, keep: usize) -> Vec<(usize, f32, usize)> {
         let terms = self.terms(query);
         if terms.is_empty() {
             return Vec::new();
         }
         let mut passage_scores = vec![0f32; self.passage_index.len()];
-        self.passage_index.score(&terms, &mut passage_scores);
+        self.passage_index
+            .score_weighted(&terms, &mut passage_scores);
         let mut best = vec![(0f32, usize::MAX); self.sections.len()];
         for (i, &score) in passage_scores.iter().enumerate() {
             let section = self.passages[i].section;
@@ -254,7 +333,7 @@ impl DocsIndex {
             }
         }
         let mut page_scores = vec![0f32; self.page_index.len()];
-        self.page_index.score(&terms, &mut page_scores);
+        self.page_index.score_weighted(&terms, &mut page_scores);
         let mut ranked: Vec<(usize, f32, usize)> = best
             .into_iter()
             .enumerate()
@@ -273,11 +352,11 @@ impl DocsIndex {
     /// The best sections for `query`, best first. Any text is a valid query: it is only split
     /// into words, never parsed for operators or fields.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
-        self.search_with(query, None, limit)
+        self.search_with(&Query::new(query), None, limit)
     }
 
-    /// [`Self::search`], with the query's vector when embeddings are on.
-    pub fn search_with(&self, query: &str, vector: Option<&[f32]>, limit: usize) -> Vec<Hit> {
+    /// [`Self::search`] for a [`Query`], with the query's vector when embeddings are on.
+    pub fn search_with(&self, query: &Query, vector: Option<&[f32]>, limit: usize) -> Vec<Hit> {
         if limit == 0 {
             return Vec::new();
         }
@@ -290,13 +369,13 @@ impl DocsIndex {
 
     /// The pages for `query`, best first, each ranked by its best section.
     pub fn search_pages(&self, query: &str, limit: usize) -> Vec<String> {
-        self.search_pages_with(query, None, limit)
+        self.search_pages_with(&Query::new(query), None, limit)
     }
 
-    /// [`Self::search_pages`], with the query's vector when embeddings are on.
+    /// [`Self::search_pages`] for a [`Query`], with the query's vector when embeddings are on.
     pub fn search_pages_with(
         &self,
-        query: &str,
+        query: &Query,
         vector: Option<&[f32]>,
         limit: usize,
     ) -> Vec<String> {

@@ -120,13 +120,21 @@ impl Bm25f {
     }
 
     /// Adds each document's score for `terms` (distinct, analysed) to `scores`.
+    #[cfg(test)]
     pub fn score(&self, terms: &[String], scores: &mut [f32]) {
-        for term in terms {
+        let weighted: Vec<(String, f32)> = terms.iter().map(|t| (t.clone(), 1.0)).collect();
+        self.score_weighted(&weighted, scores);
+    }
+
+    /// Adds each document's score for `terms` (distinct, analysed), each term's share scaled
+    /// by its weight, to `scores`.
+    pub fn score_weighted(&self, terms: &[(String, f32)], scores: &mut [f32]) {
+        for (term, weight) in terms {
             let Some(&id) = self.terms.get(term) else {
                 continue;
             };
             for &(doc, score) in &self.postings[id as usize] {
-                scores[doc as usize] += score;
+                scores[doc as usize] += score * weight;
             }
         }
     }

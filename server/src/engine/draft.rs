@@ -105,6 +105,11 @@ impl Draft {
         }
     }
 
+    /// Sets the answer's metadata (before its first save: metadata is written with the row).
+    pub fn set_metadata(&self, metadata: String) {
+        self.lock().metadata = metadata;
+    }
+
     /// The `message_creation` step.
     pub fn step(&self) -> StepRow {
         self.step.lock().unwrap_or_else(|e| e.into_inner()).clone()

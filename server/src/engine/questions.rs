@@ -25,7 +25,10 @@ impl Engine {
         let answer = store.answer_of_run(run_id).await?;
         let steps = store.steps_of_thread(&run.thread_id).await?;
         let docs = self.inner.docs.current();
-        let coverage = docs.coverage(&question.content);
+        // The same decision the run made: the question read with the thread's earlier ones.
+        let messages = store.all_messages(&run.thread_id).await?;
+        let (_, context) = super::grounding::question_and_context(&messages, &run.message_id);
+        let coverage = docs.coverage_in_context(&question.content, &context);
         let cited = answer
             .as_ref()
             .map(|a| docs.cited_pages(&a.content))

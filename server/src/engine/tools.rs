@@ -59,7 +59,18 @@ pub async fn execute(call: &ToolCall, docs: &LiveDocs) -> String {
             // A query is a few words; a longer one is cut, not refused, so the model still
             // gets results.
             let query: String = query.chars().take(MAX_QUERY_CHARS).collect();
-            search_output(docs, &query).await
+            // The thread's earlier questions a search-first step is searched with (not in the
+            // schema models see; tolerated from them too), as many as the engine sends.
+            let context: Vec<String> = args
+                .get("context")
+                .and_then(|c| c.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.as_str())
+                .take(super::grounding::CONTEXT_QUESTIONS)
+                .map(|c| c.chars().take(MAX_QUERY_CHARS).collect())
+                .collect();
+            search_output(docs, &query, &context).await
         }
         other => error_output(&format!(
             "unknown tool `{other}`; the only tool is `{GET_RELEVANT_DOCS}`"
@@ -67,8 +78,8 @@ pub async fn execute(call: &ToolCall, docs: &LiveDocs) -> String {
     }
 }
 
-async fn search_output(docs: &LiveDocs, query: &str) -> String {
-    let hits = docs.search(query, RESULTS * 3).await;
+async fn search_output(docs: &LiveDocs, query: &str, context: &[String]) -> String {
+    let hits = docs.search_in_context(query, context, RESULTS * 3).await;
     let results: Vec<serde_json::Value> = crate::docs::spread(hits, RESULTS, PER_PAGE)
         .into_iter()
         .map(|hit| {

@@ -1,6 +1,8 @@
 //! The offline model: answers from docs search alone, deterministically, with no network and no
-//! key. It uses the same tool loop as a real model: first it calls `get_relevant_docs` with the
-//! question, then it writes a Markdown answer from the sections the tool returned.
+//! key. It takes the same path as a real model: the run searches the docs first and hands it
+//! the results with the instructions, and it writes a Markdown answer from those sections (or,
+//! when the docs do not cover the question, says so and links the closest pages). Given no
+//! results, it calls `get_relevant_docs` with the question itself.
 use super::{
     ChatMessage, ChatModel, Completion, ModelFuture, Reply, TextSink, ToolCall, ToolSpec, Usage,
     message_tokens, reply_tokens,
@@ -103,6 +105,14 @@ fn respond(messages: &[ChatMessage], tools: &[ToolSpec]) -> Reply {
         // Without the docs tool (simple-completion: titles), the answer is a short summary.
         return Reply::Answer(title_for(question));
     }
+    if outputs.is_empty()
+        && let Some((output, covered)) = crate::engine::grounding::results_in(messages)
+    {
+        if !covered {
+            return Reply::Answer(not_covered(question, output));
+        }
+        return Reply::Answer(compose_answer(question, &[output]));
+    }
     if outputs.is_empty() {
         let round = messages.len();
         return Reply::ToolCalls(vec![ToolCall {
@@ -122,7 +132,35 @@ struct Found {
     content: String,
 }
 
-fn compose_answer(question: &str, outputs: &[&str]) -> String {
+/// Pages offered when the docs do not cover a question.
+const CLOSEST_PAGES: usize = 3;
+
+/// The answer to a question the docs do not cover: one sentence saying so, and the closest
+/// pages as links (never quotes of sections that do not answer it).
+fn not_covered(question: &str, output: &str) -> String {
+    let mut pages: Vec<(String, String)> = Vec::new();
+    for f in found_in(&[output]) {
+        let page = f.url.split('#').next().unwrap_or(&f.url).to_string();
+        if pages.len() < CLOSEST_PAGES && !pages.iter().any(|(_, url)| *url == page) {
+            pages.push((f.title, page));
+        }
+    }
+    let sentence = format!(
+        "The docs don't cover “{}”, so I can't answer it from them.",
+        one_line(question)
+    );
+    if pages.is_empty() {
+        return sentence;
+    }
+    let links: Vec<String> = pages
+        .iter()
+        .map(|(title, url)| format!("[{}]({url})", escape_brackets(title)))
+        .collect();
+    format!("{sentence} The closest pages: {}.", links.join(", "))
+}
+
+/// The sections the search outputs hold, in order.
+fn found_in(outputs: &[&str]) -> Vec<Found> {
     let mut found: Vec<Found> = Vec::new();
     for output in outputs {
         if let Ok(results) = serde_json::from_str::<serde_json::Value>(output)
@@ -135,6 +173,11 @@ fn compose_answer(question: &str, outputs: &[&str]) -> String {
             );
         }
     }
+    found
+}
+
+fn compose_answer(question: &str, outputs: &[&str]) -> String {
+    let found = found_in(outputs);
     if found.is_empty() {
         return format!(
             "I could not find anything in the docs about “{}”. Try other words, or name the \
@@ -418,6 +461,33 @@ mod tests {
             "{tilde}"
         );
         assert!(tilde.ends_with("> Done."), "{tilde}");
+    }
+
+    #[test]
+    fn answers_from_the_results_the_run_searched_first() {
+        let output = serde_json::json!({"results": [
+            {"title": "Button", "heading": "Usage", "url": "/docs/button.md#usage", "content": "Use a button for actions."},
+            {"title": "Anchor", "heading": "Anchor", "url": "/docs/anchor.md#anchor", "content": "Links go places."},
+        ]})
+        .to_string();
+        let system = |covered| {
+            ChatMessage::System(crate::engine::grounding::instructions_with(
+                "x", &output, covered,
+            ))
+        };
+        let question = ChatMessage::User("How do buttons work?".into());
+        let Reply::Answer(text) = run(&[system(true), question.clone()]) else {
+            panic!("no second search: the results are there")
+        };
+        assert!(text.contains("> Use a button for actions."), "{text}");
+        let Reply::Answer(text) = run(&[system(false), question]) else {
+            panic!()
+        };
+        assert_eq!(
+            text,
+            "The docs don't cover “How do buttons work?”, so I can't answer it from them. \
+             The closest pages: [Button](/docs/button.md), [Anchor](/docs/anchor.md)."
+        );
     }
 
     #[test]

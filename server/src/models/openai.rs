@@ -7,6 +7,8 @@
 //! tolerant-client rules of `shared/reference/openai-compatible-shapes.md`.
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use reqwest::{Client, StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
 
@@ -57,9 +59,42 @@ pub struct OpenAiModel {
     api_key: Option<Secret>,
     /// Longest silence between two pieces of a streamed answer.
     idle_timeout: Duration,
-    /// Whether to ask for a stream. Cleared for good once the server shows it does not stream
-    /// (it refuses `stream` with a 400, or answers plain JSON), so later calls do not ask again.
-    streams: std::sync::atomic::AtomicBool,
+    /// `max_tokens` of answer requests (`MAX_ANSWER_TOKENS`).
+    answer_tokens: Option<u32>,
+    /// What this server has shown it cannot do, remembered for the life of the process so
+    /// that later calls do not fail the same way first.
+    quirks: Quirks,
+}
+
+/// What a server has shown it does not do. Each flag is cleared at most once, with one warning
+/// in the log; later calls go the way that works, quietly.
+struct Quirks {
+    /// It streams at all (cleared when it refuses `stream` with a 400 or answers plain JSON).
+    streams: AtomicBool,
+    /// It streams requests that offer tools. Cleared when such a stream ends before any text
+    /// or tool call: llama-cpp-python's `chatml-function-calling` answers 200 and breaks off
+    /// ("Automatic streaming tool choice is not supported"), while the same request without
+    /// `stream` works.
+    streams_with_tools: AtomicBool,
+    /// It takes `tools` at all. Cleared when it refuses them with a 4xx that says so (Ollama:
+    /// "… does not support tools"; vLLM without `--enable-auto-tool-choice`; llama.cpp without
+    /// `--jinja`). Runs stay grounded: the engine searches the docs before the first call.
+    tools: AtomicBool,
+}
+
+impl Quirks {
+    fn new() -> Self {
+        Self {
+            streams: AtomicBool::new(true),
+            streams_with_tools: AtomicBool::new(true),
+            tools: AtomicBool::new(true),
+        }
+    }
+}
+
+/// Clears `flag`; true the first time (the caller then logs why, once).
+fn clear(flag: &AtomicBool) -> bool {
+    flag.swap(false, Ordering::Relaxed)
 }
 
 impl OpenAiModel {
@@ -71,6 +106,7 @@ impl OpenAiModel {
         timeout: Duration,
         idle_timeout: Duration,
         http2: Http2,
+        answer_tokens: Option<u32>,
     ) -> anyhow::Result<Self> {
         let builder = Client::builder()
             .timeout(timeout)
@@ -91,21 +127,26 @@ impl OpenAiModel {
             model: model.to_string(),
             api_key,
             idle_timeout,
-            streams: std::sync::atomic::AtomicBool::new(true),
+            answer_tokens,
+            quirks: Quirks::new(),
         })
     }
 
-    fn streams(&self) -> bool {
-        self.streams.load(std::sync::atomic::Ordering::Relaxed)
+    /// Whether a request offering `tools` (or none) may be streamed to this server.
+    fn may_stream(&self, tools: &[ToolSpec]) -> bool {
+        self.quirks.streams.load(Ordering::Relaxed)
+            && (tools.is_empty() || self.quirks.streams_with_tools.load(Ordering::Relaxed))
     }
 
     fn stop_streaming(&self, why: &str) {
-        if self
-            .streams
-            .swap(false, std::sync::atomic::Ordering::Relaxed)
-        {
+        if clear(&self.quirks.streams) {
             tracing::info!(model = %self.model, why, "the model API does not stream; asking without `stream` from now on");
         }
+    }
+
+    /// Whether this server takes `tools`.
+    pub fn takes_tools(&self) -> bool {
+        self.quirks.tools.load(Ordering::Relaxed)
     }
 
     /// One request; an error never repeats the API key, even when the server echoes it.
@@ -132,7 +173,8 @@ impl OpenAiModel {
 
     /// With a `sink` the answer is asked for as a stream (unless this server does not stream)
     /// and written to it as it arrives; without one, or from a server that answers plain JSON,
-    /// it comes whole.
+    /// it comes whole. A server that has refused `tools` gets requests without them, and a
+    /// stream that breaks before it wrote anything is asked for again without `stream`.
     async fn request(
         &self,
         messages: &[ChatMessage],
@@ -140,8 +182,11 @@ impl OpenAiModel {
         max_tokens: Option<u32>,
         sink: Option<TextSink<'_>>,
     ) -> Result<Completion, ModelError> {
+        // Once per call at most: a stream that broke early is asked for again whole.
+        let mut plain = false;
         loop {
-            let streaming = sink.is_some() && self.streams();
+            let tools = if self.takes_tools() { tools } else { &[] };
+            let streaming = sink.is_some() && !plain && self.may_stream(tools);
             // Built per attempt and kept only as bytes: the tree of JSON values (a copy of the
             // whole conversation) would otherwise live as long as the model takes to answer —
             // per run waiting, with thousands waiting (README "Load and scale").
@@ -168,12 +213,32 @@ impl OpenAiModel {
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|t| t.starts_with("text/event-stream"));
             if status.is_success() && event_stream {
-                return self.read_stream(response, sink.unwrap_or(&|_| {})).await;
+                match self.read_stream(response, sink.unwrap_or(&|_| {})).await? {
+                    Streamed::Whole(completion) => return Ok(completion),
+                    Streamed::BrokeEarly(why) => {
+                        if !tools.is_empty() && clear(&self.quirks.streams_with_tools) {
+                            tracing::warn!(model = %self.model, why, "the model API broke off a streamed request with tools before it wrote anything; asking without `stream` when tools are offered from now on");
+                        }
+                        if plain {
+                            return Err(ModelError::Fatal(format!(
+                                "The model API's stream ended before the answer did: {why}"
+                            )));
+                        }
+                        plain = true;
+                        continue;
+                    }
+                }
             }
             let text = read_capped(response).await?;
             if !status.is_success() {
                 if streaming && status == StatusCode::BAD_REQUEST && text.contains("stream") {
                     self.stop_streaming("it refused `stream` (400)");
+                    continue;
+                }
+                if !tools.is_empty() && refuses_tools(status, &text) {
+                    if clear(&self.quirks.tools) {
+                        tracing::warn!(model = %self.model, status = status.as_u16(), answer = %snippet(&text), "the model API refuses tools; asking without them from now on (the docs are still searched before every answer)");
+                    }
                     continue;
                 }
                 return Err(status_error(status, &text, retry_after));
@@ -191,12 +256,14 @@ impl OpenAiModel {
 
     /// Reads a streamed answer, writing its text to `sink` as it arrives. Silence longer than
     /// the idle timeout, a broken line, a reset or a stream that ends early fail the call; once
-    /// text was written the failure is final, so no retry writes the answer twice.
+    /// text was written the failure is final, so no retry writes the answer twice. A stream
+    /// that ends, or reports an error, before any text or tool call is [`Streamed::BrokeEarly`]:
+    /// the caller asks again without `stream`.
     async fn read_stream(
         &self,
         mut response: reqwest::Response,
         sink: TextSink<'_>,
-    ) -> Result<Completion, ModelError> {
+    ) -> Result<Streamed, ModelError> {
         let mut assembler = super::stream::Assembler::default();
         let mut read = 0;
         let failed = |assembler: &super::stream::Assembler, e: ModelError| {
@@ -230,7 +297,13 @@ impl OpenAiModel {
                     MAX_BODY_BYTES / (1024 * 1024)
                 )));
             }
-            let fed = assembler.feed(&bytes)?;
+            let fed = match assembler.feed(&bytes) {
+                Ok(fed) => fed,
+                Err(e) if !assembler.started() => {
+                    return Ok(Streamed::BrokeEarly(e.message().to_string()));
+                }
+                Err(e) => return Err(e),
+            };
             if !fed.text.is_empty() {
                 sink(&fed.text);
             }
@@ -238,8 +311,41 @@ impl OpenAiModel {
                 break;
             }
         }
-        assembler.finish()
+        if !assembler.started() && !assembler.ended() {
+            return Ok(Streamed::BrokeEarly(if read == 0 {
+                "the stream ended without a chunk".into()
+            } else {
+                "the stream ended without a finish_reason or [DONE]".into()
+            }));
+        }
+        assembler.finish().map(Streamed::Whole)
     }
+}
+
+/// How a streamed answer ended.
+enum Streamed {
+    Whole(Completion),
+    /// Before any text or tool call, with why.
+    BrokeEarly(String),
+}
+
+/// Whether a refused request was refused for offering `tools` (and the server says so).
+fn refuses_tools(status: StatusCode, text: &str) -> bool {
+    if !status.is_client_error() || matches!(status.as_u16(), 401 | 403 | 404 | 408 | 429) {
+        return false;
+    }
+    let text = text.to_ascii_lowercase();
+    text.contains("tool")
+        && [
+            "not support",
+            "unsupported",
+            "--jinja",
+            "enable-auto-tool-choice",
+            "not enabled",
+            "not allowed",
+        ]
+        .iter()
+        .any(|sign| text.contains(sign))
 }
 
 /// A chat completions request, serialized.
@@ -281,7 +387,7 @@ impl ChatModel for OpenAiModel {
         Box::pin(self.call(Ask {
             messages,
             tools,
-            max_tokens: None,
+            max_tokens: self.answer_tokens,
             sink: Some(sink),
         }))
     }
@@ -294,7 +400,7 @@ impl ChatModel for OpenAiModel {
         Box::pin(self.call(Ask {
             messages,
             tools,
-            max_tokens: None,
+            max_tokens: self.answer_tokens,
             sink: None,
         }))
     }
@@ -344,7 +450,9 @@ fn wire_message(m: &ChatMessage) -> Value {
             tool_calls,
         } => json!({
             "role": "assistant",
-            "content": content,
+            // A string, never null: llama-cpp-python (0.3.36) refuses an assistant message
+            // whose content is null with a 500; OpenAI, Ollama and vLLM take "".
+            "content": content.clone().unwrap_or_default(),
             "tool_calls": tool_calls.iter().map(|c| json!({
                 "id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}
             })).collect::<Vec<_>>(),
@@ -692,6 +800,38 @@ mod tests {
         ));
     }
 
+    /// The refusals servers send for `tools` they do not take, as recorded; and refusals of
+    /// something else, which are errors.
+    #[test]
+    fn refusals_of_tools_are_told_from_other_refusals() {
+        let bad = StatusCode::BAD_REQUEST;
+        for body in [
+            r#"{"error":{"message":"registry.ollama.ai/library/gemma:2b does not support tools","type":"api_error","param":null,"code":null}}"#,
+            r#"{"error":{"message":"\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set","type":"BadRequestError","param":null,"code":400}}"#,
+            r#"{"error":{"code":400,"message":"tools param requires --jinja flag","type":"invalid_request_error"}}"#,
+        ] {
+            assert!(refuses_tools(bad, body), "{body}");
+            assert!(
+                refuses_tools(StatusCode::UNPROCESSABLE_ENTITY, body),
+                "{body}"
+            );
+        }
+        for (status, body) in [
+            (bad, r#"{"error":{"message":"messages: too long"}}"#),
+            (bad, r#"{"error":{"message":"Invalid tool call id"}}"#),
+            (
+                StatusCode::UNAUTHORIZED,
+                r#"{"error":"tools are not supported without a key"}"#,
+            ),
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                r#"{"error":"model does not support tools"}"#,
+            ),
+        ] {
+            assert!(!refuses_tools(status, body), "{status} {body}");
+        }
+    }
+
     #[test]
     fn retry_after_headers_are_read_in_seconds_or_milliseconds() {
         let mut h = HeaderMap::new();
@@ -733,7 +873,7 @@ mod tests {
             }],
         });
         assert_eq!(m["tool_calls"][0]["function"]["name"], "get_relevant_docs");
-        assert_eq!(m["content"], Value::Null);
+        assert_eq!(m["content"], "");
         let t = wire_message(&ChatMessage::Tool {
             call_id: "c1".into(),
             content: "{}".into(),

@@ -197,6 +197,16 @@ impl Assembler {
     pub fn wrote(&self) -> bool {
         !self.text.is_empty()
     }
+
+    /// Whether any text or tool call arrived.
+    pub fn started(&self) -> bool {
+        self.wrote() || !self.calls.is_empty()
+    }
+
+    /// Whether the stream said it ended (`[DONE]` or a `finish_reason`).
+    pub fn ended(&self) -> bool {
+        self.done || self.finish_reason.is_some()
+    }
 }
 
 #[cfg(test)]

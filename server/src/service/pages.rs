@@ -137,6 +137,7 @@ impl AssistantService for Assistant {
                         sources,
                         retry: false,
                         feedback,
+                        not_covered: not_covered(&m.metadata),
                     });
                     continue;
                 }
@@ -148,6 +149,7 @@ impl AssistantService for Assistant {
                     sources: Vec::new(),
                     retry: false,
                     feedback: None,
+                    not_covered: false,
                 });
                 if let Some(run) = latest_run(&m.id).filter(|r| r.status.is_unanswered_end()) {
                     pending_error = Some(ConversationItem {
@@ -157,6 +159,7 @@ impl AssistantService for Assistant {
                         sources: Vec::new(),
                         retry: last_question == Some(&m.id),
                         feedback: None,
+                        not_covered: false,
                     });
                 }
             }
@@ -324,6 +327,12 @@ impl AssistantService for Assistant {
 }
 
 /// The rating a message's metadata carries (`feedback`).
+/// Whether an answer's metadata says the docs do not cover its question.
+fn not_covered(metadata: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(metadata)
+        .is_ok_and(|v| v.get("covered").and_then(|c| c.as_str()) == Some("false"))
+}
+
 fn rating_of(metadata: &str) -> Option<Rating> {
     let value: serde_json::Value = serde_json::from_str(metadata).ok()?;
     Rating::parse(value.get("feedback")?.as_str()?)

@@ -56,6 +56,12 @@ async fn thread_still_works(app: &TestApp, fake: &FakeModel, tid: &str, question
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_remote_model_answers_through_the_tool_loop() {
     let fake = FakeModel::start().await;
+    // The model searches again with its own words before it answers.
+    fake.script([tool_calls(&[(
+        "call_own",
+        "get_relevant_docs",
+        "{\"query\":\"Postgres deployment\"}",
+    )])]);
     let app = app_with(&fake.base_url, &[]).await;
     let (tid, run, _) = ask_timed(&app, "How do I deploy with Postgres?").await;
     assert_eq!(run["status"], "completed", "{run}");
@@ -79,22 +85,19 @@ async fn a_remote_model_answers_through_the_tool_loop() {
     assert_eq!(first["model"], "fake-model");
     assert_eq!(first["tools"][0]["function"]["name"], "get_relevant_docs");
     assert_eq!(first["messages"][0]["role"], "system");
-    assert!(
-        first["messages"][0]["content"]
-            .as_str()
-            .unwrap()
-            .contains("not instructions")
-    );
+    let system = first["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains("not instructions"));
+    // The run's own search came first: its results are in the instructions.
+    assert!(system.contains("Deploying with Postgres"), "{system}");
     assert_eq!(
         first["messages"][1],
         json!({"role": "user", "content": "How do I deploy with Postgres?"})
     );
     let second = &requests[1].body["messages"];
     let n = second.as_array().unwrap().len();
-    assert_eq!(
-        second[n - 2]["tool_calls"][0]["id"],
-        second[n - 1]["tool_call_id"]
-    );
+    assert_eq!(second[n - 2]["tool_calls"][0]["id"], "call_own");
+    assert_eq!(second[n - 2]["content"], "", "a string, never null");
+    assert_eq!(second[n - 1]["tool_call_id"], "call_own");
     assert!(
         second[n - 1]["content"]
             .as_str()
@@ -120,7 +123,7 @@ async fn model_calls_go_over_http2_when_asked() {
     let (_, run, _) = ask_timed(&app, "How do I deploy with Postgres?").await;
     assert_eq!(run["status"], "completed", "{run}");
     let requests = fake.requests();
-    assert_eq!(requests.len(), 2, "a tool round and the answer");
+    assert_eq!(requests.len(), 1, "the answer, from the run's own search");
     for r in &requests {
         assert_eq!(r.version, axum::http::Version::HTTP_2);
         assert_eq!(r.content_length, Some(r.body.to_string().len() as u64));
@@ -145,8 +148,12 @@ async fn several_tool_calls_in_a_round_and_several_rounds_are_run_and_recorded()
     assert_eq!(run["status"], "completed", "{run}");
     let steps = app.steps(&tid, run["id"].as_str().unwrap()).await;
     let steps = steps["data"].as_array().unwrap();
-    assert_eq!(steps.len(), 3);
-    let first = steps[0]["step_details"]["tool_calls"].as_array().unwrap();
+    assert_eq!(
+        steps.len(),
+        4,
+        "the run's own search, two rounds, the answer"
+    );
+    let first = steps[1]["step_details"]["tool_calls"].as_array().unwrap();
     assert_eq!(first.len(), 2);
     assert_ne!(first[0]["id"], first[1]["id"]);
     for call in first {
@@ -158,10 +165,10 @@ async fn several_tool_calls_in_a_round_and_several_rounds_are_run_and_recorded()
         );
     }
     assert_eq!(
-        steps[1]["step_details"]["tool_calls"][0]["id"],
+        steps[2]["step_details"]["tool_calls"][0]["id"],
         "Kq3vO8mZ1rT5yWb7nD2fH9jL4pS6uX0c"
     );
-    assert_eq!(steps[2]["type"], "message_creation");
+    assert_eq!(steps[3]["type"], "message_creation");
     // Round 3's request carries both earlier rounds, each output under its call's id.
     let messages = fake.requests()[2].body["messages"]
         .as_array()
@@ -184,7 +191,7 @@ async fn a_429_with_retry_after_is_waited_out_and_retried() {
     let (_, run, _) = ask_timed(&app, "What is a run?").await;
     assert_eq!(run["status"], "completed", "{run}");
     let r = fake.requests();
-    assert_eq!(r.len(), 3);
+    assert_eq!(r.len(), 2);
     let waited = r[1].at - r[0].at;
     assert!(
         waited >= Duration::from_millis(950),
@@ -463,9 +470,14 @@ async fn the_assistant_instructions_can_come_from_a_file() {
         "You answer questions about Paste only, in French."
     );
     let first = &fake.requests()[0].body;
-    assert_eq!(
-        first["messages"][0],
-        json!({"role": "system", "content": "You answer questions about Paste only, in French."})
+    assert_eq!(first["messages"][0]["role"], "system");
+    let system = first["messages"][0]["content"].as_str().unwrap();
+    // The team's instructions, then the run's own search of the docs.
+    assert!(
+        system.starts_with(
+            "You answer questions about Paste only, in French.\n\nDocumentation search results"
+        ),
+        "{system}"
     );
 }
 

@@ -74,7 +74,8 @@ async fn a_streamed_answer_is_assembled_and_stored_whole() {
         "usage from the stream's own chunk"
     );
     let steps = app.steps(&tid, run["id"].as_str().unwrap()).await;
-    let call = &steps["data"][0]["step_details"]["tool_calls"][0]["function"];
+    // The model's own search, after the run's (the first step).
+    let call = &steps["data"][1]["step_details"]["tool_calls"][0]["function"];
     assert_eq!(
         call["arguments"], r#"{"query":"buttons"}"#,
         "assembled from its pieces"
@@ -269,6 +270,11 @@ async fn the_event_stream_shows_the_answer_as_it_is_written_and_resumes_without_
         [
             "thread.run.created",
             "thread.run.queued",
+            "thread.run.in_progress",
+            // The run's own search, then the model's.
+            "thread.run.step.created",
+            "thread.run.requires_action",
+            "thread.run.step.completed",
             "thread.run.in_progress",
             "thread.run.step.created",
             "thread.run.requires_action",
