@@ -102,3 +102,17 @@ test("while a run is active the composer keeps its draft", async ({ chat, page }
   await expect(chat.messageBox).toHaveValue("My next question");
   await expect(chat.sendButton).toBeEnabled();
 });
+
+test("an answer to a question the docs do not cover says so under it", async ({ chat }) => {
+  await chat.open();
+  await chat.ask("How do I bake sourdough bread?");
+  await chat.waitForAnswer();
+  const answer = chat.answers().first();
+  await expect(answer).toContainText("The docs don't cover");
+  await expect(answer.getByRole("note")).toHaveText("The docs don't cover this question.");
+  // A covered question's answer has no notice.
+  await chat.ask("How do I deploy with Postgres?");
+  await expect(chat.answers()).toHaveCount(2, { timeout: 20_000 });
+  await expect(chat.answers().nth(1)).toContainText("Here is what the docs say");
+  await expect(chat.answers().nth(1).getByRole("note")).toHaveCount(0);
+});

@@ -63,6 +63,15 @@ test("the widget on another site opens, answers, closes and keeps the thread", a
   await expect(dialog).toBeHidden();
 });
 
+test("in the widget, an answer to a question the docs do not cover says so under it", async ({ chat }) => {
+  await chat.open("/embed");
+  await chat.ask("How do I bake sourdough bread?");
+  await chat.waitForAnswer();
+  const answer = chat.answers().first();
+  await expect(answer).toContainText("The docs don't cover");
+  await expect(answer.getByRole("note")).toHaveText("The docs don't cover this question.");
+});
+
 test("the embed page is a compact chat with the same components", async ({ chat, page }) => {
   await chat.open("/embed");
   await expect(page.getByRole("combobox", { name: "Thread" })).toBeVisible();

@@ -295,6 +295,34 @@ mod tests {
         assert_eq!(done.usage, Usage::default());
     }
 
+    /// The shapes of a stream that broke before it wrote anything (the client then asks again
+    /// without `stream`): llama-cpp-python's `chatml-function-calling` sends a 200 with no
+    /// chunk at all for a streamed request with tools; others stop after the role, or send an
+    /// error object. A tool call's first piece counts as a start.
+    #[test]
+    fn streams_that_broke_before_any_text_or_tool_call_are_told_apart() {
+        let empty = Assembler::default();
+        assert!(!empty.started() && !empty.ended());
+        let mut role = Assembler::default();
+        role.feed(b"data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"},\"finish_reason\":null}]}\n\n")
+            .unwrap();
+        assert!(!role.started() && !role.ended());
+        let mut error = Assembler::default();
+        assert!(
+            error
+                .feed(b"data: {\"error\":{\"message\":\"Automatic streaming tool choice is not supported\"}}\n\n")
+                .is_err()
+        );
+        assert!(!error.started());
+        let mut call = Assembler::default();
+        call.feed(b"data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c\",\"function\":{\"name\":\"get_relevant_docs\",\"arguments\":\"\"}}]}}]}\n\n")
+            .unwrap();
+        assert!(call.started() && !call.ended());
+        let mut done = Assembler::default();
+        done.feed(b"data: [DONE]\n\n").unwrap();
+        assert!(!done.started() && done.ended());
+    }
+
     #[test]
     fn cut_off_broken_and_error_streams_fail_with_what_was_written() {
         let cut = "data: {\"choices\":[{\"delta\":{\"content\":\"Half an ans\"}}]}\n\n";
