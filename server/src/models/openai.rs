@@ -184,6 +184,7 @@ impl OpenAiModel {
     ) -> Result<Completion, ModelError> {
         // Once per call at most: a stream that broke early is asked for again whole.
         let mut plain = false;
+        let mut resent = false;
         loop {
             let tools = if self.takes_tools() { tools } else { &[] };
             let streaming = sink.is_some() && !plain && self.may_stream(tools);
@@ -204,7 +205,16 @@ impl OpenAiModel {
             if let Some(key) = &self.api_key {
                 request = request.bearer_auth(key.expose());
             }
-            let response = request.send().await.map_err(|e| transport_error(&e))?;
+            let response = match request.send().await {
+                Ok(response) => response,
+                // The server that broke the stream off may close its connection while the pool
+                // still offers it (llama-cpp-python does): asked again at once, on a new one.
+                Err(e) if plain && !resent && !e.is_timeout() => {
+                    resent = true;
+                    continue;
+                }
+                Err(e) => return Err(transport_error(&e)),
+            };
             let status = response.status();
             let retry_after = retry_after(response.headers());
             let event_stream = response

@@ -4,15 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Part, Step, status, streamed, text_chunk};
-use crate::helpers::{Settings, TestApp, spawn_app_with};
-
-/// The Paste docs (the shared corpus), as a docs team's folder.
-fn paste_docs() -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/corpus/paste-docs")
-        .display()
-        .to_string()
-}
+use crate::helpers::{Settings, TestApp, paste_docs, spawn_app_with};
 
 async fn remote(fake: &FakeModel, extra: &[(&'static str, &str)]) -> TestApp {
     let mut vars = vec![

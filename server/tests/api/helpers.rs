@@ -28,6 +28,14 @@ pub fn docs_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs")
 }
 
+/// The Paste docs (the shared corpus), as a docs team's folder.
+pub fn paste_docs() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpus/paste-docs")
+        .display()
+        .to_string()
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Settings::default()).await
 }

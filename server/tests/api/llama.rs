@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{Settings, TestApp, free_port, spawn_app_with};
+use crate::helpers::{Settings, TestApp, free_port, paste_docs, spawn_app_with};
 use crate::sse::{Sse, delta_text, open_at, read_events};
 
 /// The Python of `.tools/llama` (or `LLAMA_PYTHON`).
@@ -78,14 +78,6 @@ impl Llama {
         }
         panic!("llama_cpp.server did not answer /v1/models within 60 s");
     }
-}
-
-/// The Paste docs (the shared corpus), as a docs team's folder.
-fn paste_docs() -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/corpus/paste-docs")
-        .display()
-        .to_string()
 }
 
 async fn app(llama: &Llama, answer_tokens: &str) -> TestApp {
