@@ -567,6 +567,15 @@ impl Engine {
             last_error: last_error.as_deref(),
             ..Default::default()
         };
+        let why = match status {
+            RunStatus::Cancelled => "run_cancelled",
+            RunStatus::Expired => "run_expired",
+            _ => "run_failed",
+        };
+        // The unfinished answer ends first, so a reader who sees the run end finds its answer
+        // ended too. Safe whoever ends the run: only an answer still being written is touched,
+        // and a run that ends without an answer leaves it incomplete either way.
+        self.end_answer(run_id, why).await;
         match store.transition(run_id, &active, status, change).await {
             Ok(true) => {
                 let reason = error.map(|e| e.1);
@@ -574,12 +583,6 @@ impl Engine {
                 if let Err(e) = store.close_open_steps(run_id, status).await {
                     tracing::warn!(run_id, error = %e, "could not close a run's steps");
                 }
-                let why = match status {
-                    RunStatus::Cancelled => "run_cancelled",
-                    RunStatus::Expired => "run_expired",
-                    _ => "run_failed",
-                };
-                self.end_answer(run_id, why).await;
                 self.emit_run(run_id, status.as_str()).await;
                 self.note_question(run_id).await;
             }
@@ -918,6 +921,11 @@ impl Engine {
                 Ok(false) => {}
                 Err(e) => tracing::warn!(run_id = %id, error = %e, "could not hand a run back"),
             }
+            // And stop executing it here: the process may live on for seconds while requests in
+            // flight finish, and a model call that answered meanwhile would write an answer the
+            // instance that takes the run over writes again. Words already written are saved,
+            // and kept as an incomplete answer by that instance.
+            self.signal_cancel(&id);
         }
         handed
     }
