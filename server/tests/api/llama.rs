@@ -52,31 +52,38 @@ impl Llama {
         );
         let model = String::from_utf8(model.stdout).unwrap().trim().to_string();
         let port = free_port();
-        let child = Command::new(&python)
+        let mut child = Command::new(&python)
             .args(["-m", "llama_cpp.server", "--model", &model])
             .args(["--chat_format", chat_format, "--host", "127.0.0.1"])
             .args(["--port", &port.to_string(), "--n_ctx", "8192"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("llama_cpp.server starts");
+        // Ready when uvicorn says it is running (the model is loaded before it starts): read
+        // from the server's log, no polling.
+        let log = child.stderr.take().expect("the server's log");
+        let ready = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut lines = std::io::BufReader::new(log).lines();
+            let up = lines
+                .by_ref()
+                .map_while(Result::ok)
+                .any(|l| l.contains("Uvicorn running on"));
+            // Keep draining, so the server never blocks on a full pipe.
+            std::thread::spawn(move || lines.for_each(drop));
+            up
+        });
         let llama = Self {
             child,
             base_url: format!("http://127.0.0.1:{port}/v1"),
         };
-        // Ready when /v1/models answers (the model is loaded by then).
-        let client = reqwest::Client::new();
-        for _ in 0..600 {
-            let r = client
-                .get(format!("{}/models", llama.base_url))
-                .send()
-                .await;
-            if r.is_ok_and(|r| r.status().is_success()) {
-                return llama;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("llama_cpp.server did not answer /v1/models within 60 s");
+        let up = tokio::time::timeout(Duration::from_secs(60), ready)
+            .await
+            .expect("llama_cpp.server starts within 60 s")
+            .unwrap();
+        assert!(up, "llama_cpp.server exited before it was running");
+        llama
     }
 }
 
@@ -138,22 +145,6 @@ async fn all_events_within(
     events
 }
 
-/// The run once it has ended (within `limit`).
-async fn ended(app: &TestApp, tid: &str, rid: &str) -> Value {
-    let limit = std::time::Instant::now() + Duration::from_secs(240);
-    loop {
-        let run: Value = app.get_run(tid, rid).await.json().await.unwrap();
-        if crate::helpers::is_terminal(&run) {
-            return run;
-        }
-        assert!(
-            std::time::Instant::now() < limit,
-            "the run did not end: {run}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// The first step's search and the pages it found.
 async fn first_search(app: &TestApp, tid: &str, rid: &str) -> (Value, Vec<String>) {
     let steps = app.steps(tid, rid).await;
@@ -179,7 +170,8 @@ async fn answers_through_a_real_llama_server(chat_format: &str) {
     let app = app(&llama, "40").await;
     for (question, gold) in QUESTIONS {
         let (tid, rid, events) = ask_following(&app, question).await;
-        let run = ended(&app, &tid, &rid).await;
+        // The stream ended (`done`): the run has.
+        let run: Value = app.get_run(&tid, &rid).await.json().await.unwrap();
         assert_eq!(run["status"], "completed", "{chat_format}: {run}");
         let (arguments, pages) = first_search(&app, &tid, &rid).await;
         assert_eq!(arguments["query"], *question);
@@ -233,7 +225,8 @@ async fn answers_through_a_real_llama_server(chat_format: &str) {
         )
         .await;
     assert_eq!(r.status(), 200);
-    let run = ended(&long, &tid, &rid).await;
+    all_events_within(rx, Duration::from_secs(60)).await;
+    let run: Value = long.get_run(&tid, &rid).await.json().await.unwrap();
     assert_eq!(run["status"], "cancelled", "{run}");
     let l: Value = long
         .list_messages(&tid, "?order=desc")
