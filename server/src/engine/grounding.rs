@@ -78,6 +78,11 @@ pub fn results_in(conversation: &[ChatMessage]) -> Option<(&str, bool)> {
     let Some(ChatMessage::System(text)) = conversation.first() else {
         return None;
     };
+    results_in_text(text)
+}
+
+/// [`results_in`] for the instructions' text (a test's fake model reads them off the wire).
+pub fn results_in_text(text: &str) -> Option<(&str, bool)> {
     let (_, rest) = text.split_once(RESULTS_HEADER)?;
     let rest = rest.trim_start_matches('\n');
     let (output, rule) = rest.split_once("\n\n")?;

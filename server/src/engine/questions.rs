@@ -19,15 +19,16 @@ impl Engine {
         let Some(run) = store.run_by_id(run_id).await? else {
             return Ok(());
         };
-        let Some(question) = store.message_by_id(&run.message_id).await? else {
+        // The thread's messages give the question and the earlier ones it was read with: the
+        // same decision the run made.
+        let messages = store.all_messages(&run.thread_id).await?;
+        let (_, context) = super::grounding::question_and_context(&messages, &run.message_id);
+        let Some(question) = messages.into_iter().find(|m| m.id == run.message_id) else {
             return Ok(());
         };
         let answer = store.answer_of_run(run_id).await?;
         let steps = store.steps_of_thread(&run.thread_id).await?;
         let docs = self.inner.docs.current();
-        // The same decision the run made: the question read with the thread's earlier ones.
-        let messages = store.all_messages(&run.thread_id).await?;
-        let (_, context) = super::grounding::question_and_context(&messages, &run.message_id);
         let coverage = docs.coverage_in_context(&question.content, &context);
         let cited = answer
             .as_ref()

@@ -347,8 +347,8 @@ fn auto(request: &Value) -> Step {
 /// header), if any.
 pub fn results_in_instructions(messages: &[Value]) -> Option<Value> {
     let system = messages.first()?["content"].as_str()?;
-    let (_, rest) = system.split_once(server::engine::grounding::RESULTS_HEADER)?;
-    serde_json::from_str(rest.trim_start().lines().next()?).ok()
+    let (output, _) = server::engine::grounding::results_in_text(system)?;
+    serde_json::from_str(output).ok()
 }
 
 /// A server that accepts connections and closes them at once (a connection reset).
