@@ -15,6 +15,8 @@ pub mod engine;
 pub mod http;
 /// Object ids.
 pub mod ids;
+/// One rate limit by key, with bounded memory.
+pub mod limiter;
 /// Markdown to safe HTML.
 pub mod markdown;
 /// Prometheus-style counters and histograms.
@@ -24,6 +26,8 @@ pub mod models;
 /// The OpenAI-shaped JSON objects of API.md: what the REST routes answer and what the run
 /// event stream carries (written by the engine as runs go, so shared by both).
 pub mod objects;
+/// Calls to other services: capped bodies, `Retry-After`.
+pub mod outbound;
 /// The service layer shared by the REST API and the pages (`service::pages`): the only door
 /// to the store, the engine and the docs.
 pub mod service;

@@ -26,7 +26,7 @@ fn main() {
 /// glibc gives every thread that allocates (the runtime's workers, SQLite's connection threads)
 /// an arena of its own and keeps what was freed in each: with thousands of runs waiting on the
 /// model, 4,000 runs took 206 MiB with the default against 165 MiB with few arenas, at no cost
-/// in speed measured (README "Load and scale"). Two arenas, unless the operator set
+/// in speed measured (docs/benchmarks.md "Load and scale"). Two arenas, unless the operator set
 /// `MALLOC_ARENA_MAX` (glibc reads it itself). It must run before any thread starts, hence a
 /// hand-built runtime instead of `#[tokio::main]`.
 fn limit_malloc_arenas() {

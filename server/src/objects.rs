@@ -2,7 +2,7 @@
 //! `RunStepObject`, lists), with every field OpenAI's schema requires.
 use serde_json::{Value, json};
 
-use crate::engine::tools::tool_specs;
+use crate::models::prompt::tool_specs;
 use crate::store::{FeedbackRow, MessageRow, RunRow, StepRow, ThreadRow};
 
 /// The tools every run offers, as run objects list them (built once: runs are polled often).

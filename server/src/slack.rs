@@ -52,7 +52,7 @@ pub struct Slack {
     store: Store,
     /// Notices per client address per minute (`SLACK_NOTICES_ADDR_PER_MIN`): past it they are
     /// dropped, so a flood of threads cannot flood the channel.
-    per_addr: Option<std::sync::Arc<crate::http::limits::Keyed<String>>>,
+    per_addr: Option<std::sync::Arc<crate::limiter::Keyed<String>>>,
 }
 
 /// Why one attempt failed; every failure is worth another try (network, timeout, 429/5xx,
@@ -75,7 +75,7 @@ impl Slack {
             token,
             channel,
             store,
-            per_addr: crate::http::limits::Keyed::per_minute(notices_per_addr_per_min)
+            per_addr: crate::limiter::Keyed::per_minute(notices_per_addr_per_min)
                 .map(std::sync::Arc::new),
         })
     }
@@ -185,12 +185,12 @@ impl Slack {
             .await
             .map_err(|e| Failure(format!("request failed: {}", e.without_url()), None))?;
         let status = response.status();
-        let retry_after = crate::models::openai::retry_after(response.headers());
+        let retry_after = crate::outbound::retry_after(response.headers());
         if !status.is_success() {
             return Err(Failure(format!("HTTP {status}"), retry_after));
         }
         // `chat.postMessage` answers a few hundred bytes.
-        let body = crate::models::read_capped(response, 256 * 1024)
+        let body = crate::outbound::read_capped(response, 256 * 1024)
             .await
             .map_err(|e| Failure(format!("unreadable answer: {e}"), None))?;
         let answer: Value = serde_json::from_slice(&body)

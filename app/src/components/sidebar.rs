@@ -77,31 +77,14 @@ fn ThreadItem(thread: ThreadSummary) -> impl IntoView {
     };
     let focus_link = {
         let link_id = link_id.clone();
-        move || dom::focus_by_id(link_id.clone(), false)
+        Callback::new(move |()| dom::focus_by_id(link_id.clone(), false))
     };
-    let save = move |text: String| {
-        if !editing.get_untracked() {
-            return;
+    let save = Callback::new(move |text: String| {
+        if editing.get_untracked() {
+            editing.set(false);
+            rename(id.get_value(), text, title, rename_error);
         }
-        editing.set(false);
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        let previous = title.get_untracked();
-        if text.is_empty() || text == previous {
-            return;
-        }
-        title.set(text.clone());
-        spawn_local(async move {
-            match rename_thread(id.get_value(), text).await {
-                Ok(saved) => {
-                    let _ = title.try_set(saved.title);
-                }
-                Err(e) => {
-                    let _ = title.try_set(previous);
-                    let _ = rename_error.try_set(Some(e.message().to_string()));
-                }
-            }
-        });
-    };
+    });
 
     view! {
         <li class="thread-item" class:current=move || current.get()>
@@ -133,30 +116,11 @@ fn ThreadItem(thread: ThreadSummary) -> impl IntoView {
                     }
                 }
             >
-                <input
-                    id="rename-input"
-                    class="rename-input"
-                    aria-label="Thread title"
-                    maxlength="120"
-                    prop:value=move || title.get_untracked()
-                    on:keydown={
-                        let focus_link = focus_link.clone();
-                        move |ev| match ev.key().as_str() {
-                            "Enter" => {
-                                ev.prevent_default();
-                                save(event_target_value(&ev));
-                                focus_link();
-                            }
-                            "Escape" => {
-                                ev.prevent_default();
-                                ev.stop_propagation();
-                                editing.set(false);
-                                focus_link();
-                            }
-                            _ => {}
-                        }
-                    }
-                    on:blur=move |ev| save(event_target_value(&ev))
+                <RenameInput
+                    title
+                    on_save=save
+                    on_cancel=Callback::new(move |()| editing.set(false))
+                    on_done=focus_link
                 />
             </Show>
             <IconButton
@@ -177,6 +141,67 @@ fn ThreadItem(thread: ThreadSummary) -> impl IntoView {
                 rename_error.get().map(|e| view! { <p class="rename-error" role="alert">{e}</p> })
             }}
         </li>
+    }
+}
+
+/// Saves a thread's new title (spaces collapsed; an empty or unchanged one is no change), shown
+/// at once and put back when the server refuses it.
+fn rename(
+    id: String,
+    text: String,
+    title: RwSignal<String>,
+    rename_error: RwSignal<Option<String>>,
+) {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let previous = title.get_untracked();
+    if text.is_empty() || text == previous {
+        return;
+    }
+    title.set(text.clone());
+    spawn_local(async move {
+        match rename_thread(id, text).await {
+            Ok(saved) => {
+                let _ = title.try_set(saved.title);
+            }
+            Err(e) => {
+                let _ = title.try_set(previous);
+                let _ = rename_error.try_set(Some(e.message().to_string()));
+            }
+        }
+    });
+}
+
+/// The title being edited: Enter saves, Escape cancels, leaving the field saves.
+#[component]
+fn RenameInput(
+    title: RwSignal<String>,
+    on_save: Callback<String>,
+    on_cancel: Callback<()>,
+    on_done: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <input
+            id="rename-input"
+            class="rename-input"
+            aria-label="Thread title"
+            maxlength="120"
+            prop:value=move || title.get_untracked()
+            on:keydown=move |ev| match ev.key().as_str() {
+                "Enter" => {
+                    ev.prevent_default();
+                    on_save.run(event_target_value(&ev));
+                    on_done.run(());
+                }
+                "Escape" => {
+                    ev.prevent_default();
+                    ev.stop_propagation();
+                    on_cancel.run(());
+                    on_done.run(());
+                }
+                _ => {}
+            }
+            on:blur=move |ev| on_save.run(event_target_value(&ev))
+        />
     }
 }
 

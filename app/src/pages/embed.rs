@@ -1,7 +1,7 @@
 use leptos::{ev, prelude::*};
 use leptos_router::hooks::use_query_map;
 
-use crate::api::ThreadSummary;
+use crate::api::{AppError, ThreadSummary, WireJson};
 use crate::components::{
     conversation::Conversation,
     dom,
@@ -55,21 +55,7 @@ pub fn EmbedPage() -> impl IntoView {
             shown.set(pick);
         }
     });
-    // Escape asks the host page to close the panel; opening it again focuses the composer.
-    let keys = window_event_listener(ev::keydown, |ev| {
-        if ev.key() == "Escape" {
-            dom::ask_parent_to_close();
-        }
-    });
-    let messages = window_event_listener(ev::message, |ev| {
-        if ev.data().as_string().as_deref() == Some("paste-assistant:focus") {
-            focus_composer();
-        }
-    });
-    on_cleanup(move || {
-        keys.remove();
-        messages.remove();
-    });
+    listen_to_host();
 
     let select = move |id: Option<String>| {
         decided.set_value(true);
@@ -91,39 +77,7 @@ pub fn EmbedPage() -> impl IntoView {
                 <label class="visually-hidden" for="thread-picker">
                     "Thread"
                 </label>
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let list: Vec<ThreadSummary> = threads.await.unwrap_or_default();
-                        view! {
-                            <select
-                                id="thread-picker"
-                                class="thread-picker"
-                                on:change=move |ev| {
-                                    let value = event_target_value(&ev);
-                                    select((!value.is_empty()).then_some(value));
-                                }
-                            >
-                                <option value="" selected=move || selected.get().is_none()>
-                                    "New conversation"
-                                </option>
-                                {list
-                                    .into_iter()
-                                    .map(|t| {
-                                        let id = t.id.clone();
-                                        view! {
-                                            <option
-                                                value=t.id
-                                                selected=move || selected.get().as_deref() == Some(&id)
-                                            >
-                                                {t.title}
-                                            </option>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </select>
-                        }
-                    })}
-                </Transition>
+                <ThreadPicker threads selected on_select=Callback::new(select) />
                 <button
                     type="button"
                     class="embed-new"
@@ -142,6 +96,68 @@ pub fn EmbedPage() -> impl IntoView {
             }}
             <Announcer />
         </div>
+    }
+}
+
+/// Escape asks the host page to close the panel; opening it again focuses the composer.
+fn listen_to_host() {
+    let keys = window_event_listener(ev::keydown, |ev| {
+        if ev.key() == "Escape" {
+            dom::ask_parent_to_close();
+        }
+    });
+    let messages = window_event_listener(ev::message, |ev| {
+        if ev.data().as_string().as_deref() == Some("paste-assistant:focus") {
+            focus_composer();
+        }
+    });
+    on_cleanup(move || {
+        keys.remove();
+        messages.remove();
+    });
+}
+
+/// The threads of this browser's session to pick from, and "New conversation".
+#[component]
+fn ThreadPicker(
+    threads: Resource<Result<Vec<ThreadSummary>, AppError>, WireJson>,
+    selected: RwSignal<Option<String>>,
+    on_select: Callback<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list: Vec<ThreadSummary> = threads.await.unwrap_or_default();
+                view! {
+                    <select
+                        id="thread-picker"
+                        class="thread-picker"
+                        on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            on_select.run((!value.is_empty()).then_some(value));
+                        }
+                    >
+                        <option value="" selected=move || selected.get().is_none()>
+                            "New conversation"
+                        </option>
+                        {list
+                            .into_iter()
+                            .map(|t| {
+                                let id = t.id.clone();
+                                view! {
+                                    <option
+                                        value=t.id
+                                        selected=move || selected.get().as_deref() == Some(&id)
+                                    >
+                                        {t.title}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                }
+            })}
+        </Transition>
     }
 }
 

@@ -254,7 +254,7 @@ fn at_scale(
     let index = DocsIndex::build(&dir, None)?;
     let held = proc_status_kib("self", "VmRSS").saturating_sub(before);
     let latencies = latencies_with(questions, rounds, |q| {
-        index.search(&q.question, server::engine::tools::RESULTS * 3);
+        index.search(&q.question, server::docs::RESULTS * 3);
     });
     println!(
         "{copies} copies of the docs: {} pages, {} sections, {} passages",
@@ -268,7 +268,7 @@ fn at_scale(
     );
     println!(
         "tool search (best {} sections) p50 {} µs, p99 {} µs, max {} µs ({} queries)",
-        server::engine::tools::RESULTS * 3,
+        server::docs::RESULTS * 3,
         percentile(&latencies, 50.0),
         percentile(&latencies, 99.0),
         latencies.iter().max().copied().unwrap_or(0),

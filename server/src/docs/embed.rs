@@ -86,7 +86,7 @@ impl Embedder {
             anyhow::bail!("{} answered {status}: {body}", self.endpoint);
         }
         // A batch of vectors as JSON is a few MB; far more is not an embeddings answer.
-        let bytes = crate::models::read_capped(resp, 64 * 1024 * 1024).await?;
+        let bytes = crate::outbound::read_capped(resp, 64 * 1024 * 1024).await?;
         let mut body: Response = serde_json::from_slice(&bytes)?;
         if body.data.len() != inputs.len() {
             anyhow::bail!(

@@ -83,7 +83,7 @@ fn load_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec
 /// Share of the question's pages among the pages of what `get_relevant_docs` hands the model
 /// (its 5 sections, at most 2 of one page).
 pub fn tool_recall(index: &DocsIndex, questions: &[Question]) -> f64 {
-    use crate::engine::tools::{PER_PAGE, RESULTS};
+    use super::{PER_PAGE, RESULTS};
     let total: f64 = questions
         .iter()
         .map(|q| {

@@ -7,17 +7,21 @@ pub mod coverage;
 pub mod embed;
 pub mod eval;
 pub mod live;
+mod query;
 pub mod rank;
+mod search;
 pub mod text;
+mod walk;
 
-use std::{
-    path::{Path, PathBuf},
-    time::Instant,
-};
+use std::{path::Path, time::Instant};
 
 use serde::Serialize;
 
 pub use chunk::{Page, Section};
+use query::context_weights;
+pub use query::{CONTEXT_WEIGHTS, FOLLOW_UP_WEIGHTS, Query};
+pub use search::{PER_PAGE, RESULTS, spread};
+pub use walk::{MAX_PAGE_BYTES, walk};
 
 /// Longest passage in words (whole paragraphs; a longer paragraph is a passage of its own).
 /// On the Paste questions (page-level R@5): whole sections 0.847, passages of 50–60 words 0.900,
@@ -29,68 +33,7 @@ pub const PASSAGE_WORDS: usize = 60;
 /// MRR@10 0.898 → 0.900 on the Paste questions; 0.5 and 0.7 rank a little worse).
 const PAGE_WEIGHT: f32 = 0.3;
 
-/// Longest section text handed to the model or the API, in characters.
-const CONTENT_BUDGET: usize = 1_500;
-
-/// How much the words of a thread's earlier questions count in the search of a question, the
-/// newest first (the question's own words count 1). A follow-up ("Can the columns be
-/// sorted?") may name its subject only in the questions before it; weighed lower, those words
-/// find the subject's pages without outvoting a question that changes the subject. A question
-/// that reads as a follow-up weighs them as [`FOLLOW_UP_WEIGHTS`] (measured on the follow-up
-/// set and the dev questions: `docs-eval`, README "Search first").
-pub const CONTEXT_WEIGHTS: [f32; 2] = [0.5, 0.25];
-
-/// How much the words of the earlier questions count when the question reads as a follow-up:
-/// short, and pointing back ("it", "they", "that one", "And …", "What about …").
-pub const FOLLOW_UP_WEIGHTS: [f32; 2] = [1.0, 0.5];
-
-/// Words by which a question points back at an earlier one.
-const REFERRING: &[&str] = &[
-    "it", "its", "they", "them", "their", "this", "that", "these", "those", "one", "ones",
-];
-
-/// Longest question (in words) read as a follow-up: a question that names its own subject is
-/// longer, and its "it" is its own (measured on the Paste dev questions, none of which needs
-/// context: their referring words sit in questions of 11 to 25 words).
-const FOLLOW_UP_WORDS: usize = 12;
-
-/// The weights of a question's context: [`FOLLOW_UP_WEIGHTS`] for a question that reads as a
-/// follow-up, else [`CONTEXT_WEIGHTS`].
-fn context_weights(text: &str) -> [f32; 2] {
-    let lower = text.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let points_back = words.iter().any(|w| REFERRING.contains(w))
-        || words.first() == Some(&"and")
-        || lower.contains("what about")
-        || lower.contains("how about");
-    if points_back && words.len() <= FOLLOW_UP_WORDS {
-        FOLLOW_UP_WEIGHTS
-    } else {
-        CONTEXT_WEIGHTS
-    }
-}
-
-/// What a search looks for: a question, and the thread's earlier questions, newest first.
-#[derive(Clone, Copy, Debug)]
-pub struct Query<'a> {
-    pub text: &'a str,
-    pub context: &'a [String],
-}
-
-impl<'a> Query<'a> {
-    /// A question on its own.
-    pub fn new(text: &'a str) -> Self {
-        Self { text, context: &[] }
-    }
-
-    /// A question with the thread's earlier questions (newest first).
-    pub fn in_context(text: &'a str, context: &'a [String]) -> Self {
-        Self { text, context }
-    }
-}
+impl<'a> Query<'a> {}
 
 /// One search result (API.md's `docs-search` item, plus the link to the section).
 #[derive(Clone, Debug, Serialize)]
@@ -276,146 +219,6 @@ impl DocsIndex {
         self.vectors.get().is_some()
     }
 
-    /// [`Self::ranked_bm25`] (at least the best `keep`), fused by reciprocal rank with the
-    /// sections nearest to the query's vector when both vectors are there.
-    fn ranked(
-        &self,
-        query: &Query,
-        vector: Option<&[f32]>,
-        keep: usize,
-    ) -> Vec<(usize, f32, usize)> {
-        let (Some(vector), Some(vectors)) = (vector, self.vectors.get()) else {
-            return self.ranked_bm25(query, keep);
-        };
-        // Fusion reads every lexical rank: a section far down that list can still win on its
-        // vector.
-        let lexical = self.ranked_bm25(query, usize::MAX);
-        let mut dense: Vec<(usize, f32)> = vectors
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| v.len() == vector.len())
-            .map(|(s, v)| (s, embed::dot(v, vector)))
-            .collect();
-        best_first(&mut dense, 200, |a, b| {
-            b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
-        });
-        let mut fused: std::collections::HashMap<usize, (f32, usize)> =
-            std::collections::HashMap::new();
-        for (rank, &(s, _, passage)) in lexical.iter().enumerate() {
-            fused.insert(s, (1.0 / (embed::RRF_K + 1.0 + rank as f32), passage));
-        }
-        for (rank, &(s, _)) in dense.iter().enumerate() {
-            fused.entry(s).or_insert((0.0, usize::MAX)).0 +=
-                1.0 / (embed::RRF_K + 1.0 + rank as f32);
-        }
-        let mut out: Vec<(usize, f32, usize)> = fused
-            .into_iter()
-            .map(|(s, (score, p))| (s, score, p))
-            .collect();
-        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        out
-    }
-
-    /// The best `keep` sections that match, best first: (section, score, best passage).
-    fn ranked_bm25(&self, query: &Query, keep: usize) -> Vec<(usize, f32, usize)> {
-        let terms = self.terms(query);
-        if terms.is_empty() {
-            return Vec::new();
-        }
-        let mut passage_scores = vec![0f32; self.passage_index.len()];
-        self.passage_index
-            .score_weighted(&terms, &mut passage_scores);
-        let mut best = vec![(0f32, usize::MAX); self.sections.len()];
-        for (i, &score) in passage_scores.iter().enumerate() {
-            let section = self.passages[i].section;
-            if score > best[section].0 {
-                best[section] = (score, i);
-            }
-        }
-        let mut page_scores = vec![0f32; self.page_index.len()];
-        self.page_index.score_weighted(&terms, &mut page_scores);
-        let mut ranked: Vec<(usize, f32, usize)> = best
-            .into_iter()
-            .enumerate()
-            .filter(|(_, (score, _))| *score > 0.0)
-            .map(|(s, (score, passage))| {
-                let page = self.sections[s].0;
-                (s, score + PAGE_WEIGHT * page_scores[page], passage)
-            })
-            .collect();
-        best_first(&mut ranked, keep, |a, b| {
-            b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
-        });
-        ranked
-    }
-
-    /// The best sections for `query`, best first. Any text is a valid query: it is only split
-    /// into words, never parsed for operators or fields.
-    pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
-        self.search_with(&Query::new(query), None, limit)
-    }
-
-    /// [`Self::search`] for a [`Query`], with the query's vector when embeddings are on.
-    pub fn search_with(&self, query: &Query, vector: Option<&[f32]>, limit: usize) -> Vec<Hit> {
-        if limit == 0 {
-            return Vec::new();
-        }
-        self.ranked(query, vector, limit)
-            .into_iter()
-            .take(limit)
-            .map(|(s, score, passage)| self.hit(s, score, passage))
-            .collect()
-    }
-
-    /// The pages for `query`, best first, each ranked by its best section.
-    pub fn search_pages(&self, query: &str, limit: usize) -> Vec<String> {
-        self.search_pages_with(&Query::new(query), None, limit)
-    }
-
-    /// [`Self::search_pages`] for a [`Query`], with the query's vector when embeddings are on.
-    pub fn search_pages_with(
-        &self,
-        query: &Query,
-        vector: Option<&[f32]>,
-        limit: usize,
-    ) -> Vec<String> {
-        let mut pages: Vec<String> = Vec::with_capacity(limit);
-        for (s, _, _) in self.ranked(query, vector, usize::MAX) {
-            let path = &self.pages[self.sections[s].0].path;
-            if !pages.contains(path) {
-                pages.push(path.clone());
-                if pages.len() == limit {
-                    break;
-                }
-            }
-        }
-        pages
-    }
-
-    /// A result: the section from its best passage on, within the budget (a long section's
-    /// answer is often past the first 1,500 characters).
-    fn hit(&self, s: usize, score: f32, passage: usize) -> Hit {
-        let (p, i) = self.sections[s];
-        let page = &self.pages[p];
-        let section = &page.sections[i];
-        let start = self.passages.get(passage).map_or(0, |x| x.start);
-        let content = if start == 0 || section.text.chars().count() <= CONTENT_BUDGET {
-            trim_to(&section.text, CONTENT_BUDGET)
-        } else {
-            format!("… {}", trim_to(&section.text[start..], CONTENT_BUDGET))
-        };
-        Hit {
-            path: page.path.clone(),
-            title: page.title.clone(),
-            heading: section.heading.clone(),
-            trail: section.trail(&page.title),
-            slug: section.slug.clone(),
-            content,
-            score,
-            url: self.url_for(&page.path, &section.slug),
-        }
-    }
-
     /// Every indexed page, in path order.
     pub fn pages(&self) -> &[Page] {
         &self.pages
@@ -475,101 +278,11 @@ fn windows(paragraphs: &[(usize, String)], words: usize) -> Vec<(usize, usize)> 
     out
 }
 
-/// What the model is handed: the best `results` hits with at most `per_page` of one page, so
-/// one long page does not crowd out the others.
-pub fn spread(hits: Vec<Hit>, results: usize, per_page: usize) -> Vec<Hit> {
-    let mut taken: std::collections::HashMap<String, usize> = Default::default();
-    hits.into_iter()
-        .filter(|hit| {
-            let n = taken.entry(hit.path.clone()).or_default();
-            *n += 1;
-            *n <= per_page
-        })
-        .take(results)
-        .collect()
-}
-
-/// Cuts `text` to at most `budget` characters at a word boundary, marking the cut.
-fn trim_to(text: &str, budget: usize) -> String {
-    if text.chars().count() <= budget {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(budget).collect();
-    let cut = cut
-        .rsplit_once(char::is_whitespace)
-        .map(|(a, _)| a)
-        .unwrap_or(&cut);
-    format!("{cut} …")
-}
-
-/// Keeps the first `keep` items of `items` in the order `order` (a total order), sorted. With
-/// 100,000 sections a common word matches most of them, and sorting them all was most of a
-/// search (issue 15: p99 14 ms → see the README); selecting the best first is linear.
-fn best_first<T>(items: &mut Vec<T>, keep: usize, order: impl Fn(&T, &T) -> std::cmp::Ordering) {
-    if keep == 0 {
-        items.clear();
-        return;
-    }
-    if items.len() > keep {
-        items.select_nth_unstable_by(keep - 1, &order);
-        items.truncate(keep);
-    }
-    items.sort_unstable_by(order);
-}
-
-/// Largest docs page indexed; a bigger file (a generated dump, a mistake) is skipped with a
-/// warning rather than read into memory.
-pub const MAX_PAGE_BYTES: u64 = 2 * 1024 * 1024;
-
-/// The Markdown and MDX files under `root`, sorted; hidden folders and `node_modules` skipped.
-/// Links are followed, each folder once (by its real path), so a link loop ends the walk of
-/// that branch instead of running forever; files over [`MAX_PAGE_BYTES`] are left out.
-pub fn walk(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(real) = std::fs::canonicalize(&dir) else {
-            continue;
-        };
-        if !seen.insert(real) {
-            tracing::warn!(dir = %dir.display(), "docs folder already walked (a link loop?); skipped");
-            continue;
-        }
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().to_string();
-            if name.starts_with('.') || name == "node_modules" {
-                continue;
-            }
-            let Ok(meta) = std::fs::metadata(&path) else {
-                continue;
-            };
-            if meta.is_dir() {
-                stack.push(path);
-            } else if name.ends_with(".md") || name.ends_with(".mdx") {
-                if meta.len() > MAX_PAGE_BYTES {
-                    tracing::warn!(
-                        page = %path.display(),
-                        bytes = meta.len(),
-                        limit = MAX_PAGE_BYTES,
-                        "docs page too large; skipped"
-                    );
-                    continue;
-                }
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
+    use super::search::trim_to;
     use super::*;
 
     #[cfg(unix)]

@@ -1,40 +1,10 @@
 //! The tools a model may call, and their execution.
+use super::grounding::MAX_QUERY_CHARS;
 use crate::docs::live::LiveDocs;
-use crate::models::{ToolCall, ToolSpec};
+use crate::docs::{PER_PAGE, RESULTS};
+use crate::models::ToolCall;
+use crate::models::prompt::GET_RELEVANT_DOCS;
 use crate::store::StepRow;
-
-pub const GET_RELEVANT_DOCS: &str = "get_relevant_docs";
-
-/// Sections returned per search.
-pub const RESULTS: usize = 5;
-/// At most this many sections of one page, so one page does not fill the results.
-pub const PER_PAGE: usize = 2;
-/// Longest search query run, in characters.
-pub const MAX_QUERY_CHARS: usize = 500;
-
-/// The tools a model may call: built once, shared by every run (not a tree of JSON values each).
-pub fn tool_specs() -> &'static [ToolSpec] {
-    static SPECS: std::sync::LazyLock<Vec<ToolSpec>> = std::sync::LazyLock::new(specs);
-    &SPECS
-}
-
-fn specs() -> Vec<ToolSpec> {
-    vec![ToolSpec {
-        name: GET_RELEVANT_DOCS,
-        description: "Search the documentation. Returns the most relevant sections with their \
-                      page title, heading, link and text. Call it before answering, with a short \
-                      query in the words the docs would use; call it again with other words if \
-                      the results do not answer the question.",
-        parameters: serde_json::json!({
-            "type": "object",
-            "properties": {
-                "query": {"type": "string", "description": "What to look for in the docs."}
-            },
-            "required": ["query"],
-            "additionalProperties": false
-        }),
-    }]
-}
 
 /// Runs one tool call. Every outcome is an output for the model, errors included, so a bad call
 /// never stops the run.

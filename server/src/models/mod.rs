@@ -2,6 +2,7 @@
 //! offline model.
 pub mod offline;
 pub mod openai;
+pub mod prompt;
 /// Streamed chat completions assembled from their chunks.
 pub mod stream;
 
@@ -141,34 +142,6 @@ pub trait ChatModel: Send + Sync {
         let _ = max_tokens;
         self.complete(messages, &[])
     }
-}
-
-/// Why a capped body could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum BodyError {
-    #[error("the answer is larger than {0} bytes")]
-    TooLarge(usize),
-    #[error(transparent)]
-    Transport(#[from] reqwest::Error),
-}
-
-/// Reads a response body, refused once it passes `max` bytes: an upstream (a model API, Slack,
-/// an embeddings server) that sends more than its answers ever hold must not fill the memory.
-pub async fn read_capped(
-    mut response: reqwest::Response,
-    max: usize,
-) -> Result<Vec<u8>, BodyError> {
-    if response.content_length().is_some_and(|n| n > max as u64) {
-        return Err(BodyError::TooLarge(max));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > max {
-            return Err(BodyError::TooLarge(max));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// A rough token count (4 characters a token) for models that report none.

@@ -100,13 +100,13 @@ fn respond(messages: &[ChatMessage], tools: &[ToolSpec]) -> Reply {
         .collect();
     let has_search = tools
         .iter()
-        .any(|t| t.name == crate::engine::tools::GET_RELEVANT_DOCS);
+        .any(|t| t.name == crate::models::prompt::GET_RELEVANT_DOCS);
     if !has_search {
         // Without the docs tool (simple-completion: titles), the answer is a short summary.
         return Reply::Answer(title_for(question));
     }
     if outputs.is_empty()
-        && let Some((output, covered)) = crate::engine::grounding::results_in(messages)
+        && let Some((output, covered)) = crate::models::prompt::results_in(messages)
     {
         if !covered {
             return Reply::Answer(not_covered(question, output));
@@ -117,7 +117,7 @@ fn respond(messages: &[ChatMessage], tools: &[ToolSpec]) -> Reply {
         let round = messages.len();
         return Reply::ToolCalls(vec![ToolCall {
             id: format!("call_offline{round}"),
-            name: crate::engine::tools::GET_RELEVANT_DOCS.to_string(),
+            name: crate::models::prompt::GET_RELEVANT_DOCS.to_string(),
             arguments: serde_json::json!({ "query": question }).to_string(),
         }]);
     }
@@ -392,7 +392,7 @@ pub fn title_for(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::tools::tool_specs;
+    use crate::models::prompt::tool_specs;
 
     fn run(messages: &[ChatMessage]) -> Reply {
         respond(messages, tool_specs())
@@ -471,7 +471,7 @@ mod tests {
         ]})
         .to_string();
         let system = |covered| {
-            ChatMessage::System(crate::engine::grounding::instructions_with(
+            ChatMessage::System(crate::models::prompt::instructions_with(
                 "x", &output, covered,
             ))
         };

@@ -6,7 +6,6 @@
 //! them), an error object after the 200, and a stream that ends without `[DONE]`.
 use serde_json::Value;
 
-use super::openai::{error_message, read_usage};
 use super::{Completion, ModelError, Reply, ToolCall, Usage};
 
 /// What one fed-in piece of the body yielded.
@@ -206,6 +205,33 @@ impl Assembler {
     /// Whether the stream said it ended (`[DONE]` or a `finish_reason`).
     pub fn ended(&self) -> bool {
         self.done || self.finish_reason.is_some()
+    }
+}
+
+/// `usage` of a completion or a chunk; `total_tokens` is the sum when a server leaves it out.
+pub(crate) fn read_usage(u: &Value) -> Usage {
+    let n = |k: &str| u.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+    let (prompt, completion) = (n("prompt_tokens"), n("completion_tokens"));
+    let total = u
+        .get("total_tokens")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(prompt + completion);
+    Usage {
+        prompt_tokens: prompt,
+        completion_tokens: completion,
+        total_tokens: total,
+    }
+}
+
+/// The text of an `error`: a string, or an object's `message` (OpenAI, vLLM), or the JSON.
+pub(crate) fn error_message(error: &Value) -> String {
+    match error {
+        Value::String(s) => s.clone(),
+        other => other
+            .get("message")
+            .and_then(|m| m.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| other.to_string()),
     }
 }
 

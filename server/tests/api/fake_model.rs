@@ -347,7 +347,7 @@ fn auto(request: &Value) -> Step {
 /// header), if any.
 pub fn results_in_instructions(messages: &[Value]) -> Option<Value> {
     let system = messages.first()?["content"].as_str()?;
-    let (output, _) = server::engine::grounding::results_in_text(system)?;
+    let (output, _) = server::models::prompt::results_in_text(system)?;
     serde_json::from_str(output).ok()
 }
 

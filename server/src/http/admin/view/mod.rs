@@ -1,6 +1,9 @@
 //! The admin pages' HTML, made on the server: plain pages with forms and links (no script),
 //! so the chat's WASM carries nothing of them. Every text from a reader or the model is
 //! escaped, and answers are the same safe HTML the chat shows.
+mod lists;
+mod record;
+
 use std::fmt::Write as _;
 
 use app::api::escape_html as esc;
@@ -8,6 +11,8 @@ use app::api::escape_html as esc;
 use crate::service::admin::{DocPage, Overview, PageUse};
 use crate::service::{Conversation, ServiceError};
 use crate::store::{FeedbackRow, QuestionRow};
+pub use lists::{feedback, not_covered, pages, questions};
+pub use record::conversation;
 
 /// The periods offered, in days.
 pub const PERIODS: [i64; 3] = [7, 30, 90];
@@ -206,94 +211,6 @@ pub fn overview(overview: &Overview, days: i64) -> String {
     )
 }
 
-/// The status of a question's run, for people.
-fn outcome(status: &str) -> &'static str {
-    match status {
-        "completed" => "answered",
-        "failed" => "failed",
-        "expired" => "timed out",
-        "cancelled" => "stopped",
-        "incomplete" => "cut off",
-        _ => "in progress",
-    }
-}
-
-fn rating_text(row: &QuestionRow) -> String {
-    match row.rating.as_deref() {
-        Some("up") => "<span class=\"rating up\">Helpful</span>".into(),
-        Some("down") => {
-            let reason = row
-                .reason
-                .as_deref()
-                .map(|r| format!(" ({})", esc(reason_label(r))))
-                .unwrap_or_default();
-            format!("<span class=\"rating down\">Not helpful{reason}</span>")
-        }
-        _ => String::new(),
-    }
-}
-
-fn reason_label(reason: &str) -> &str {
-    app::api::REASONS
-        .iter()
-        .find(|(value, _)| *value == reason)
-        .map_or(reason, |(_, label)| label)
-}
-
-fn sources(json: &str) -> String {
-    let list: Vec<app::api::Source> = serde_json::from_str(json).unwrap_or_default();
-    if list.is_empty() {
-        return "<p class=\"muted\">No docs pages were searched.</p>".into();
-    }
-    let mut out = String::from("<ul class=\"sources\">");
-    for s in list {
-        let _ = write!(
-            out,
-            "<li><a href=\"{}\">{}</a></li>",
-            esc(&s.url),
-            esc(&s.title)
-        );
-    }
-    out.push_str("</ul>");
-    out
-}
-
-/// A table of questions, with a link to each conversation.
-fn question_table(rows: &[QuestionRow], why: bool) -> String {
-    if rows.is_empty() {
-        return "<p class=\"muted\">No questions here for this period.</p>".into();
-    }
-    let why_head = if why {
-        "<th scope=\"col\">Why listed</th>"
-    } else {
-        ""
-    };
-    let mut out = format!(
-        "<table class=\"questions\"><thead><tr><th scope=\"col\">Asked (UTC)</th>\
-         <th scope=\"col\">Question</th><th scope=\"col\">Outcome</th>{why_head}\
-         <th scope=\"col\">Rating</th></tr></thead><tbody>"
-    );
-    for r in rows {
-        let why_cell = if why {
-            format!("<td>{}</td>", esc(r.why.as_deref().unwrap_or("")))
-        } else {
-            String::new()
-        };
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td><a href=\"/admin/threads/{}#{}\">{}</a></td><td>{}</td>{why_cell}<td>{}</td></tr>",
-            time_text(r.created_at),
-            esc(&r.thread_id),
-            esc(&r.message_id),
-            esc(&shorten(&r.question, 200)),
-            outcome(&r.status),
-            rating_text(r),
-        );
-    }
-    out.push_str("</tbody></table>");
-    out
-}
-
 fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();
@@ -348,214 +265,6 @@ impl ListView<'_> {
             self.per_page,
         )
     }
-}
-
-pub fn questions(v: &ListView) -> String {
-    let q = esc(v.search);
-    let extra = if v.search.is_empty() {
-        String::new()
-    } else {
-        format!("&amp;q={}", url_encode(v.search))
-    };
-    format!(
-        "{}<form class=\"search\" method=\"get\" action=\"/admin/questions\" role=\"search\">\
-         <input type=\"hidden\" name=\"days\" value=\"{}\">\
-         <label for=\"q\">Search questions</label><input id=\"q\" name=\"q\" type=\"search\" value=\"{q}\">\
-         <button type=\"submit\">Search</button></form>{}{}",
-        periods(v.path, v.days, &extra),
-        v.days,
-        question_table(v.rows, false),
-        v.pager(&extra),
-    )
-}
-
-pub fn not_covered(v: &ListView) -> String {
-    format!(
-        "{}<p class=\"rule\"><strong>The rule:</strong> a question is listed when no more than \
-         half of its own words (leaving out words such as “how” or “the”) appear in the three \
-         docs sections that search ranks best for it, or when the search finds nothing. These \
-         are the docs' to-do list.</p>{}{}",
-        periods(v.path, v.days, ""),
-        question_table(v.rows, true),
-        v.pager(""),
-    )
-}
-
-pub fn feedback(v: &ListView) -> String {
-    if v.rows.is_empty() {
-        return format!(
-            "{}<p class=\"muted\">No ratings in this period.</p>",
-            periods(v.path, v.days, "")
-        );
-    }
-    let mut out = periods(v.path, v.days, "");
-    for r in v.rows {
-        let comment = r
-            .comment
-            .as_deref()
-            .map(|c| format!("<blockquote class=\"comment\">{}</blockquote>", esc(c)))
-            .unwrap_or_default();
-        let answer = r
-            .answer
-            .as_deref()
-            .map(crate::markdown::render)
-            .unwrap_or_else(|| "<p class=\"muted\">No answer.</p>".into());
-        let _ = write!(
-            out,
-            "<article class=\"rated\"><h2><a href=\"/admin/threads/{}#{}\">{}</a></h2>\
-             <p class=\"meta\">{} · {}</p>{comment}\
-             <details><summary>Answer and sources</summary><div class=\"answer\">{answer}</div>{}</details></article>",
-            esc(&r.thread_id),
-            esc(&r.message_id),
-            esc(&shorten(&r.question, 300)),
-            rating_text(r),
-            time_text(r.created_at),
-            sources(&r.sources),
-        );
-    }
-    out.push_str(&v.pager(""));
-    out
-}
-
-pub fn pages(usage: &PageUse, days: i64) -> String {
-    let link = |page: &DocPage| {
-        format!(
-            "<a href=\"{}\">{}</a> <span class=\"muted\">{}</span>",
-            esc(&page.url),
-            esc(&page.title),
-            esc(&page.path)
-        )
-    };
-    let mut out = periods("/admin/pages", days, "");
-    out.push_str("<h2>Cited by answers</h2>");
-    if usage.cited.is_empty() {
-        out.push_str("<p class=\"muted\">No answer of this period cited a page.</p>");
-    } else {
-        out.push_str(
-            "<table class=\"pages\"><thead><tr><th scope=\"col\">Page</th>\
-             <th scope=\"col\">Answers citing it</th></tr></thead><tbody>",
-        );
-        for (page, n) in &usage.cited {
-            let _ = write!(out, "<tr><td>{}</td><td>{n}</td></tr>", link(page));
-        }
-        out.push_str("</tbody></table>");
-    }
-    let _ = write!(
-        out,
-        "<h2>Never cited ({})</h2><ul class=\"never\">",
-        usage.never.len()
-    );
-    for page in &usage.never {
-        let _ = write!(out, "<li>{}</li>", link(page));
-    }
-    out.push_str("</ul>");
-    out
-}
-
-/// A conversation as the reader saw it, with each run's tool calls and sources.
-pub fn conversation(c: &Conversation, feedback: &[FeedbackRow]) -> String {
-    let mut out = format!(
-        "<p class=\"meta\">Started {} · {} messages</p>",
-        time_text(c.thread.created_at),
-        c.messages.len()
-    );
-    for m in &c.messages {
-        let (class, who) = if m.role == "assistant" {
-            ("assistant", "Assistant")
-        } else {
-            ("user", "Reader")
-        };
-        let body = if m.role == "assistant" {
-            crate::markdown::render(&m.content)
-        } else {
-            format!("<p>{}</p>", esc(&m.content))
-        };
-        let status = if m.is_complete() {
-            String::new()
-        } else {
-            format!(" · {}", esc(&m.status))
-        };
-        let rated = feedback
-            .iter()
-            .find(|f| f.message_id == m.id)
-            .map(|f| {
-                let reason = f
-                    .reason
-                    .as_deref()
-                    .map(|r| format!(" ({})", esc(reason_label(r))))
-                    .unwrap_or_default();
-                let comment = f
-                    .comment
-                    .as_deref()
-                    .map(|c| format!("<blockquote class=\"comment\">{}</blockquote>", esc(c)))
-                    .unwrap_or_default();
-                let word = if f.rating == "up" {
-                    "Helpful"
-                } else {
-                    "Not helpful"
-                };
-                format!(
-                    "<p class=\"rating {}\">Rated: {word}{reason}</p>{comment}",
-                    esc(&f.rating)
-                )
-            })
-            .unwrap_or_default();
-        let _ = write!(
-            out,
-            "<article class=\"msg {class}\" id=\"{}\"><p class=\"meta\">{who} · {}{status}</p>{body}{rated}</article>",
-            esc(&m.id),
-            time_text(m.created_at),
-        );
-        if m.role == "user" {
-            for run in c.runs.iter().filter(|r| r.message_id == m.id) {
-                out.push_str(&run_details(run, &c.steps));
-            }
-        }
-    }
-    out
-}
-
-fn run_details(run: &crate::store::RunRow, steps: &[crate::store::StepRow]) -> String {
-    let mut calls = String::new();
-    for step in steps
-        .iter()
-        .filter(|s| s.run_id == run.id && s.step_type == "tool_calls")
-    {
-        let details: serde_json::Value =
-            serde_json::from_str(&step.step_details).unwrap_or_default();
-        for call in details["tool_calls"].as_array().into_iter().flatten() {
-            let name = call["function"]["name"].as_str().unwrap_or("?");
-            let args = call["function"]["arguments"].as_str().unwrap_or("");
-            let output = call["function"]["output"].as_str().unwrap_or("");
-            let _ = write!(
-                calls,
-                "<li><code>{}({})</code><details><summary>Output</summary><pre>{}</pre></details></li>",
-                esc(name),
-                esc(&shorten(args, 600)),
-                esc(&shorten(output, 4_000))
-            );
-        }
-    }
-    let sources_json = serde_json::to_string(&crate::engine::tools::sources_of(steps, &run.id))
-        .unwrap_or_default();
-    let error = run
-        .last_error
-        .as_deref()
-        .and_then(|e| serde_json::from_str::<serde_json::Value>(e).ok())
-        .and_then(|e| e["message"].as_str().map(str::to_string))
-        .map(|m| format!("<p class=\"admin-error\">{}</p>", esc(&m)))
-        .unwrap_or_default();
-    let calls = if calls.is_empty() {
-        "<p class=\"muted\">No tool calls.</p>".to_string()
-    } else {
-        format!("<ol class=\"calls\">{calls}</ol>")
-    };
-    format!(
-        "<details class=\"run\"><summary>Run <code>{}</code>: {}</summary>{error}<h3>Tool calls</h3>{calls}<h3>Sources</h3>{}</details>",
-        esc(&run.id),
-        esc(run.status.as_str()),
-        sources(&sources_json)
-    )
 }
 
 /// `text` for a URL's query.

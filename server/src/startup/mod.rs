@@ -1,19 +1,16 @@
 //! Builds the application (database, docs index, engine, routes) and serves it.
+mod routes;
+
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
-use axum::{Router, extract::DefaultBodyLimit, middleware::from_fn_with_state, routing::any};
+use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
-use tower_http::{compression::CompressionLayer, services::ServeDir};
-
-use app::{App, service::SharedService, shell};
 
 use crate::config::Config;
 use crate::docs::{embed::Embedder, live::LiveDocs};
 use crate::engine::{DEFAULT_INSTRUCTIONS, Engine, EngineSettings};
-use crate::http::{api_not_found, api_router, csrf, headers, limits, requests, session};
 use crate::models::{ChatModel, offline::OfflineModel, openai::OpenAiModel};
 use crate::service::Assistant;
 use crate::slack::Slack;
@@ -62,7 +59,7 @@ impl Application {
         let config = Arc::new(config);
         let assistant = Assistant::new(store, engine, docs, config.clone(), slack);
         assistant.spawn_retention();
-        let router = routes(&config, &assistant, leptos_options);
+        let router = routes::routes(&config, &assistant, leptos_options);
         Ok(Self {
             listener,
             router,
@@ -260,142 +257,6 @@ fn slack(config: &Config, store: &Store) -> anyhow::Result<Option<Slack>> {
     )?))
 }
 
-/// The REST API, the pages and the static files, behind the middleware every request passes:
-/// compression, body limit, request ids, security headers, sessions, rate limits.
-fn routes(config: &Config, assistant: &Assistant, leptos_options: LeptosOptions) -> Router {
-    let keys = match &config.session_secret {
-        Some(secret) => session::SessionKeys::new(secret.expose().as_bytes()),
-        None => {
-            tracing::warn!(
-                "SESSION_SECRET is not set: sessions are signed with a random key and end when the server restarts"
-            );
-            session::SessionKeys::random()
-        }
-    }
-    .trusting_proxy(config.trust_proxy);
-    let limiter = limits::RateLimiter::new(limits::Limits {
-        per_session: config.rate_limit_session_per_min,
-        per_addr: config.rate_limit_addr_per_min,
-        reads_per_addr: config.rate_limit_reads_addr_per_min,
-    })
-    .trusting_proxy(config.trust_proxy);
-    let frames = headers::FramePolicy::new(config.widget_allowed_origins.as_deref());
-    // The WASM, JS and CSS as `.br` files made at build time (`--precompress`) when the
-    // browser takes brotli: its best level costs seconds per request, so it is done once.
-    // Otherwise (gzip, or no `.br` file) they are compressed on the fly like the rest.
-    let pkg_dir = std::path::Path::new(leptos_options.site_root.as_ref())
-        .join(leptos_options.site_pkg_dir.as_ref());
-    let pkg_route = format!("/{}", leptos_options.site_pkg_dir);
-    let pkg = ServeDir::new(pkg_dir).precompressed_br();
-    let api = api_router()
-        .route("/api/{*rest}", any(api_not_found))
-        .with_state(assistant.clone());
-    let widget = widget_script(&leptos_options, assistant.widget_title());
-    let app = api
-        .nest_service(&pkg_route, pkg)
-        .merge(widget)
-        .merge(pages(assistant, leptos_options))
-        .layer(from_fn_with_state(limiter, limits::middleware))
-        .layer(from_fn_with_state(keys, session::middleware))
-        // Before the session: a refused request starts none.
-        .layer(from_fn_with_state(
-            csrf::SitePolicy {
-                trust_proxy: config.trust_proxy,
-            },
-            csrf::middleware,
-        ))
-        .layer(from_fn_with_state(frames, headers::middleware));
-    requests::wrap(app, config.request_timeout)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        // gzip or brotli, as the browser asks; small bodies and images stay as they are.
-        .layer(CompressionLayer::new().gzip(true).br(true))
-}
-
-/// The Leptos pages and server functions, with the service and this response's CSP nonce (for
-/// the hydration loader's inline script) as context.
-fn pages(assistant: &Assistant, leptos_options: LeptosOptions) -> Router {
-    let service: SharedService = Arc::new(assistant.clone());
-    let context = move || {
-        provide_context(service.clone());
-        let nonce = use_context::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<headers::CspNonce>().cloned());
-        if let Some(headers::CspNonce(nonce)) = nonce {
-            provide_context(leptos::nonce::Nonce::from_value(nonce));
-        }
-    };
-    Router::new()
-        .leptos_routes_with_context(
-            &leptos_options,
-            generate_route_list(App),
-            context.clone(),
-            {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler_with_context(
-            context, shell,
-        ))
-        .with_state(leptos_options)
-}
-
-/// `/widget.js` with its default title set to `title` (`ASSISTANT_NAME`), read once from the
-/// site folder; without the file (a server started without the built site) the route is left
-/// to the static files, which answer 404.
-fn widget_script(leptos_options: &LeptosOptions, title: Option<&str>) -> Router {
-    const DEFAULT: &str = "(data.title || \"Ask the docs\")";
-    let path = std::path::Path::new(leptos_options.site_root.as_ref()).join("widget.js");
-    let (Some(title), Ok(script)) = (title, std::fs::read_to_string(&path)) else {
-        return Router::new();
-    };
-    if !script.contains(DEFAULT) {
-        tracing::warn!(path = %path.display(), "widget.js has no default title to replace");
-        return Router::new();
-    }
-    let script = script.replace(
-        DEFAULT,
-        &format!("(data.title || {})", js_ascii_string(title)),
-    );
-    Router::new().route(
-        "/widget.js",
-        axum::routing::get(move || {
-            let script = script.clone();
-            async move {
-                (
-                    [
-                        (
-                            axum::http::header::CONTENT_TYPE,
-                            "text/javascript; charset=utf-8",
-                        ),
-                        (axum::http::header::CACHE_CONTROL, "public, max-age=300"),
-                    ],
-                    script,
-                )
-            }
-        }),
-    )
-}
-
-/// `text` as a JavaScript string literal of ASCII alone (`\uXXXX` for the rest), so the script
-/// reads the same on a host page of any charset.
-fn js_ascii_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for unit in text.encode_utf16() {
-        match unit {
-            0x20..=0x7e
-                if unit != u16::from(b'"')
-                    && unit != u16::from(b'\\')
-                    && unit != u16::from(b'<') =>
-            {
-                out.push(char::from(unit as u8))
-            }
-            _ => out.push_str(&format!("\\u{unit:04x}")),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// Options for the pages when the server is not started by cargo-leptos (tests, plain runs).
 pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
     let mut options = leptos::config::get_configuration(None)
@@ -431,19 +292,5 @@ fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => format!("{}://…{}", &url[..scheme], &url[at..]),
         _ => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_become_ascii_javascript_strings() {
-        assert_eq!(js_ascii_string("Ask Acme"), "\"Ask Acme\"");
-        assert_eq!(
-            js_ascii_string("Café \"docs\" </script> ✦"),
-            "\"Caf\\u00e9 \\u0022docs\\u0022 \\u003c/script> \\u2726\""
-        );
     }
 }

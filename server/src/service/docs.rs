@@ -1,0 +1,82 @@
+//! The docs: search, a page as the index holds it, and re-indexing.
+
+use super::{Assistant, ServiceError, ServiceResult, bad};
+use crate::docs::{Hit, IndexStats};
+
+/// Longest docs search query, in characters.
+const SEARCH_MAX_CHARS: usize = 1_000;
+
+/// Most results one docs search returns.
+pub const SEARCH_MAX_LIMIT: usize = 50;
+
+/// A docs page for reading: its title and its body as safe HTML.
+pub struct DocsPage {
+    pub title: String,
+    pub html: String,
+}
+
+/// A re-index: the new index's counts and the page count before.
+pub struct Reindexed {
+    pub stats: IndexStats,
+    pub previous_pages: usize,
+}
+
+impl Assistant {
+    /// The docs sections that best match `query`, best first (`limit`: 10 unless given, at
+    /// most [`SEARCH_MAX_LIMIT`]).
+    pub async fn search_docs(&self, query: &str, limit: Option<usize>) -> ServiceResult<Vec<Hit>> {
+        if query.trim().is_empty() {
+            return Err(bad("`q` is required"));
+        }
+        if query.chars().count() > SEARCH_MAX_CHARS {
+            return Err(bad(&format!(
+                "`q` is longer than {SEARCH_MAX_CHARS} characters"
+            )));
+        }
+        let limit = match limit {
+            None => 10,
+            Some(n) if (1..=SEARCH_MAX_LIMIT).contains(&n) => n,
+            Some(_) => {
+                return Err(bad(&format!(
+                    "`limit` must be a number from 1 to {SEARCH_MAX_LIMIT}"
+                )));
+            }
+        };
+        Ok(self.docs.search(query, limit).await)
+    }
+
+    /// A docs page rendered for reading (where answers link when no docs site is configured).
+    pub fn docs_page(&self, path: &str) -> ServiceResult<DocsPage> {
+        if !self.docs.is_ready() {
+            return Err(ServiceError::Unavailable(
+                "The docs are being indexed; try again in a few seconds.".into(),
+            ));
+        }
+        let docs = self.docs.current();
+        let page = docs
+            .page(path)
+            .ok_or_else(|| ServiceError::NotFound(format!("No docs page {path}.")))?;
+        Ok(DocsPage {
+            title: page.title.clone(),
+            html: crate::markdown::render_page(&crate::docs::chunk::annotate_headings(
+                &page.markdown,
+            )),
+        })
+    }
+
+    /// Re-reads the docs folder now, for an operator holding `ADMIN_TOKEN` (`bearer`). The
+    /// previous index stays in use when the folder cannot be indexed (a conflict).
+    pub async fn reindex_docs(&self, bearer: Option<&str>) -> ServiceResult<Reindexed> {
+        self.check_admin(bearer, "Re-indexing over HTTP")?;
+        let previous_pages = self.docs.current().stats.pages;
+        match self.docs.reindex().await {
+            Ok(stats) => Ok(Reindexed {
+                stats,
+                previous_pages,
+            }),
+            Err(e) => Err(ServiceError::Conflict(format!(
+                "{e}. Searches keep using the previous index."
+            ))),
+        }
+    }
+}
