@@ -11,9 +11,7 @@ test("the empty state has no serious accessibility problems", async ({ chat, pag
 });
 
 test("a conversation has no serious accessibility problems", async ({ chat, page }) => {
-  await chat.open();
-  await chat.ask("How do I deploy with Postgres?");
-  await chat.waitForAnswer();
+  await chat.answerTo("How do I deploy with Postgres?");
   await chat.ask("Which environment variables configure the server?");
   await chat.waitForAnswer(2);
   await expectAccessible(page);
@@ -61,9 +59,7 @@ test("everything works from the keyboard alone", async ({ chat, page }) => {
 test.describe("in dark mode", () => {
   test.use({ colorScheme: "dark" });
   test("the theme is dark and still accessible", async ({ chat, page }) => {
-    await chat.open();
-    await chat.ask("How do I deploy with Postgres?");
-    await chat.waitForAnswer();
+    await chat.answerTo("How do I deploy with Postgres?");
     const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(background).toBe("rgb(18, 28, 45)");
     await expectAccessible(page);
@@ -74,9 +70,7 @@ test.describe("in dark mode", () => {
 test.describe("on a phone", () => {
   test.use({ viewport: { width: 375, height: 740 } });
   test("the sidebar is a drawer and nothing overflows", async ({ chat, page }) => {
-    await chat.open();
-    await chat.ask("How do I deploy with Postgres?");
-    await chat.waitForAnswer();
+    await chat.answerTo("How do I deploy with Postgres?");
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(overflow).toBeLessThanOrEqual(375);
     await expect(chat.threads).toBeHidden();

@@ -4,9 +4,7 @@ import { slowPort } from "../playwright.config";
 const slowApp = `http://127.0.0.1:${slowPort}`;
 
 test("an answer lists the docs pages it used as sources", async ({ chat }) => {
-  await chat.open();
-  await chat.ask("How do I deploy with Postgres?");
-  await chat.waitForAnswer();
+  await chat.answerTo("How do I deploy with Postgres?");
   const sources = chat.answers().first().getByRole("navigation", { name: "Sources" });
   await expect(sources).toBeVisible();
   const links = sources.getByRole("link");
@@ -104,9 +102,7 @@ test("while a run is active the composer keeps its draft", async ({ chat, page }
 });
 
 test("an answer to a question the docs do not cover says so under it", async ({ chat }) => {
-  await chat.open();
-  await chat.ask("How do I bake sourdough bread?");
-  await chat.waitForAnswer();
+  await chat.answerTo("How do I bake sourdough bread?");
   const answer = chat.answers().first();
   await expect(answer).toContainText("The docs don't cover");
   await expect(answer.getByRole("note")).toHaveText("The docs don't cover this question.");

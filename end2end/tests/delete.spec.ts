@@ -1,9 +1,7 @@
 import { test, expect } from "./fixtures/chat-page";
 
 test("deleting a thread hides it at once and removes it after the undo time", async ({ chat, page }) => {
-  await chat.open();
-  await chat.ask("What is a thread?");
-  await chat.waitForAnswer();
+  await chat.answerTo("What is a thread?");
   await expect(chat.threadItems()).toHaveCount(1);
   await chat.threads.getByRole("button", { name: "Delete thread" }).click();
   await expect(chat.threadItems()).toHaveCount(0);
@@ -21,9 +19,7 @@ test("deleting a thread hides it at once and removes it after the undo time", as
 test("Undo brings a deleted thread back", async ({ chat, page }) => {
   // The page's clock, so the undo time can be passed without waiting it out.
   await page.clock.install();
-  await chat.open();
-  await chat.ask("What is a run?");
-  await chat.waitForAnswer();
+  await chat.answerTo("What is a run?");
   const title = (await chat.threadItems().first().locator(".thread-title").textContent()) ?? "";
   await chat.threads.getByRole("button", { name: "Delete thread" }).click();
   await expect(chat.threadItems()).toHaveCount(0);
@@ -38,9 +34,7 @@ test("Undo brings a deleted thread back", async ({ chat, page }) => {
 });
 
 test("a deletion waiting for its undo time still happens when the page is left", async ({ chat, page }) => {
-  await chat.open();
-  await chat.ask("What is a message?");
-  await chat.waitForAnswer();
+  await chat.answerTo("What is a message?");
   await chat.threads.getByRole("button", { name: "Delete thread" }).click();
   await expect(chat.threadItems()).toHaveCount(0);
   await page.reload();
@@ -55,9 +49,7 @@ test("a deletion waiting for its undo time still happens when the page is left",
 });
 
 test("Backspace on a focused thread deletes it", async ({ chat }) => {
-  await chat.open();
-  await chat.ask("What is a run step?");
-  await chat.waitForAnswer();
+  await chat.answerTo("What is a run step?");
   await chat.newThreadButton.click();
   await chat.ask("What is the docs search?");
   await chat.waitForAnswer();

@@ -1,9 +1,7 @@
 import { test, expect } from "./fixtures/chat-page";
 
 test("a reload keeps the thread and its messages", async ({ chat, page }) => {
-  await chat.open();
-  await chat.ask("Where is data stored?");
-  await chat.waitForAnswer();
+  await chat.answerTo("Where is data stored?");
   const url = page.url();
   await page.reload();
   await chat.hydrated();

@@ -1,9 +1,7 @@
 import { test, expect } from "./fixtures/chat-page";
 
 test("a thread is renamed inline and keeps its name after a reload", async ({ chat, page }) => {
-  await chat.open();
-  await chat.ask("How do I configure the model?");
-  await chat.waitForAnswer();
+  await chat.answerTo("How do I configure the model?");
   const item = chat.threadItems().first();
   await item.getByRole("button", { name: "Rename thread" }).click();
   const input = page.getByRole("textbox", { name: "Thread title" });
@@ -19,9 +17,7 @@ test("a thread is renamed inline and keeps its name after a reload", async ({ ch
 });
 
 test("F2 renames, Escape cancels, and an empty title keeps the old one", async ({ chat, page }) => {
-  await chat.open();
-  await chat.ask("What is the offline model?");
-  await chat.waitForAnswer();
+  await chat.answerTo("What is the offline model?");
   const link = chat.threadItems().first().getByRole("link");
   await expect(link).not.toContainText("New thread");
   const before = (await link.locator(".thread-title").textContent()) ?? "";

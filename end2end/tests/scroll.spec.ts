@@ -5,9 +5,7 @@ const slowApp = `http://127.0.0.1:${slowPort}`;
 const longQuestion = Array.from({ length: 40 }, (_, i) => `Line ${i + 1} of a long question`).join("\n");
 
 test("the newest answer is revealed and announced; the question is not", async ({ chat }) => {
-  await chat.open();
-  await chat.ask("How do I deploy with Postgres?");
-  await chat.waitForAnswer();
+  await chat.answerTo("How do I deploy with Postgres?");
   const answer = chat.answers().first();
   await expect(answer).toHaveClass(/reveal/);
   const animation = await answer.evaluate((el) => getComputedStyle(el).animationName);
@@ -24,9 +22,7 @@ test("the newest answer is revealed and announced; the question is not", async (
 test.describe("with reduced motion", () => {
   test.use({ reducedMotion: "reduce" });
   test("the reveal is off", async ({ chat }) => {
-    await chat.open();
-    await chat.ask("What is a thread?");
-    await chat.waitForAnswer();
+    await chat.answerTo("What is a thread?");
     const answer = chat.answers().first();
     await expect(answer).toHaveClass(/reveal/);
     expect(await answer.evaluate((el) => getComputedStyle(el).animationName)).toBe("none");

@@ -1,9 +1,7 @@
 import { test, expect } from "./fixtures/chat-page";
 
 test("the first message gives the thread a title in the sidebar", async ({ chat }) => {
-  await chat.open();
-  await chat.ask("How do I configure the session secret?");
-  await chat.waitForAnswer();
+  await chat.answerTo("How do I configure the session secret?");
   const item = chat.threadItems().first();
   await expect(item).toContainText("Configure session secret");
   await expect(item).not.toContainText("New thread");
@@ -15,9 +13,7 @@ test("the first message gives the thread a title in the sidebar", async ({ chat 
 test.describe("in a German browser", () => {
   test.use({ locale: "de-DE" });
   test("thread dates follow the locale", async ({ chat }) => {
-    await chat.open();
-    await chat.ask("What is a thread?");
-    await chat.waitForAnswer();
+    await chat.answerTo("What is a thread?");
     await expect(chat.threadItems().first().locator("time")).toHaveText(/^\d{2}\.\d{2}\.\d{4}$/);
   });
 });

@@ -39,3 +39,6 @@ pub mod startup;
 pub mod store;
 /// Logging set-up.
 pub mod telemetry;
+/// Assertions the unit tests share.
+#[cfg(test)]
+mod test_support;

@@ -115,6 +115,7 @@ pub use app::api::escape_html as escape;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::assert_contains;
 
     #[test]
     fn renders_common_markdown() {
@@ -177,14 +178,8 @@ mod tests {
     fn code_block_labels_cannot_inject_markup() {
         let html = render("```\"><script>alert(1)</script>\nx\n```\n\n    indented\n");
         assert!(!html.contains("<script"), "{html}");
-        assert!(
-            html.contains("<span class=\"code-lang\">scriptalert1script</span>"),
-            "{html}"
-        );
-        assert!(
-            html.contains("<span class=\"code-lang\">code</span>"),
-            "{html}"
-        );
+        assert_contains(&html, "<span class=\"code-lang\">scriptalert1script</span>");
+        assert_contains(&html, "<span class=\"code-lang\">code</span>");
         assert_eq!(html.matches("<div class=\"code-block\">").count(), 2);
         assert_eq!(html.matches("</code></pre></div>").count(), 2);
     }

@@ -11,6 +11,15 @@ const STOP_WORDS: &[&str] = &[
     "they", "this", "to", "was", "will", "with",
 ];
 
+/// `text` with its first letter upper-cased, or `empty` when there is no text.
+pub fn capitalized(text: &str, empty: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+        None => empty.to_string(),
+    }
+}
+
 /// Longer words (in bytes) are not words: hashes, data URIs, minified code.
 const MAX_WORD_BYTES: usize = 40;
 

@@ -86,6 +86,13 @@ impl Engine {
         self.changed(run_id);
     }
 
+    /// Appends `thread.run.step.<what>` with the step as it is now.
+    pub(super) async fn emit_step(&self, step: &crate::store::StepRow, what: &str) {
+        let event = format!("thread.run.step.{what}");
+        self.emit(&step.run_id, &event, &crate::objects::step(step))
+            .await;
+    }
+
     /// Appends `thread.run.<what>` with the run as it is now.
     pub async fn emit_run(&self, run_id: &str, what: &str) {
         match self.inner.store.run_by_id(run_id).await {
@@ -122,12 +129,7 @@ impl Engine {
         }
         let step = draft.begin_step();
         let run_id = step.run_id.clone();
-        self.emit(
-            &run_id,
-            "thread.run.step.created",
-            &crate::objects::step(&step),
-        )
-        .await;
+        self.emit_step(&step, "created").await;
         let mut message = draft.snapshot();
         message.content.clear();
         self.emit(

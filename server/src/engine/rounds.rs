@@ -104,12 +104,7 @@ impl Engine {
             now_secs(),
         );
         store.insert_step(&step).await?;
-        self.emit(
-            &run.id,
-            "thread.run.step.created",
-            &crate::objects::step(&step),
-        )
-        .await;
+        self.emit_step(&step, "created").await;
         let required = json!({
             "type": "submit_tool_outputs",
             "submit_tool_outputs": {"tool_calls": calls.iter().map(|c| json!({
@@ -139,12 +134,7 @@ impl Engine {
         step.step_details = tool_step_details(calls, Some(&outputs));
         step.usage = Some(serde_json::to_string(&usage).unwrap_or_default());
         store.finish_step(&step).await?;
-        self.emit(
-            &run.id,
-            "thread.run.step.completed",
-            &crate::objects::step(&step),
-        )
-        .await;
+        self.emit_step(&step, "completed").await;
         self.move_run(run, RunStatus::RequiresAction, RunStatus::InProgress, None)
             .await?;
         Ok(outputs)

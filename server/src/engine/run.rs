@@ -218,12 +218,7 @@ impl Engine {
             &crate::objects::message(&message),
         )
         .await;
-        self.emit(
-            &run.id,
-            "thread.run.step.completed",
-            &crate::objects::step(&step),
-        )
-        .await;
+        self.emit_step(&step, "completed").await;
         self.emit_run(&run.id, "completed").await;
         self.note_question(&run.id).await;
         Ok(())

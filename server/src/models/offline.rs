@@ -382,17 +382,14 @@ pub fn title_for(text: &str) -> String {
         .map(|s| s.as_str())
         .collect::<Vec<_>>()
         .join(" ");
-    let mut chars = title.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
-        None => "New thread".to_string(),
-    }
+    crate::docs::text::capitalized(&title, "New thread")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::models::prompt::tool_specs;
+    use crate::test_support::assert_contains;
 
     fn run(messages: &[ChatMessage]) -> Reply {
         respond(messages, tool_specs())
@@ -432,15 +429,12 @@ mod tests {
         let Reply::Answer(text) = reply else {
             panic!("expected an answer")
         };
-        assert!(
-            text.contains("[Button › Usage](/docs/button.md#usage)"),
-            "{text}"
-        );
+        assert_contains(&text, "[Button › Usage](/docs/button.md#usage)");
         assert!(text.contains("> Use a button for actions."), "{text}");
         // The code block is quoted whole, as written, between the paragraphs.
-        assert!(
-            text.contains("> Use a button for actions.\n\n```js\ncode\n```\n\n> More text."),
-            "{text}"
+        assert_contains(
+            &text,
+            "> Use a button for actions.\n\n```js\ncode\n```\n\n> More text.",
         );
     }
 
@@ -448,18 +442,12 @@ mod tests {
     fn code_blocks_are_whole_or_left_out_never_cut() {
         let cut_off = quote("Add the tag:\n\n```html\n<script src=\"x\"></script>\n");
         assert!(!cut_off.contains("<script"), "{cut_off}");
-        assert!(
-            cut_off.contains("longer code example is on the page"),
-            "{cut_off}"
-        );
+        assert_contains(&cut_off, "longer code example is on the page");
         let long = format!("Intro.\n\n```js\n{}\n```", "let x = 1;\n".repeat(400));
         let quoted = quote(&long);
         assert!(!quoted.contains("let x"), "{quoted}");
         let tilde = quote("Run it:\n\n~~~sh\ncargo run\n```\nstill code\n~~~\n\nDone.");
-        assert!(
-            tilde.contains("~~~sh\ncargo run\n```\nstill code\n~~~"),
-            "{tilde}"
-        );
+        assert_contains(&tilde, "~~~sh\ncargo run\n```\nstill code\n~~~");
         assert!(tilde.ends_with("> Done."), "{tilde}");
     }
 

@@ -3,18 +3,9 @@
 //! `questions` row (so the team's counts need no join), in the same transaction.
 use serde_json::Value;
 
-use super::{Store, StoreResult};
+use sqlx::FromRow;
 
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct FeedbackRow {
-    pub message_id: String,
-    pub thread_id: String,
-    pub rating: String,
-    pub reason: Option<String>,
-    pub comment: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
+use super::{FeedbackRow, Store, StoreResult};
 
 /// `metadata` (a JSON object as text) with `feedback` set to `rating`, or removed for `None`.
 fn with_rating(metadata: &str, rating: Option<&str>) -> String {
@@ -33,22 +24,7 @@ impl Store {
     /// Stores `f` for its message, in place of any earlier rating (its first time is kept).
     pub async fn set_feedback(&self, f: &FeedbackRow) -> StoreResult<FeedbackRow> {
         let mut tx = self.writer.begin().await?;
-        let stored: FeedbackRow = sqlx::query_as(
-            "INSERT INTO feedback (message_id, thread_id, rating, reason, comment, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (message_id) DO UPDATE SET rating = excluded.rating, \
-             reason = excluded.reason, comment = excluded.comment, \
-             updated_at = excluded.updated_at RETURNING *",
-        )
-        .bind(&f.message_id)
-        .bind(&f.thread_id)
-        .bind(&f.rating)
-        .bind(&f.reason)
-        .bind(&f.comment)
-        .bind(f.created_at)
-        .bind(f.updated_at)
-        .fetch_one(&mut *tx)
-        .await?;
+        let stored = FeedbackRow::from_row(&f.upsert().fetch_one(&mut *tx).await?)?;
         set_rating(&mut tx, &f.message_id, Some(&f.rating)).await?;
         tx.commit().await?;
         Ok(stored)
@@ -70,12 +46,7 @@ impl Store {
 
     /// Every rating in thread `thread_id`.
     pub async fn feedback_of_thread(&self, thread_id: &str) -> StoreResult<Vec<FeedbackRow>> {
-        Ok(
-            sqlx::query_as("SELECT * FROM feedback WHERE thread_id = $1")
-                .bind(thread_id)
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        self.of_thread("feedback", "message_id", thread_id).await
     }
 }
 

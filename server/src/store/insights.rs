@@ -3,7 +3,7 @@
 //! query is bounded by a period and served by an index on `created_at`.
 use sqlx::AssertSqlSafe;
 
-use super::{Store, StoreResult};
+use super::{QuestionRow, Store, StoreResult};
 
 /// `[from, to)` in unix seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,30 +24,6 @@ pub struct QuestionFilter {
     pub rated_first: bool,
     pub limit: i64,
     pub offset: i64,
-}
-
-/// A question as the team sees it once its run has ended, with its answer and rating (those
-/// three are read from their own rows, never written with the question's).
-#[derive(Clone, Debug, Default, sqlx::FromRow)]
-pub struct QuestionRow {
-    pub message_id: String,
-    pub thread_id: String,
-    pub created_at: i64,
-    pub run_id: String,
-    pub status: String,
-    pub answer_id: Option<String>,
-    /// 1 when the docs cover the question, else 0.
-    pub covered: i64,
-    /// Share of the question's words the best docs sections contain, in %.
-    pub coverage: i64,
-    pub why: Option<String>,
-    /// JSON array of `{title, url}`.
-    pub sources: String,
-    pub question: String,
-    pub answer: Option<String>,
-    pub rating: Option<String>,
-    pub reason: Option<String>,
-    pub comment: Option<String>,
 }
 
 /// The overview's numbers for a period.
@@ -96,29 +72,7 @@ impl Store {
             .bind(&fact.message_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO questions (message_id, thread_id, created_at, question, run_id, status, \
-             answer_id, covered, coverage, why, sources, rating) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             (SELECT rating FROM feedback WHERE message_id = $7)) \
-             ON CONFLICT (message_id) DO UPDATE SET run_id = excluded.run_id, \
-             status = excluded.status, answer_id = excluded.answer_id, \
-             covered = excluded.covered, coverage = excluded.coverage, why = excluded.why, \
-             sources = excluded.sources, rating = excluded.rating",
-        )
-        .bind(&fact.message_id)
-        .bind(&fact.thread_id)
-        .bind(fact.created_at)
-        .bind(&fact.question)
-        .bind(&fact.run_id)
-        .bind(&fact.status)
-        .bind(&fact.answer_id)
-        .bind(fact.covered)
-        .bind(fact.coverage)
-        .bind(&fact.why)
-        .bind(&fact.sources)
-        .execute(&mut *tx)
-        .await?;
+        fact.upsert().execute(&mut *tx).await?;
         for path in cited {
             sqlx::query(
                 "INSERT INTO cited_pages (message_id, path, created_at) VALUES ($1, $2, $3) \

@@ -11,12 +11,7 @@ impl Store {
 
     /// Every message of a thread, oldest first (what the model sees).
     pub async fn all_messages(&self, thread_id: &str) -> StoreResult<Vec<MessageRow>> {
-        Ok(
-            sqlx::query_as("SELECT * FROM messages WHERE thread_id = $1 ORDER BY id ASC")
-                .bind(thread_id)
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        self.of_thread("messages", "id", thread_id).await
     }
 
     /// Stores a user message (none for a retry) and the run it starts in one transaction.
@@ -29,23 +24,9 @@ impl Store {
     ) -> StoreResult<()> {
         let mut tx = self.writer.begin().await?;
         if let Some(message) = message {
-            insert_message(&mut tx, message).await?;
+            message.upsert().execute(&mut *tx).await?;
         }
-        let inserted = sqlx::query(
-            "INSERT INTO runs (id, thread_id, message_id, created_at, status, model, instructions, \
-             expires_at, client_addr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&run.id)
-        .bind(&run.thread_id)
-        .bind(&run.message_id)
-        .bind(run.created_at)
-        .bind(run.status.as_str())
-        .bind(&run.model)
-        .bind(&run.instructions)
-        .bind(run.expires_at)
-        .bind(&run.client_addr)
-        .execute(&mut *tx)
-        .await;
+        let inserted = run.insert().execute(&mut *tx).await;
         match inserted {
             Ok(_) => {}
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -75,8 +56,8 @@ impl Store {
     /// Saves the answer a run is writing (`in_progress`, the text so far). An answer that has
     /// ended (completed or incomplete) is never written over.
     pub async fn save_partial_answer(&self, message: &MessageRow) -> StoreResult<()> {
-        let mut conn = self.writer.acquire().await?;
-        upsert_answer(&mut conn, message).await
+        message.upsert().execute(&self.writer).await?;
+        Ok(())
     }
 
     /// Ends the answer a run was writing as `incomplete`, keeping what was written; `reason`
@@ -100,42 +81,4 @@ impl Store {
         .fetch_optional(&self.writer)
         .await?)
     }
-}
-
-pub(super) async fn insert_message(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    m: &MessageRow,
-) -> StoreResult<()> {
-    upsert_answer(tx, m).await
-}
-
-/// Inserts the message, or writes its text, status and times over the stored one while that
-/// one is still `in_progress` (an answer being written).
-pub(super) async fn upsert_answer(
-    conn: &mut sqlx::AnyConnection,
-    m: &MessageRow,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO messages (id, thread_id, created_at, role, content, run_id, metadata, \
-         status, incomplete_details, completed_at, incomplete_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-         ON CONFLICT (id) DO UPDATE SET content = excluded.content, status = excluded.status, \
-         incomplete_details = excluded.incomplete_details, \
-         completed_at = excluded.completed_at, incomplete_at = excluded.incomplete_at \
-         WHERE messages.status = 'in_progress'",
-    )
-    .bind(&m.id)
-    .bind(&m.thread_id)
-    .bind(m.created_at)
-    .bind(&m.role)
-    .bind(&m.content)
-    .bind(&m.run_id)
-    .bind(&m.metadata)
-    .bind(&m.status)
-    .bind(&m.incomplete_details)
-    .bind(m.completed_at)
-    .bind(m.incomplete_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }

@@ -70,9 +70,14 @@ mod rows;
 mod runs;
 mod steps;
 mod threads;
-pub use feedback::FeedbackRow;
-pub use insights::{Counts, Period, QuestionFilter, QuestionRow};
-pub use rows::{Change, MessageRow, RunRow, StepRow, ThreadRow, message_status};
+pub use insights::{Counts, Period, QuestionFilter};
+pub use rows::{
+    Change, FeedbackRow, MessageRow, QuestionRow, RunRow, StepRow, ThreadRow, message_status,
+};
+
+/// A row type read from either database.
+trait Readable: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin {}
+impl<T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin> Readable for T {}
 
 /// One page of a list route.
 pub struct Page {
@@ -153,16 +158,13 @@ impl Store {
     /// One page of `table`'s rows whose `owner_column` is `owner`, by id (ids sort by
     /// creation time), after the `page.after` cursor. Table and column are constants of this
     /// module, never input.
-    async fn page_of<R>(
+    async fn page_of<R: Readable>(
         &self,
         table: &str,
         owner_column: &str,
         owner: &str,
         page: &Page,
-    ) -> StoreResult<Vec<R>>
-    where
-        R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
-    {
+    ) -> StoreResult<Vec<R>> {
         let (cmp, order) = if page.descending {
             ("<", "DESC")
         } else {
@@ -178,6 +180,39 @@ impl Store {
             .bind(page.limit)
             .fetch_all(&self.pool)
             .await?)
+    }
+
+    /// Every row of `table` that belongs to a thread, in the order of `key` (oldest first for
+    /// ids).
+    async fn of_thread<R: Readable>(
+        &self,
+        table: &str,
+        key: &str,
+        thread_id: &str,
+    ) -> StoreResult<Vec<R>> {
+        let sql = format!("SELECT * FROM {table} WHERE thread_id = $1 ORDER BY {key}");
+        self.select(sql, &[thread_id]).await
+    }
+
+    /// The row of `table` with `id` whose `owner_column` is `owner`, if any.
+    async fn owned<R: Readable>(
+        &self,
+        table: &str,
+        owner_column: &str,
+        id: &str,
+        owner: &str,
+    ) -> StoreResult<Option<R>> {
+        let sql = format!("SELECT * FROM {table} WHERE id = $1 AND {owner_column} = $2");
+        Ok(self.select(sql, &[id, owner]).await?.pop())
+    }
+
+    /// The rows `sql` (made of this module's constants) selects with `values` as `$1`, `$2`, ….
+    async fn select<R: Readable>(&self, sql: String, values: &[&str]) -> StoreResult<Vec<R>> {
+        let mut query = sqlx::query_as(AssertSqlSafe(sql));
+        for value in values {
+            query = query.bind(*value);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// Counts rows, for tests and metrics.

@@ -2,21 +2,13 @@
 //! token spending they count against.
 use sqlx::AssertSqlSafe;
 
-use super::messages::upsert_answer;
-use super::steps::insert_step;
 use super::{Change, MessageRow, RunRow, StepRow, Store, StoreResult, status_list};
 use crate::ids::now_secs;
 use app::api::RunStatus;
 
 impl Store {
     pub async fn run(&self, thread_id: &str, run_id: &str) -> StoreResult<Option<RunRow>> {
-        Ok(
-            sqlx::query_as("SELECT * FROM runs WHERE id = $1 AND thread_id = $2")
-                .bind(run_id)
-                .bind(thread_id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        self.owned("runs", "thread_id", run_id, thread_id).await
     }
 
     pub async fn run_by_id(&self, run_id: &str) -> StoreResult<Option<RunRow>> {
@@ -28,12 +20,7 @@ impl Store {
 
     /// Every run of a thread, oldest first.
     pub async fn runs_of_thread(&self, thread_id: &str) -> StoreResult<Vec<RunRow>> {
-        Ok(
-            sqlx::query_as("SELECT * FROM runs WHERE thread_id = $1 ORDER BY id ASC")
-                .bind(thread_id)
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        self.of_thread("runs", "id", thread_id).await
     }
 
     /// Runs that are not terminal, for recovery at start.
@@ -91,26 +78,27 @@ impl Store {
 
     /// Runs not yet ended over all of a session's threads.
     pub async fn active_runs_of_session(&self, session: &str) -> StoreResult<i64> {
-        let sql = format!(
-            "SELECT COUNT(*) FROM runs JOIN threads ON runs.thread_id = threads.id \
-             WHERE threads.session_id = $1 AND runs.status IN {}",
-            status_list(RunStatus::is_active)
-        );
-        let (n,): (i64,) = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(session)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n)
+        self.active_runs_where(
+            "runs JOIN threads ON runs.thread_id = threads.id WHERE threads.session_id = $1",
+            session,
+        )
+        .await
     }
 
     /// Runs not yet ended that requests from `addr` started, over all sessions.
     pub async fn active_runs_of_addr(&self, addr: &str) -> StoreResult<i64> {
+        self.active_runs_where("runs WHERE client_addr = $1", addr)
+            .await
+    }
+
+    /// Counts the active runs of `from_where` (a constant naming `$1`), with `$1` = `value`.
+    async fn active_runs_where(&self, from_where: &str, value: &str) -> StoreResult<i64> {
         let sql = format!(
-            "SELECT COUNT(*) FROM runs WHERE client_addr = $1 AND status IN {}",
+            "SELECT COUNT(*) FROM {from_where} AND runs.status IN {}",
             status_list(RunStatus::is_active)
         );
         let (n,): (i64,) = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(addr)
+            .bind(value)
             .fetch_one(&self.pool)
             .await?;
         Ok(n)
@@ -181,8 +169,8 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        upsert_answer(&mut tx, message).await?;
-        insert_step(&mut tx, step).await?;
+        message.upsert().execute(&mut *tx).await?;
+        step.insert().execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -7,25 +7,13 @@ use app::api::RunStatus;
 
 impl Store {
     pub async fn insert_step(&self, step: &StepRow) -> StoreResult<()> {
-        let mut conn = self.writer.acquire().await?;
-        insert_step(&mut conn, step).await
+        step.insert().execute(&self.writer).await?;
+        Ok(())
     }
 
     /// Records a step's outcome: its status, details and usage.
     pub async fn finish_step(&self, step: &StepRow) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE run_steps SET status = $1, step_details = $2, last_error = $3, \
-             completed_at = $4, failed_at = $5, usage = $6 WHERE id = $7",
-        )
-        .bind(step.status.as_str())
-        .bind(&step.step_details)
-        .bind(&step.last_error)
-        .bind(step.completed_at)
-        .bind(step.failed_at)
-        .bind(&step.usage)
-        .bind(&step.id)
-        .execute(&self.writer)
-        .await?;
+        step.finish().execute(&self.writer).await?;
         Ok(())
     }
 
@@ -51,36 +39,10 @@ impl Store {
 
     /// Every run step of a thread, oldest first (the sources under its answers).
     pub async fn steps_of_thread(&self, thread_id: &str) -> StoreResult<Vec<StepRow>> {
-        Ok(
-            sqlx::query_as("SELECT * FROM run_steps WHERE thread_id = $1 ORDER BY id")
-                .bind(thread_id)
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        self.of_thread("run_steps", "id", thread_id).await
     }
 
     pub async fn steps(&self, run_id: &str, page: &Page) -> StoreResult<Vec<StepRow>> {
         self.page_of("run_steps", "run_id", run_id, page).await
     }
-}
-
-pub(super) async fn insert_step(conn: &mut sqlx::AnyConnection, s: &StepRow) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO run_steps (id, run_id, thread_id, created_at, type, status, step_details, \
-         last_error, completed_at, failed_at, usage) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(&s.id)
-    .bind(&s.run_id)
-    .bind(&s.thread_id)
-    .bind(s.created_at)
-    .bind(&s.step_type)
-    .bind(s.status.as_str())
-    .bind(&s.step_details)
-    .bind(&s.last_error)
-    .bind(s.completed_at)
-    .bind(s.failed_at)
-    .bind(&s.usage)
-    .execute(conn)
-    .await?;
-    Ok(())
 }

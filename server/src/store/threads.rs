@@ -6,29 +6,13 @@ use super::{Page, Store, StoreResult};
 
 impl Store {
     pub async fn insert_thread(&self, row: &ThreadRow) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO threads (id, session_id, created_at, metadata, slack_ts) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&row.id)
-        .bind(&row.session_id)
-        .bind(row.created_at)
-        .bind(&row.metadata)
-        .bind(&row.slack_ts)
-        .execute(&self.writer)
-        .await?;
+        row.insert().execute(&self.writer).await?;
         Ok(())
     }
 
     /// The thread if it exists and belongs to `session`.
     pub async fn thread(&self, session: &str, id: &str) -> StoreResult<Option<ThreadRow>> {
-        Ok(
-            sqlx::query_as("SELECT * FROM threads WHERE id = $1 AND session_id = $2")
-                .bind(id)
-                .bind(session)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        self.owned("threads", "session_id", id, session).await
     }
 
     /// A session's threads, newest first.
@@ -37,8 +21,14 @@ impl Store {
     }
 
     pub async fn set_thread_metadata(&self, id: &str, metadata: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE threads SET metadata = $1 WHERE id = $2")
-            .bind(metadata)
+        self.set_thread_column("metadata", id, metadata).await
+    }
+
+    /// Writes one column of a thread (`column` a constant of this module).
+    async fn set_thread_column(&self, column: &str, id: &str, value: &str) -> StoreResult<()> {
+        let sql = format!("UPDATE threads SET {column} = $1 WHERE id = $2");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(value)
             .bind(id)
             .execute(&self.writer)
             .await?;
@@ -66,12 +56,7 @@ impl Store {
 
     /// Keeps the `ts` of a thread's Slack announcement.
     pub async fn set_slack_ts(&self, thread_id: &str, ts: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE threads SET slack_ts = $1 WHERE id = $2")
-            .bind(ts)
-            .bind(thread_id)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        self.set_thread_column("slack_ts", thread_id, ts).await
     }
 
     /// The `ts` of a thread's Slack announcement, once Slack has answered it.

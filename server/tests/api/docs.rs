@@ -5,6 +5,25 @@ use serde_json::Value;
 
 use crate::helpers::{Settings, assert_error, body_of, spawn_app_with};
 
+/// The docs team's token of these tests' servers.
+const ADMIN: &str = "s3cret-admin-s3cret-admin-s3cret-admin";
+
+/// A server on the docs folder `dir`, watched every `watch_secs` (0: not watched), with the
+/// admin token and `extra` settings.
+async fn docs_app(
+    dir: &std::path::Path,
+    watch_secs: &str,
+    extra: &[(&'static str, &str)],
+) -> crate::helpers::TestApp {
+    let mut vars = vec![
+        ("DOCS_DIR", dir.display().to_string()),
+        ("DOCS_WATCH_SECS", watch_secs.to_string()),
+        ("ADMIN_TOKEN", ADMIN.to_string()),
+    ];
+    vars.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+    spawn_app_with(Settings { vars }).await
+}
+
 fn page(dir: &std::path::Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
@@ -40,17 +59,7 @@ async fn operators_reindex_with_the_admin_token_and_searches_never_go_empty() {
         "zebra.md",
         "# Zebras\n\nStriped horses of the savanna.\n",
     );
-    let app = spawn_app_with(Settings {
-        vars: vec![
-            ("DOCS_DIR", docs.path().display().to_string()),
-            ("DOCS_WATCH_SECS", "0".into()),
-            (
-                "ADMIN_TOKEN",
-                "s3cret-admin-s3cret-admin-s3cret-admin".into(),
-            ),
-        ],
-    })
-    .await;
+    let app = docs_app(docs.path(), "0", &[]).await;
     assert_eq!(search_titles(&app, "striped").await, vec!["Zebras"]);
     page(
         docs.path(),
@@ -83,9 +92,7 @@ async fn operators_reindex_with_the_admin_token_and_searches_never_go_empty() {
             found
         })
     };
-    let r = app
-        .docs_reindex(Some("s3cret-admin-s3cret-admin-s3cret-admin"))
-        .await;
+    let r = app.docs_reindex(Some(ADMIN)).await;
     assert_eq!(r.status(), 200);
     let stats: Value = r.json().await.unwrap();
     assert_eq!(stats["pages"], 2);
@@ -97,13 +104,7 @@ async fn operators_reindex_with_the_admin_token_and_searches_never_go_empty() {
     // An emptied folder (a deploy half done) does not empty the index.
     std::fs::remove_file(docs.path().join("zebra.md")).unwrap();
     std::fs::remove_file(docs.path().join("okapi.md")).unwrap();
-    let message = assert_error(
-        app.docs_reindex(Some("s3cret-admin-s3cret-admin-s3cret-admin"))
-            .await,
-        409,
-        "conflict_error",
-    )
-    .await;
+    let message = assert_error(app.docs_reindex(Some(ADMIN)).await, 409, "conflict_error").await;
     assert!(message.contains("2 pages"), "{message}");
     assert_eq!(search_titles(&app, "giraffe").await, vec!["Okapis"]);
 }
@@ -120,13 +121,7 @@ async fn reindexing_over_http_is_off_without_an_admin_token() {
 async fn a_changed_docs_folder_is_searched_without_a_restart() {
     let docs = tempfile::tempdir().unwrap();
     page(docs.path(), "zebra.md", "# Zebras\n\nStriped horses.\n");
-    let app = spawn_app_with(Settings {
-        vars: vec![
-            ("DOCS_DIR", docs.path().display().to_string()),
-            ("DOCS_WATCH_SECS", "1".into()),
-        ],
-    })
-    .await;
+    let app = docs_app(docs.path(), "1", &[]).await;
     page(
         docs.path(),
         "zebra.md",
@@ -226,19 +221,16 @@ async fn with_embeddings_search_is_hybrid_cached_and_falls_back_to_bm25() {
     page(docs.path(), "zebra.md", "# Zebras\n\nStriped animals.\n");
     let fake = FakeEmbeddings::default();
     let base = fake.start().await;
-    let app = spawn_app_with(Settings {
-        vars: vec![
-            ("DOCS_DIR", docs.path().display().to_string()),
-            ("DOCS_WATCH_SECS", "0".into()),
-            (
-                "ADMIN_TOKEN",
-                "admin-token-admin-token-admin-token-00".into(),
-            ),
-            ("OPENAI_BASE_URL", base),
-            ("EMBEDDINGS_MODEL", "fake-embed".into()),
-            ("EMBEDDINGS_CACHE_DIR", cache.path().display().to_string()),
+    let cache_dir = cache.path().display().to_string();
+    let app = docs_app(
+        docs.path(),
+        "0",
+        &[
+            ("OPENAI_BASE_URL", &base),
+            ("EMBEDDINGS_MODEL", "fake-embed"),
+            ("EMBEDDINGS_CACHE_DIR", &cache_dir),
         ],
-    })
+    )
     .await;
     // No page says "shrink": BM25 alone finds nothing, the vectors find the panel.
     let titles = titles_once_found(&app, "shrink", Duration::from_millis(50)).await;
@@ -257,9 +249,7 @@ async fn with_embeddings_search_is_hybrid_cached_and_falls_back_to_bm25() {
         "toast.md",
         "# Toast\n\nA short message that goes away.\n",
     );
-    let r = app
-        .docs_reindex(Some("admin-token-admin-token-admin-token-00"))
-        .await;
+    let r = app.docs_reindex(Some(ADMIN)).await;
     assert_eq!(r.status(), 200);
     assert_eq!(fake.sections_embedded(), 4);
 

@@ -1,7 +1,6 @@
 //! A local OpenAI-compatible chat completions server whose answers a test scripts: replies,
 //! error statuses, delays, malformed bodies and slowly dripped bytes. It records every request.
 use std::{
-    collections::VecDeque,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -129,8 +128,7 @@ fn completion(message: Value, finish: &str) -> Value {
 
 #[derive(Default)]
 struct Shared {
-    script: Mutex<VecDeque<Step>>,
-    fallback: Mutex<Option<Step>>,
+    script: crate::helpers::Script<Step>,
     requests: Mutex<Vec<Recorded>>,
     /// Signalled on every request, for tests that wait for one.
     arrived: tokio::sync::Notify,
@@ -167,7 +165,7 @@ impl FakeModel {
 
     /// Answers the next requests with these steps, in order.
     pub fn script(&self, steps: impl IntoIterator<Item = Step>) {
-        self.shared.script.lock().unwrap().extend(steps);
+        self.shared.script.extend(steps);
     }
 
     /// Holds the next request until the returned signal is given (`notify_one`), then
@@ -180,7 +178,7 @@ impl FakeModel {
 
     /// What to answer once the script is used up (default `Step::Auto`).
     pub fn set_fallback(&self, step: Step) {
-        *self.shared.fallback.lock().unwrap() = Some(step);
+        self.shared.script.set_fallback(step);
     }
 
     /// Waits until at least `n` requests have arrived (at most 20 s, else the test fails).
@@ -231,13 +229,7 @@ async fn handle(
             .and_then(|v| v.to_str().ok()?.parse().ok()),
     });
     shared.arrived.notify_waiters();
-    let step = shared
-        .script
-        .lock()
-        .unwrap()
-        .pop_front()
-        .or_else(|| shared.fallback.lock().unwrap().clone())
-        .unwrap_or(Step::Auto);
+    let step = shared.script.next_or(Step::Auto);
     respond(step, &body).await
 }
 

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Part, Step, status, streamed, text_chunk};
-use crate::helpers::{Settings, TestApp, paste_docs, spawn_app_with};
+use crate::helpers::{Settings, TestApp, ok_json, paste_docs, spawn_app_with};
 
 async fn remote(fake: &FakeModel, extra: &[(&'static str, &str)]) -> TestApp {
     let mut vars = vec![
@@ -54,12 +54,7 @@ fn paths(output: &Value) -> Vec<String> {
 
 /// The newest answer of the thread.
 async fn answer(app: &TestApp, tid: &str) -> Value {
-    let l: Value = app
-        .list_messages(tid, "?order=desc")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let l = ok_json(app.list_messages(tid, "?order=desc").await).await;
     l["data"][0].clone()
 }
 
@@ -185,12 +180,7 @@ async fn a_follow_up_is_searched_with_the_question_before_it() {
         "{pages:?}"
     );
     // Alone, the same words find neither page (what the context is for).
-    let alone: Value = app
-        .docs_search("?q=And+can+it+open+in+a+new+tab%3F")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let alone = ok_json(app.docs_search("?q=And+can+it+open+in+a+new+tab%3F").await).await;
     let alone: Vec<&str> = alone["data"]
         .as_array()
         .unwrap()

@@ -523,3 +523,35 @@ pub async fn wait_run_at(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// What a fake server (the model, Slack) answers next: the scripted answers in order, then the
+/// fallback, then the fake's default.
+pub struct Script<T> {
+    queue: std::sync::Mutex<std::collections::VecDeque<T>>,
+    fallback: std::sync::Mutex<Option<T>>,
+}
+
+impl<T> Default for Script<T> {
+    fn default() -> Self {
+        Self {
+            queue: Default::default(),
+            fallback: Default::default(),
+        }
+    }
+}
+
+impl<T: Clone> Script<T> {
+    pub fn extend(&self, answers: impl IntoIterator<Item = T>) {
+        self.queue.lock().unwrap().extend(answers);
+    }
+
+    pub fn set_fallback(&self, answer: T) {
+        *self.fallback.lock().unwrap() = Some(answer);
+    }
+
+    pub fn next_or(&self, default: T) -> T {
+        let next = self.queue.lock().unwrap().pop_front();
+        next.or_else(|| self.fallback.lock().unwrap().clone())
+            .unwrap_or(default)
+    }
+}

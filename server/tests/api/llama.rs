@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{Settings, TestApp, free_port, paste_docs, spawn_app_with};
+use crate::helpers::{Settings, TestApp, free_port, ok_json, paste_docs, spawn_app_with};
 use crate::sse::{Sse, delta_text, open_at, read_events};
 
 /// The Python of `.tools/llama` (or `LLAMA_PYTHON`).
@@ -190,12 +190,7 @@ async fn answers_through_a_real_llama_server(chat_format: &str) {
             .filter(|e| e.event == "thread.message.delta")
             .count();
         assert!(deltas >= 2, "{chat_format}: {deltas} pieces");
-        let l: Value = app
-            .list_messages(&tid, "?order=desc")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let l = ok_json(app.list_messages(&tid, "?order=desc").await).await;
         let stored = l["data"][0]["content"][0]["text"]["value"]
             .as_str()
             .unwrap();
@@ -228,12 +223,7 @@ async fn answers_through_a_real_llama_server(chat_format: &str) {
     all_events_within(rx, Duration::from_secs(60)).await;
     let run: Value = long.get_run(&tid, &rid).await.json().await.unwrap();
     assert_eq!(run["status"], "cancelled", "{run}");
-    let l: Value = long
-        .list_messages(&tid, "?order=desc")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let l = ok_json(long.list_messages(&tid, "?order=desc").await).await;
     let kept = &l["data"][0];
     assert_eq!(kept["status"], "incomplete", "{kept}");
     let text = kept["content"][0]["text"]["value"].as_str().unwrap();

@@ -1,7 +1,6 @@
 //! Slack notices against a local receiver standing in for `chat.postMessage`: it checks the
 //! token, channel, text and `thread_ts`, and can be slow, down or answer `ok: false`.
 use std::{
-    collections::VecDeque,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -33,8 +32,7 @@ struct Call {
 #[derive(Default)]
 struct Receiver {
     calls: Mutex<Vec<Call>>,
-    script: Mutex<VecDeque<Answer>>,
-    fallback: Mutex<Option<Answer>>,
+    script: crate::helpers::Script<Answer>,
     next_ts: Mutex<u32>,
     /// Woken by each call.
     arrived: tokio::sync::Notify,
@@ -53,13 +51,7 @@ async fn post_message(
         body,
     });
     r.arrived.notify_waiters();
-    let answer = r
-        .script
-        .lock()
-        .unwrap()
-        .pop_front()
-        .or_else(|| r.fallback.lock().unwrap().clone())
-        .unwrap_or(Answer::Ok);
+    let answer = r.script.next_or(Answer::Ok);
     let ok = || {
         let mut n = r.next_ts.lock().unwrap();
         *n += 1;
@@ -171,11 +163,7 @@ async fn a_message_right_after_its_thread_waits_for_the_announcement() {
     // The announcement hangs until released: the person's requests are answered meanwhile,
     // and the message's notice still becomes its reply once Slack answers.
     let release = Arc::new(tokio::sync::Notify::new());
-    receiver
-        .script
-        .lock()
-        .unwrap()
-        .push_back(Answer::Held(release.clone()));
+    receiver.script.extend([Answer::Held(release.clone())]);
     let app = app_with_slack(&url).await;
     let tid = app.new_thread().await;
     let r = app.post_message(&tid, "Quick question").await;
@@ -201,8 +189,6 @@ async fn slack_down_is_retried_in_the_background_and_never_fails_the_request() {
     let (url, receiver) = start_receiver().await;
     receiver
         .script
-        .lock()
-        .unwrap()
         .extend([Answer::Status(503), Answer::NotOk("ratelimited")]);
     let app = app_with_slack(&url).await;
     let r = app.create_thread(&json!({})).await;
@@ -229,7 +215,9 @@ async fn slack_down_is_retried_in_the_background_and_never_fails_the_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slack_that_keeps_refusing_is_given_up_after_a_bounded_number_of_attempts() {
     let (url, receiver) = start_receiver().await;
-    *receiver.fallback.lock().unwrap() = Some(Answer::NotOk("channel_not_found"));
+    receiver
+        .script
+        .set_fallback(Answer::NotOk("channel_not_found"));
     let app = app_with_slack(&url).await;
     let tid = app.new_thread().await;
     let rid = app.send(&tid, "Is anyone there?").await;

@@ -120,19 +120,26 @@ async fn a_server_that_refuses_stream_is_asked_again_without_it() {
     assert!(requests[2..].iter().all(|r| r.body.get("stream").is_none()));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_answer_is_stored_while_it_is_written() {
-    let fake = FakeModel::start().await;
-    let (answer, release) = held_stream(&["First words, "], &["then the rest."]);
+/// A server answering from `fake`, which searches and then writes `answer`: a question asked
+/// in a new thread, and its answer stored as begun; (app, thread, run).
+async fn answer_begun(fake: &FakeModel, answer: Step) -> (TestApp, String, String) {
     fake.script([search_call(), answer]);
-    let app = app_with(&fake, &[]).await;
+    let app = app_with(fake, &[]).await;
     let tid = app.new_thread().await;
     let rid = app.send(&tid, "How do buttons work?").await;
-    // A poll sees the answer so far, in progress.
     app.wait_until("the answer was stored before it was complete", || async {
         answer_of(&app, &tid).await.is_some()
     })
     .await;
+    (app, tid, rid)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_is_stored_while_it_is_written() {
+    let fake = FakeModel::start().await;
+    let (answer, release) = held_stream(&["First words, "], &["then the rest."]);
+    // A poll sees the answer so far, in progress.
+    let (app, tid, rid) = answer_begun(&fake, answer).await;
     let partial = answer_of(&app, &tid).await.unwrap();
     assert_eq!(partial["status"], "in_progress", "{partial}");
     assert_eq!(text(&partial), "First words, ");
@@ -192,14 +199,7 @@ async fn cancelling_mid_answer_keeps_the_words_written_so_far() {
     let fake = FakeModel::start().await;
     let never = std::sync::Arc::new(tokio::sync::Notify::new());
     let parts = vec![text_chunk("The beginning"), Part::Wait(never)];
-    fake.script([search_call(), Step::Stream(parts)]);
-    let app = app_with(&fake, &[]).await;
-    let tid = app.new_thread().await;
-    let rid = app.send(&tid, "How do buttons work?").await;
-    app.wait_until("the answer began", || async {
-        answer_of(&app, &tid).await.is_some()
-    })
-    .await;
+    let (app, tid, rid) = answer_begun(&fake, Step::Stream(parts)).await;
     let r = app
         .post_raw(
             &format!("/api/paste-assistant-thread/{tid}/run/{rid}/cancel"),

@@ -54,12 +54,7 @@ async fn docs_search_returns_sections_best_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn docs_pages_that_answers_link_to_are_served() {
     let app = spawn_app().await;
-    let body: Value = app
-        .docs_search("?q=partitioned%20cookie%20widget")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = ok_json(app.docs_search("?q=partitioned%20cookie%20widget").await).await;
     let hit = &body["data"][0];
     let url = hit["url"].as_str().unwrap();
     let r = app.get(url).await;

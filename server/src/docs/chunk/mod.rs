@@ -106,12 +106,7 @@ fn title_from_path(path: &str) -> String {
     } else {
         stem
     };
-    let words = name.replace(['-', '_'], " ");
-    let mut chars = words.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
-        None => "Untitled".to_string(),
-    }
+    crate::docs::text::capitalized(&name.replace(['-', '_'], " "), "Untitled")
 }
 
 /// Code fences (three or more `` ` `` or `~`): the one place that knows which lines are code.

@@ -1,4 +1,5 @@
 use super::*;
+use crate::test_support::assert_contains;
 
 const MDX: &str = r#"export const meta = {
   title: 'Card',
@@ -74,10 +75,7 @@ fn mdx_pages_lose_code_scaffolding_and_keep_prose() {
     assert!(all.contains("Use one primary action per card."), "{all}");
     assert!(all.contains("Do not nest cards."), "{all}");
     // Code blocks and inline code are kept as written.
-    assert!(
-        all.contains("import {Card} from '@twilio-paste/card';"),
-        "{all}"
-    );
+    assert_contains(&all, "import {Card} from '@twilio-paste/card';");
     assert!(all.contains("`<Card>`"), "{all}");
 }
 
