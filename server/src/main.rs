@@ -5,6 +5,23 @@ use server::{
 };
 
 fn main() {
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("--help" | "-h") => {
+            print!("{}", server::config::settings::help());
+            return;
+        }
+        Some("--version" | "-V") => {
+            println!("paste-assistant {}", env!("CARGO_PKG_VERSION"));
+            return;
+        }
+        Some(other) => {
+            eprintln!(
+                "paste-assistant: unknown argument {other:?} (settings come from the environment; see --help)"
+            );
+            std::process::exit(2);
+        }
+    }
     limit_malloc_arenas();
     telemetry::init("info,sqlx=warn", std::io::stderr);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

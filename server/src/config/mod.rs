@@ -5,11 +5,13 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 mod env;
 mod read;
+pub mod settings;
 #[cfg(test)]
 mod tests;
 mod values;
 
 use env::{Env, parse_origins};
+pub use read::GUIDE_DIR;
 use read::*;
 pub use values::{ConfigError, Http2, Secret};
 
@@ -18,6 +20,9 @@ pub struct Config {
     pub addr: SocketAddr,
     pub database_url: String,
     pub docs_dir: PathBuf,
+    /// `docs_dir` is this executable's own guide, written there at start (`DOCS_DIR` unset and
+    /// no `docs/` where it runs: the release archive run from any folder).
+    pub builtin_guide: bool,
     /// Where links to docs pages point; `None` serves them from this app at `/docs/…`.
     pub docs_base_url: Option<String>,
     /// How often `DOCS_DIR` is checked for changed pages (re-indexed when it changed); `None`
@@ -115,10 +120,12 @@ impl Config {
         let env = Env(Box::new(lookup));
         check_log_format(&env)?;
         let openai_model = env.text_or("OPENAI_MODEL", "gpt-4o-mini");
+        let docs_dir = docs_dir(&env)?;
         Ok(Self {
             addr: env.parse_or("LEPTOS_SITE_ADDR", "127.0.0.1:3000".parse().unwrap())?,
             database_url: database_url(&env)?,
-            docs_dir: env.dir_or("DOCS_DIR", "docs")?,
+            docs_dir: docs_dir.clone(),
+            builtin_guide: docs_dir == std::path::Path::new(GUIDE_DIR),
             docs_base_url: env.http_url("DOCS_BASE_URL")?,
             docs_watch: match env.parse_or("DOCS_WATCH_SECS", 2u64)? {
                 0 => None,

@@ -1,4 +1,5 @@
 //! The settings that take more than one rule to read.
+use std::path::PathBuf;
 
 use super::env::http_url;
 use super::{ConfigError, Env, Secret, SlackConfig};
@@ -53,6 +54,19 @@ pub(super) fn example_questions(env: &Env) -> Result<Vec<String>, ConfigError> {
         )));
     }
     Ok(questions)
+}
+
+/// Where the release archive's executable writes its own guide when it has no other docs.
+pub const GUIDE_DIR: &str = "data/guide";
+
+/// `DOCS_DIR`, else `docs` of the folder the server runs in, else (in an executable that
+/// carries it: `--features dist`) this project's guide at [`GUIDE_DIR`].
+pub(super) fn docs_dir(env: &Env) -> Result<PathBuf, ConfigError> {
+    let carries_guide = cfg!(feature = "dist");
+    if env.get("DOCS_DIR").is_none() && !std::path::Path::new("docs").is_dir() && carries_guide {
+        return Ok(PathBuf::from(GUIDE_DIR));
+    }
+    env.dir_or("DOCS_DIR", "docs")
 }
 
 /// Whether the docs are this project's own guide: `DOCS_DIR` unset, or the `docs/` folder of

@@ -220,3 +220,108 @@ fn secrets_do_not_print() {
     assert_eq!(c.slack.as_ref().unwrap().api_url, "https://slack.com/api");
     assert!(c.uses_remote_model());
 }
+
+/// The README's settings table, row by row: (variables, default, meaning).
+fn readme_table() -> Vec<(Vec<String>, String, String)> {
+    let readme = include_str!("../../../README.md");
+    let section = readme
+        .split("\n## ")
+        .find(|s| s.starts_with("Configuration"))
+        .expect("the README has a Configuration section");
+    section
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l
+                .trim()
+                .trim_matches('|')
+                .split(" | ")
+                .map(str::trim)
+                .collect();
+            assert_eq!(cells.len(), 3, "{l}");
+            let names = cells[0]
+                .split(", ")
+                .map(|n| n.trim_matches('`').to_string())
+                .collect();
+            (names, cells[1].to_string(), cells[2].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_table_is_the_settings_list() {
+    let table = readme_table();
+    let listed: Vec<(Vec<String>, String, String)> = settings::SETTINGS
+        .iter()
+        .map(|s| {
+            let names = s.names.iter().map(|n| n.to_string()).collect();
+            (names, s.default.to_string(), s.meaning.to_string())
+        })
+        .collect();
+    for (row, setting) in table.iter().zip(&listed) {
+        assert_eq!(row, setting, "README row against config/settings.rs");
+    }
+    assert_eq!(
+        table.len(),
+        listed.len(),
+        "rows in the README against settings"
+    );
+}
+
+#[test]
+fn the_server_reads_only_listed_settings_and_every_listed_one() {
+    let asked = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let docs = env!("CARGO_MANIFEST_DIR").to_string() + "/../docs";
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), "How do I start?\n").unwrap();
+    let guide = file.path().display().to_string();
+    // Every optional part on, so every setting is read.
+    let vars: HashMap<&str, String> = [
+        ("DOCS_DIR", docs),
+        ("OPENAI_API_KEY", "sk-test".into()),
+        ("EMBEDDINGS_MODEL", "embed".into()),
+        ("SLACK_BOT_TOKEN", "xoxb-test".into()),
+        ("SLACK_CHANNEL", "C1".into()),
+        ("EXAMPLE_QUESTIONS", guide.clone()),
+        ("ASSISTANT_INSTRUCTIONS", guide),
+    ]
+    .into_iter()
+    .collect();
+    Config::from_lookup(|name| {
+        asked.lock().unwrap().insert(name.to_string());
+        vars.get(name).cloned()
+    })
+    .unwrap();
+    let asked = asked.into_inner().unwrap();
+    let listed: std::collections::BTreeSet<String> = settings::SETTINGS
+        .iter()
+        .flat_map(|s| s.names.iter().map(|n| n.to_string()))
+        .collect();
+    let unlisted: Vec<&String> = asked.difference(&listed).collect();
+    assert!(
+        unlisted.is_empty(),
+        "read but not in settings.rs: {unlisted:?}"
+    );
+    let unread: Vec<&String> = listed
+        .difference(&asked)
+        .filter(|n| !settings::READ_ELSEWHERE.contains(&n.as_str()))
+        .collect();
+    assert!(unread.is_empty(), "listed but never read: {unread:?}");
+}
+
+#[test]
+fn help_lists_every_setting_with_its_default() {
+    let help = settings::help();
+    assert!(help.starts_with(&format!("Paste Assistant {}", env!("CARGO_PKG_VERSION"))));
+    for s in settings::SETTINGS {
+        for name in s.names {
+            assert!(help.contains(name), "{name}");
+        }
+        assert!(help.contains(&s.default.replace('`', "")), "{}", s.default);
+    }
+    assert!(!help.contains('`'), "plain text");
+    assert!(
+        help.lines()
+            .all(|l| l.chars().count() <= 100 || !l.starts_with("    "))
+    );
+}

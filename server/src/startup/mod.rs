@@ -1,4 +1,5 @@
 //! Builds the application (database, docs index, engine, routes) and serves it.
+pub mod assets;
 mod routes;
 
 use std::{sync::Arc, time::Duration};
@@ -188,6 +189,18 @@ fn index_docs(config: &Config) -> anyhow::Result<LiveDocs> {
         }
         _ => None,
     };
+    if config.builtin_guide {
+        assets::write_guide(&config.docs_dir).with_context(|| {
+            format!(
+                "could not write the built-in guide to {}",
+                config.docs_dir.display()
+            )
+        })?;
+        tracing::info!(
+            dir = %config.docs_dir.display(),
+            "DOCS_DIR is unset and there is no docs/ here: answering from this executable's own guide"
+        );
+    }
     let docs = LiveDocs::indexing(
         config.docs_dir.clone(),
         config.docs_base_url.clone(),

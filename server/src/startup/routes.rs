@@ -9,7 +9,7 @@ use tower_http::{compression::CompressionLayer, services::ServeDir};
 
 use app::{App, service::SharedService, shell};
 
-use super::BODY_LIMIT;
+use super::{BODY_LIMIT, assets};
 use crate::config::Config;
 use crate::http::{api_not_found, api_router, csrf, headers, limits, requests, session};
 use crate::service::Assistant;
@@ -41,16 +41,29 @@ pub(super) fn routes(
     // The WASM, JS and CSS as `.br` files made at build time (`--precompress`) when the
     // browser takes brotli: its best level costs seconds per request, so it is done once.
     // Otherwise (gzip, or no `.br` file) they are compressed on the fly like the rest.
-    let pkg_dir = std::path::Path::new(leptos_options.site_root.as_ref())
-        .join(leptos_options.site_pkg_dir.as_ref());
-    let pkg_route = format!("/{}", leptos_options.site_pkg_dir);
-    let pkg = ServeDir::new(pkg_dir).precompressed_br();
+    // The release archive's executable serves the site from inside itself unless
+    // LEPTOS_SITE_ROOT points at a folder (development, `cargo leptos watch`).
+    let embedded = std::env::var_os("LEPTOS_SITE_ROOT").is_none() && assets::EMBEDDED;
+    let site_root = std::path::Path::new(leptos_options.site_root.as_ref());
+    let widget_js = if embedded {
+        assets::site_text("widget.js")
+    } else {
+        std::fs::read_to_string(site_root.join("widget.js")).ok()
+    };
+    let widget = widget_script(widget_js, assistant.widget_title());
+    let site = match assets::site_router(widget.has_routes()) {
+        Some(files) if embedded => files,
+        _ => {
+            let pkg_dir = site_root.join(leptos_options.site_pkg_dir.as_ref());
+            let pkg_route = format!("/{}", leptos_options.site_pkg_dir);
+            Router::new().nest_service(&pkg_route, ServeDir::new(pkg_dir).precompressed_br())
+        }
+    };
     let api = api_router()
         .route("/api/{*rest}", any(api_not_found))
         .with_state(assistant.clone());
-    let widget = widget_script(&leptos_options, assistant.widget_title());
     let app = api
-        .nest_service(&pkg_route, pkg)
+        .merge(site)
         .merge(widget)
         .merge(pages(assistant, leptos_options))
         .layer(from_fn_with_state(limiter, limits::middleware))
@@ -97,17 +110,16 @@ fn pages(assistant: &Assistant, leptos_options: LeptosOptions) -> Router {
         .with_state(leptos_options)
 }
 
-/// `/widget.js` with its default title set to `title` (`ASSISTANT_NAME`), read once from the
-/// site folder; without the file (a server started without the built site) the route is left
-/// to the static files, which answer 404.
-fn widget_script(leptos_options: &LeptosOptions, title: Option<&str>) -> Router {
+/// `/widget.js` (`script`, read once from the site) with its default title set to `title`
+/// (`ASSISTANT_NAME`); without a title or the file (a server started without the built site)
+/// the route is left to the static files, which answer 404 for a missing file.
+fn widget_script(script: Option<String>, title: Option<&str>) -> Router {
     const DEFAULT: &str = "(data.title || \"Ask the docs\")";
-    let path = std::path::Path::new(leptos_options.site_root.as_ref()).join("widget.js");
-    let (Some(title), Ok(script)) = (title, std::fs::read_to_string(&path)) else {
+    let (Some(title), Some(script)) = (title, script) else {
         return Router::new();
     };
     if !script.contains(DEFAULT) {
-        tracing::warn!(path = %path.display(), "widget.js has no default title to replace");
+        tracing::warn!("widget.js has no default title to replace");
         return Router::new();
     }
     let script = script.replace(
