@@ -1,0 +1,12 @@
+import { defineConfig } from "@playwright/test";
+import base from "./playwright.config";
+
+// The release archive's executable, started by scripts/test-dist from an empty folder with a
+// clean environment; its address comes in DIST_URL.
+export default defineConfig({
+  ...base,
+  testDir: "./dist",
+  reporter: [["list"], ["json", { outputFile: "test-results/dist-results.json" }]],
+  use: { ...base.use, baseURL: process.env.DIST_URL },
+  webServer: undefined,
+});
