@@ -65,3 +65,12 @@ if [ "${1:-}" = "--with-browser" ]; then
     (cd "$root/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)
   fi
 fi
+
+# The Paste docs the search tests and benchmarks measure on: the shared corpus beside the
+# checkout on this project's machines (or PASTE_CORPUS), else fetched once into .tools/ at a
+# pinned commit of twilio-labs/paste (the same pages).
+if [ "${1:-}" = "--with-browser" ] && [ -z "${PASTE_CORPUS:-}" ] \
+  && [ ! -d "$root/../shared/corpus/paste-docs" ]; then
+  "$root/scripts/fetch-paste-docs" ||
+    echo "warning: could not fetch the Paste docs; the tests that search them will fail" >&2
+fi

@@ -58,8 +58,8 @@ const USAGE: &str = "usage: docs-eval --docs DIR --questions FILE [--rounds N] [
 
 fn args() -> anyhow::Result<Args> {
     let mut out = Args {
-        docs: PathBuf::from("../shared/corpus/paste-docs"),
-        questions: PathBuf::from("../shared/eval/docs-qa-dev.jsonl"),
+        docs: server::docs::eval::paste_corpus(),
+        questions: server::docs::eval::dev_questions(),
         rounds: 20,
         misses: false,
         dump: None,

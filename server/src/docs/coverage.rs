@@ -156,19 +156,10 @@ impl DocsIndex {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
 
     fn paste() -> DocsIndex {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-        let docs = root.join("corpus/paste-docs");
-        assert!(
-            docs.is_dir(),
-            "the shared Paste corpus is missing: {}",
-            docs.display()
-        );
-        DocsIndex::build(&docs, None).unwrap()
+        DocsIndex::build(&crate::test_support::paste_docs(), None).unwrap()
     }
 
     #[test]
@@ -219,8 +210,7 @@ mod tests {
     #[test]
     fn the_paste_dev_questions_are_covered() {
         let index = paste();
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/eval/docs-qa-dev.jsonl");
+        let path = crate::docs::eval::dev_questions();
         let questions = crate::docs::eval::load_questions(&path).unwrap();
         let covered = questions
             .iter()

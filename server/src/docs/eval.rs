@@ -16,6 +16,26 @@ pub struct Question {
     pub relevant: Vec<String>,
 }
 
+/// The Paste docs the search is measured on: `PASTE_CORPUS`, else the shared corpus beside the
+/// checkout (`../shared/corpus/paste-docs`), else the copy `scripts/fetch-paste-docs` makes in
+/// `.tools/paste-docs` (the same pages, for a clone without `../shared`).
+pub fn paste_corpus() -> std::path::PathBuf {
+    if let Some(dir) = std::env::var_os("PASTE_CORPUS") {
+        return dir.into();
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let shared = repo.join("../shared/corpus/paste-docs");
+    if shared.is_dir() {
+        return shared;
+    }
+    repo.join(".tools/paste-docs")
+}
+
+/// This project's questions on the Paste docs (50, each with the pages that answer it).
+pub fn dev_questions() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/docs-qa-dev.jsonl")
+}
+
 pub fn load_questions(path: &Path) -> anyhow::Result<Vec<Question>> {
     load_jsonl(path)
 }
@@ -199,21 +219,11 @@ pub fn percentile(sorted: &[u128], p: f64) -> u128 {
 mod tests {
     use super::*;
 
-    /// Guards the search quality measured on the Paste corpus dev set (shared with this
-    /// repository's checkout): it fails when page-level recall@5 drops below 0.90.
+    /// Guards the search quality measured on the Paste dev questions: it fails when page-level
+    /// recall@5 drops below 0.90.
     #[test]
     fn recall_on_the_paste_dev_questions_does_not_drop() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-        let (docs, questions) = (
-            root.join("corpus/paste-docs"),
-            root.join("eval/docs-qa-dev.jsonl"),
-        );
-        if !docs.is_dir() || !questions.is_file() {
-            panic!(
-                "the shared corpus and questions are missing: {}",
-                root.display()
-            );
-        }
+        let (docs, questions) = (crate::test_support::paste_docs(), dev_questions());
         let index = DocsIndex::build(&docs, None).unwrap();
         let report = evaluate(&index, &load_questions(&questions).unwrap());
         // A hair of slack for summing fractions (0.9 is 45 of 50 questions' shares).
@@ -235,7 +245,7 @@ mod tests {
     #[test]
     fn follow_ups_are_found_with_the_question_before_them() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let docs = root.join("../../shared/corpus/paste-docs");
+        let docs = crate::test_support::paste_docs();
         let pairs = load_followups(&root.join("tests/data/followups.jsonl")).unwrap();
         assert!(pairs.len() >= 20);
         let index = DocsIndex::build(&docs, None).unwrap();
@@ -253,7 +263,7 @@ mod tests {
         );
         // The subject's pages come with a question that does not change it, and the
         // question that does change it still finds its own.
-        let questions = load_questions(&root.join("../../shared/eval/docs-qa-dev.jsonl")).unwrap();
+        let questions = load_questions(&dev_questions()).unwrap();
         let after_another = evaluate_after_another(&index, &questions).recall_at_5;
         assert!(
             after_another >= 0.85,

@@ -302,16 +302,8 @@ mod tests {
         assert!(found[0].ends_with("a.md"), "{found:?}");
     }
 
-    /// The shared Paste corpus (beside this checkout, as in CI); a test that needs it fails
-    /// when it is missing rather than passing without looking.
     fn corpus() -> PathBuf {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/paste-docs");
-        assert!(
-            root.is_dir(),
-            "the shared Paste corpus is missing: {}",
-            root.display()
-        );
-        root
+        crate::test_support::paste_docs()
     }
 
     #[test]

@@ -28,12 +28,16 @@ pub fn docs_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs")
 }
 
-/// The Paste docs (the shared corpus), as a docs team's folder.
+/// The Paste docs (`PASTE_CORPUS`, the shared corpus or the fetched copy), as a docs team's
+/// folder; a test that needs them fails when they are missing.
 pub fn paste_docs() -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/corpus/paste-docs")
-        .display()
-        .to_string()
+    let dir = server::docs::eval::paste_corpus();
+    assert!(
+        dir.is_dir(),
+        "the Paste docs are missing at {}: run scripts/fetch-paste-docs",
+        dir.display()
+    );
+    dir.display().to_string()
 }
 
 pub async fn spawn_app() -> TestApp {

@@ -190,8 +190,7 @@ fn only_prose_attributes_are_kept_from_tags() {
 /// as prose and quoted in answers; their titles are prose.
 #[test]
 fn an_iframes_machine_attributes_never_reach_the_text() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/corpus/paste-docs/core/libraries/uid-library/index.mdx");
+    let path = crate::test_support::paste_docs().join("core/libraries/uid-library/index.mdx");
     let source = std::fs::read_to_string(&path).unwrap();
     assert!(source.contains("allow=\"accelerometer"), "the page changed");
     let page = parse_page("core/libraries/uid-library/index.mdx", &source);
@@ -210,13 +209,7 @@ fn an_iframes_machine_attributes_never_reach_the_text() {
 
 #[test]
 fn every_page_of_the_paste_corpus_parses() {
-    let root =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/paste-docs");
-    assert!(
-        root.is_dir(),
-        "the shared Paste corpus is missing: {}",
-        root.display()
-    );
+    let root = crate::test_support::paste_docs();
     let mut pages = 0;
     for path in crate::docs::walk(&root) {
         let source = std::fs::read_to_string(&path).unwrap();
