@@ -24,6 +24,9 @@ test("the page's assets come from inside the executable, compressed", async ({ p
     headers: { "accept-encoding": "br", "if-none-match": etag },
   });
   expect(again.status()).toBe(304);
+  // gzip: the plain file, compressed on the fly at a better level than the build's .gz.
+  const gz = await request.get("/pkg/paste-assistant.wasm", { headers: { "accept-encoding": "gzip" } });
+  expect(gz.headers()["content-encoding"]).toBe("gzip");
   const widget = await request.get("/widget.js");
   expect(widget.status()).toBe(200);
   expect(await widget.text()).toContain("paste-assistant");
