@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod embed;
 pub mod eval;
 pub mod live;
+mod llms;
 mod query;
 pub mod rank;
 mod search;
@@ -77,6 +78,9 @@ pub struct DocsIndex {
     analyzer: text::Analyzer,
     /// Each section's unit vector, once the optional embeddings are made.
     vectors: std::sync::OnceLock<Vec<Vec<f32>>>,
+    /// `llms.txt` and `llms-full.txt`, made when first asked for (`llms`).
+    llms: std::sync::OnceLock<String>,
+    llms_full: std::sync::OnceLock<String>,
     base_url: Option<String>,
     pub stats: IndexStats,
 }
@@ -172,6 +176,8 @@ impl DocsIndex {
             passages,
             analyzer,
             vectors: std::sync::OnceLock::new(),
+            llms: std::sync::OnceLock::new(),
+            llms_full: std::sync::OnceLock::new(),
             base_url,
             stats,
         }

@@ -11,6 +11,8 @@ pub fn router() -> Router<Assistant> {
         .route("/api/docs-search", get(search))
         .route("/docs/{*path}", get(page))
         .route("/api/docs-reindex", post(reindex))
+        .route("/llms.txt", get(|a: State<Assistant>| llms(a, false)))
+        .route("/llms-full.txt", get(|a: State<Assistant>| llms(a, true)))
 }
 
 /// Operators: re-reads `DOCS_DIR` now (the watcher does it within `DOCS_WATCH_SECS` anyway).
@@ -50,6 +52,25 @@ async fn search(State(a): State<Assistant>, ApiQuery(p): ApiQuery<SearchParams>)
         .map(|h| json!({"path": h.path, "title": h.title, "heading": h.heading, "slug": h.slug, "content": h.content, "score": h.score, "url": h.url}))
         .collect();
     Ok(Json(json!({ "data": data })))
+}
+
+/// `llms.txt` and `llms-full.txt` (llmstxt.org): the docs for coding agents and other readers
+/// of plain text, made from the current index.
+async fn llms(State(a): State<Assistant>, full: bool) -> Response {
+    match a.llms_txt(full) {
+        Ok(text) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8",
+                ),
+                (axum::http::header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            text,
+        )
+            .into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
 }
 
 /// A docs page rendered for reading, where answers link to when no docs site is configured.

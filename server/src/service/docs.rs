@@ -64,6 +64,21 @@ impl Assistant {
         })
     }
 
+    /// `llms.txt` of the docs as indexed now (`full`: `llms-full.txt`, every page's text).
+    pub fn llms_txt(&self, full: bool) -> ServiceResult<String> {
+        if !self.docs.is_ready() {
+            return Err(ServiceError::Unavailable(
+                "The docs are being indexed; try again in a few seconds.".into(),
+            ));
+        }
+        let docs = self.docs.current();
+        Ok(if full {
+            docs.llms_full_txt().to_string()
+        } else {
+            docs.llms_txt(&self.config.assistant_name).to_string()
+        })
+    }
+
     /// Re-reads the docs folder now, for an operator holding `ADMIN_TOKEN` (`bearer`). The
     /// previous index stays in use when the folder cannot be indexed (a conflict).
     pub async fn reindex_docs(&self, bearer: Option<&str>) -> ServiceResult<Reindexed> {

@@ -261,3 +261,51 @@ async fn with_embeddings_search_is_hybrid_cached_and_falls_back_to_bm25() {
     );
     assert!(search_titles(&app, "shrink").await.is_empty());
 }
+
+/// `/llms.txt` and `/llms-full.txt` (llmstxt.org) list and hold the pages of the index, and
+/// follow a re-index; with a docs site configured, the links go there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llms_txt_lists_the_pages_and_follows_a_reindex() {
+    let docs = tempfile::tempdir().unwrap();
+    page(
+        docs.path(),
+        "zebra.md",
+        "# Zebras\n\nStriped horses of the savanna.\n",
+    );
+    let app = docs_app(docs.path(), "0", &[("ASSISTANT_NAME", "Zoo Docs")]).await;
+    let r = app.get("/llms.txt").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/plain; charset=utf-8");
+    let txt = r.text().await.unwrap();
+    assert!(txt.starts_with("# Zoo Docs\n"), "{txt}");
+    assert!(
+        txt.contains("- [Zebras](/docs/zebra.md): Striped horses of the savanna."),
+        "{txt}"
+    );
+    page(
+        docs.path(),
+        "okapi.md",
+        "# Okapis\n\nStriped legs, giraffe relatives.\n",
+    );
+    assert_eq!(app.docs_reindex(Some(ADMIN)).await.status(), 200);
+    let txt = app.get("/llms.txt").await.text().await.unwrap();
+    assert!(txt.contains("- [Okapis](/docs/okapi.md)"), "{txt}");
+    let full = app.get("/llms-full.txt").await.text().await.unwrap();
+    assert!(
+        full.contains("# Okapis\n\nSource: /docs/okapi.md\n\n"),
+        "{full}"
+    );
+    assert!(full.contains("Striped horses of the savanna."), "{full}");
+
+    let linked = docs_app(
+        docs.path(),
+        "0",
+        &[("DOCS_BASE_URL", "https://docs.example.com")],
+    )
+    .await;
+    let txt = linked.get("/llms.txt").await.text().await.unwrap();
+    assert!(
+        txt.contains("- [Zebras](https://docs.example.com/zebra)"),
+        "{txt}"
+    );
+}
