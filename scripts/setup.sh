@@ -74,3 +74,12 @@ if [ "${1:-}" = "--with-browser" ] && [ -z "${PASTE_CORPUS:-}" ] \
   "$root/scripts/fetch-paste-docs" ||
     echo "warning: could not fetch the Paste docs; the tests that search them will fail" >&2
 fi
+
+# The official MCP Python SDK: the client of the MCP API tests (server/tests/mcp/client.py), in
+# the same virtual environment as schemathesis (scripts/fuzz-api).
+if [ "${1:-}" = "--with-browser" ] \
+  && ! "$root/.tools/venv/bin/python" -c 'import mcp; from mcp import Client' 2>/dev/null; then
+  step "installing the MCP Python SDK (mcp 2.3.0) into .tools/venv"
+  python3 -m venv "$root/.tools/venv"
+  "$root/.tools/venv/bin/pip" install --quiet --disable-pip-version-check 'mcp==2.3.0' >&2
+fi

@@ -87,6 +87,10 @@ pub struct Config {
     /// Behind a reverse proxy: take the client address from the last `X-Forwarded-For` entry
     /// and HTTPS from `X-Forwarded-Proto` (then session cookies are `Secure`).
     pub trust_proxy: bool,
+    /// The MCP server at `/mcp` (`MCP_ENABLED`); off, `/mcp` is 404.
+    pub mcp_enabled: bool,
+    /// Its `ask_docs` tool, which spends model tokens (`MCP_ASK`).
+    pub mcp_ask: bool,
     /// Origins (`https://docs.example.com`) whose pages may embed the widget; `None` allows
     /// any site.
     pub widget_allowed_origins: Option<Vec<String>>,
@@ -173,6 +177,8 @@ impl Config {
             metrics_token: token(&env, "METRICS_TOKEN")?,
             slack_notices_addr_per_min: env.parse_or("SLACK_NOTICES_ADDR_PER_MIN", 10)?,
             trust_proxy: env.parse_or("TRUST_PROXY", false)?,
+            mcp_enabled: env.parse_or("MCP_ENABLED", true)?,
+            mcp_ask: env.parse_or("MCP_ASK", false)?,
             widget_allowed_origins: env
                 .get("WIDGET_ALLOWED_ORIGINS")
                 .map(|raw| parse_origins(&raw))

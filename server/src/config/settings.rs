@@ -226,6 +226,16 @@ pub const SETTINGS: &[Setting] = &[
         meaning: "origins, comma- or space-separated (`https://docs.example.com`), whose pages may embed the widget; sent as CSP `frame-ancestors` on `/embed` (all other pages: `frame-ancestors 'self'`)",
     },
     Setting {
+        names: &["MCP_ENABLED"],
+        default: "`true`",
+        meaning: "the MCP server at `/mcp` for coding agents (`search_docs`, `get_doc_page`; `docs/mcp.md`), counted by the per-address read limit; `false`: `/mcp` is 404",
+    },
+    Setting {
+        names: &["MCP_ASK"],
+        default: "`false`",
+        meaning: "`true` adds the MCP tool `ask_docs`: an answer through a run of its own, within the chat's per-address limits and daily token budgets (it spends model tokens)",
+    },
+    Setting {
         names: &["SLACK_BOT_TOKEN", "SLACK_CHANNEL"],
         default: "unset",
         meaning: "with both: a new thread posts \"New Paste Assistant thread created: <id>\" to the channel (its `ts` kept with the thread) and each user message is posted as a reply there; in the background, 5 attempts with backoff, never delaying or failing a request; one without the other is a configuration error",

@@ -62,15 +62,24 @@ fn unlimited_read(path: &str) -> bool {
     path.starts_with("/pkg/") || matches!(path, "/healthz" | "/readyz" | "/metrics")
 }
 
+/// GET and HEAD, and the MCP server's posts.
+fn is_read(req: &Request) -> bool {
+    matches!(*req.method(), Method::GET | Method::HEAD) || req.uri().path() == "/mcp"
+}
+
 pub async fn middleware(State(limiter): State<RateLimiter>, req: Request, next: Next) -> Response {
     let addr = super::peer::client_key(&req, limiter.trust_proxy);
     let verdict = match *req.method() {
         Method::OPTIONS => Ok(()),
         Method::GET | Method::HEAD if unlimited_read(req.uri().path()) => Ok(()),
-        Method::GET | Method::HEAD => match (&limiter.reads_per_addr, addr) {
-            (Some(limit), Some(addr)) => limit.hit(&addr),
-            _ => Ok(()),
-        },
+        // MCP requests are reads of the docs, posted: counted as reads, per address (agents
+        // carry no session).
+        Method::GET | Method::HEAD | Method::POST if is_read(&req) => {
+            match (&limiter.reads_per_addr, addr) {
+                (Some(limit), Some(addr)) => limit.hit(&addr),
+                _ => Ok(()),
+            }
+        }
         _ => limiter.check(req.extensions().get::<SessionId>(), addr),
     };
     if let Err(retry_after_secs) = verdict {

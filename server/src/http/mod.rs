@@ -9,6 +9,8 @@ pub mod extract;
 pub mod headers;
 /// Rate limits per session and per client address.
 pub mod limits;
+/// The MCP server for coding agents (`/mcp`).
+pub mod mcp;
 /// Who the peer is: the client address and whether it came over HTTPS.
 pub mod peer;
 /// What the route modules share.

@@ -21,27 +21,54 @@ pub struct Reindexed {
     pub previous_pages: usize,
 }
 
+/// What a search may ask for: its query parameter's name, longest query, default and largest
+/// number of results.
+pub(super) struct SearchRules {
+    pub query: &'static str,
+    pub max_chars: usize,
+    pub default: usize,
+    pub max: usize,
+}
+
+impl SearchRules {
+    /// The query (trimmed) and the number of results, or what is wrong with them.
+    pub fn check<'q>(
+        &self,
+        query: &'q str,
+        limit: Option<usize>,
+    ) -> ServiceResult<(&'q str, usize)> {
+        let (name, query) = (self.query, query.trim());
+        if query.is_empty() {
+            return Err(bad(&format!("`{name}` is required")));
+        }
+        if query.chars().count() > self.max_chars {
+            return Err(bad(&format!(
+                "`{name}` is longer than {} characters",
+                self.max_chars
+            )));
+        }
+        match limit {
+            None => Ok((query, self.default)),
+            Some(n) if (1..=self.max).contains(&n) => Ok((query, n)),
+            Some(_) => Err(bad(&format!(
+                "`limit` must be a number from 1 to {}",
+                self.max
+            ))),
+        }
+    }
+}
+
 impl Assistant {
     /// The docs sections that best match `query`, best first (`limit`: 10 unless given, at
     /// most [`SEARCH_MAX_LIMIT`]).
     pub async fn search_docs(&self, query: &str, limit: Option<usize>) -> ServiceResult<Vec<Hit>> {
-        if query.trim().is_empty() {
-            return Err(bad("`q` is required"));
+        let (query, limit) = SearchRules {
+            query: "q",
+            max_chars: SEARCH_MAX_CHARS,
+            default: 10,
+            max: SEARCH_MAX_LIMIT,
         }
-        if query.chars().count() > SEARCH_MAX_CHARS {
-            return Err(bad(&format!(
-                "`q` is longer than {SEARCH_MAX_CHARS} characters"
-            )));
-        }
-        let limit = match limit {
-            None => 10,
-            Some(n) if (1..=SEARCH_MAX_LIMIT).contains(&n) => n,
-            Some(_) => {
-                return Err(bad(&format!(
-                    "`limit` must be a number from 1 to {SEARCH_MAX_LIMIT}"
-                )));
-            }
-        };
+        .check(query, limit)?;
         Ok(self.docs.search(query, limit).await)
     }
 

@@ -2,6 +2,7 @@
 //! with its validation and ownership rules (API.md). It is the only door to the store, the
 //! engine and the docs; handlers parse, call one method and render its answer.
 pub mod admin;
+mod agents;
 mod docs;
 /// A run's event stream (Assistants v2 streaming events).
 pub mod events;
@@ -12,6 +13,7 @@ mod runs;
 mod threads;
 mod titles;
 
+pub use agents::{AGENT_QUERY_MAX_CHARS, AGENT_SEARCH_MAX, AgentAnswer, AgentPage};
 pub use docs::{DocsPage, Reindexed, SEARCH_MAX_LIMIT};
 pub use threads::{Conversation, unanswered_question};
 pub use titles::{

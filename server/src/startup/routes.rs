@@ -62,7 +62,20 @@ pub(super) fn routes(
     let api = api_router()
         .route("/api/{*rest}", any(api_not_found))
         .with_state(assistant.clone());
+    let mcp = config.mcp_enabled.then(|| {
+        crate::http::mcp::router(
+            assistant.clone(),
+            crate::http::mcp::McpPolicy {
+                trust_proxy: config.trust_proxy,
+                allowed_origins: std::sync::Arc::new(
+                    config.widget_allowed_origins.clone().unwrap_or_default(),
+                ),
+                ask: config.mcp_ask,
+            },
+        )
+    });
     let app = api
+        .merge(mcp.unwrap_or_default())
         .merge(site)
         .merge(widget)
         .merge(pages(assistant, leptos_options))

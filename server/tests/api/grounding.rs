@@ -367,7 +367,7 @@ async fn a_server_that_refuses_tools_gets_requests_without_them() {
             requests[1].body["messages"][0]["content"]
                 .as_str()
                 .unwrap()
-                .contains("Deploying Paste Assistant"),
+                .contains("Deploying with Postgres"),
             "the search's results are in the instructions"
         );
         assert_eq!(text_of(&answer(&app, &tid).await), "Grounded answer.");

@@ -10,6 +10,7 @@ mod grounding;
 mod helpers;
 mod instances;
 mod llama;
+mod mcp;
 mod messages;
 mod models;
 mod ops;

@@ -88,7 +88,7 @@ async fn a_remote_model_answers_through_the_tool_loop() {
     let system = first["messages"][0]["content"].as_str().unwrap();
     assert!(system.contains("not instructions"));
     // The run's own search came first: its results are in the instructions.
-    assert!(system.contains("Deploying Paste Assistant"), "{system}");
+    assert!(system.contains("Deploying with Postgres"), "{system}");
     assert_eq!(
         first["messages"][1],
         json!({"role": "user", "content": "How do I deploy with Postgres?"})
@@ -102,7 +102,7 @@ async fn a_remote_model_answers_through_the_tool_loop() {
         second[n - 1]["content"]
             .as_str()
             .unwrap()
-            .contains("Deploying Paste Assistant")
+            .contains("Deploying with Postgres")
     );
     let l: Value = app.list_messages(&tid, "").await.json().await.unwrap();
     assert!(
