@@ -7,6 +7,9 @@ use crate::ids::now_secs;
 use crate::store::StoreError;
 use app::api::RunStatus;
 
+/// Longest wait at shutdown for the runs executing here to stop before they are handed back.
+const HAND_BACK_WAIT: Duration = Duration::from_secs(10);
+
 impl Engine {
     /// Renews the leases of every run this process executes, in one task for the instance
     /// (a few statements rather than one per run), until the process stops.
@@ -78,7 +81,23 @@ impl Engine {
             .store(true, std::sync::atomic::Ordering::SeqCst);
         // No new run starts here: the dispatcher stops at its next slot.
         self.inner.slots.close();
+        // First stop executing them here, and wait until every task has let go: a model call
+        // that answered just now would otherwise write its answer after another instance had
+        // claimed the run, and that instance would write one too (seen in the Postgres pass).
+        // A task stopped mid-write rolls its transaction back; one that finished has completed
+        // its run, which then is no longer in progress to hand back. Words already written are
+        // saved, and kept as an incomplete answer by the instance that takes the run over.
         let ids = self.running_ids();
+        for id in &ids {
+            self.signal_cancel(id);
+        }
+        let mut executing = self.inner.executing.subscribe();
+        if tokio::time::timeout(HAND_BACK_WAIT, executing.wait_for(|n| *n == 0))
+            .await
+            .is_err()
+        {
+            tracing::warn!("runs still executing at shutdown; handing them back anyway");
+        }
         let mut handed = 0;
         for id in ids {
             match self.inner.store.release(&id).await {
@@ -86,11 +105,6 @@ impl Engine {
                 Ok(false) => {}
                 Err(e) => tracing::warn!(run_id = %id, error = %e, "could not hand a run back"),
             }
-            // And stop executing it here: the process may live on for seconds while requests in
-            // flight finish, and a model call that answered meanwhile would write an answer the
-            // instance that takes the run over writes again. Words already written are saved,
-            // and kept as an incomplete answer by that instance.
-            self.signal_cancel(&id);
         }
         handed
     }

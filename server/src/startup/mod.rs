@@ -78,22 +78,39 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then stops accepting, lets in-flight requests finish
-    /// and hands the runs it executes back to the database for another instance.
+    /// Serves until SIGTERM or Ctrl-C, then stops accepting and, while the requests in flight
+    /// finish, hands the runs it executes back to the database for another instance: at once,
+    /// so no model call answers here meanwhile and starts an answer the other instance writes
+    /// again (the Postgres pass saw two answers to one question when the hand-back waited).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        serve(self.listener, self.router, self.header_read_timeout).await;
-        let handed = self.assistant.hand_back_runs().await;
-        tracing::info!(runs_handed_back = handed, "stopped");
+        let assistant = self.assistant.clone();
+        let hand_back = async move {
+            let handed = assistant.hand_back_runs().await;
+            tracing::info!(runs_handed_back = handed, "runs handed back");
+        };
+        serve(
+            self.listener,
+            self.router,
+            self.header_read_timeout,
+            hand_back,
+        )
+        .await;
+        tracing::info!("stopped");
         Ok(())
     }
 }
 
 /// Serves HTTP/1.1 until SIGTERM or Ctrl-C, then stops accepting and waits for the requests in
-/// flight. Each connection must send its request headers within `header_read_timeout` (also
+/// flight, running `on_stop` meanwhile. Each connection must send its request headers within `header_read_timeout` (also
 /// the longest a kept-alive connection idles): a client that opens connections and trickles
 /// bytes, or sends none, holds a task and a socket for that long and no longer, and never
 /// delays anyone else's request. (HTTP/2 comes from the reverse proxy in front, if any.)
-async fn serve(listener: TcpListener, router: Router, header_read_timeout: Option<Duration>) {
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    header_read_timeout: Option<Duration>,
+    on_stop: impl std::future::Future<Output = ()>,
+) {
     use hyper_util::{rt::TokioIo, rt::TokioTimer, service::TowerToHyperService};
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -132,7 +149,7 @@ async fn serve(listener: TcpListener, router: Router, header_read_timeout: Optio
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    tokio::join!(graceful.shutdown(), on_stop);
 }
 
 /// Serves `router` on a free port of 127.0.0.1 over HTTP/1.1 and h2c (HTTP/2 without TLS, as
