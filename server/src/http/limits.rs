@@ -74,12 +74,10 @@ pub async fn middleware(State(limiter): State<RateLimiter>, req: Request, next: 
         Method::GET | Method::HEAD if unlimited_read(req.uri().path()) => Ok(()),
         // MCP requests are reads of the docs, posted: counted as reads, per address (agents
         // carry no session).
-        Method::GET | Method::HEAD | Method::POST if is_read(&req) => {
-            match (&limiter.reads_per_addr, addr) {
-                (Some(limit), Some(addr)) => limit.hit(&addr),
-                _ => Ok(()),
-            }
-        }
+        _ if is_read(&req) => match (&limiter.reads_per_addr, addr) {
+            (Some(limit), Some(addr)) => limit.hit(&addr),
+            _ => Ok(()),
+        },
         _ => limiter.check(req.extensions().get::<SessionId>(), addr),
     };
     if let Err(retry_after_secs) = verdict {

@@ -29,14 +29,6 @@ use serde::{Deserialize, Serialize};
 use super::error::ApiError;
 use crate::service::{Assistant, ServiceError};
 
-/// Largest request read, as for every other route (API.md).
-const MAX_BODY: usize = 1024 * 1024;
-
-/// The client address of an MCP request (for `ask_docs`' limits and budgets), set before the
-/// SDK takes the request.
-#[derive(Clone)]
-struct Client(Option<String>);
-
 #[derive(Deserialize, JsonSchema)]
 pub struct SearchDocs {
     /// What to look for, in the words the docs would use (1 to 500 characters).
@@ -160,7 +152,11 @@ impl DocsMcp {
         Parameters(p): Parameters<AskDocs>,
         Extension(parts): Extension<axum::http::request::Parts>,
     ) -> CallToolResult {
-        let addr = parts.extensions.get::<Client>().and_then(|c| c.0.clone());
+        // The client's address group, as the session middleware found it for every route.
+        let addr = parts
+            .extensions
+            .get::<app::service::ClientAddr>()
+            .and_then(|c| c.0.clone());
         match self
             .assistant
             .ask_for_agent(addr.as_deref(), &p.question)
@@ -236,8 +232,8 @@ pub fn router(assistant: Assistant, policy: McpPolicy) -> Router {
         .layer(from_fn_with_state(policy, origin_rule))
 }
 
-/// 403 for a browser page of another site; the client's address for the tools.
-async fn origin_rule(State(policy): State<McpPolicy>, mut req: Request, next: Next) -> Response {
+/// 403 for a browser page of another site; a JSON-RPC parse error for a body that is not JSON.
+async fn origin_rule(State(policy): State<McpPolicy>, req: Request, next: Next) -> Response {
     let headers = req.headers();
     if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("").trim_end_matches('/');
@@ -249,15 +245,13 @@ async fn origin_rule(State(policy): State<McpPolicy>, mut req: Request, next: Ne
             .into_response();
         }
     }
-    let client = super::peer::client_key(&req, policy.trust_proxy).map(|ip| ip.to_string());
-    req.extensions_mut().insert(Client(client));
     if req.method() != axum::http::Method::POST {
         return next.run(req).await;
     }
     // The SDK answers a body that is not JSON with a plain-text 415; an agent gets JSON-RPC's
     // own parse error instead, and the SDK only ever sees JSON.
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+    let bytes = match axum::body::to_bytes(body, super::BODY_LIMIT).await {
         Ok(bytes) => bytes,
         Err(_) => return rpc_error(413, -32600, "The request is larger than 1 MiB."),
     };

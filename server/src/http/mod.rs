@@ -11,6 +11,9 @@ pub mod headers;
 pub mod limits;
 /// The MCP server for coding agents (`/mcp`).
 pub mod mcp;
+
+/// Largest request body accepted (API.md).
+pub const BODY_LIMIT: usize = 1024 * 1024;
 /// Who the peer is: the client address and whether it came over HTTPS.
 pub mod peer;
 /// What the route modules share.

@@ -72,14 +72,19 @@ impl Assistant {
         Ok(self.docs.search(query, limit).await)
     }
 
-    /// A docs page rendered for reading (where answers link when no docs site is configured).
-    pub fn docs_page(&self, path: &str) -> ServiceResult<DocsPage> {
+    /// The current index, once the first one is built (503 with a retry before).
+    fn indexed(&self) -> ServiceResult<std::sync::Arc<crate::docs::DocsIndex>> {
         if !self.docs.is_ready() {
             return Err(ServiceError::Unavailable(
                 "The docs are being indexed; try again in a few seconds.".into(),
             ));
         }
-        let docs = self.docs.current();
+        Ok(self.docs.current())
+    }
+
+    /// A docs page rendered for reading (where answers link when no docs site is configured).
+    pub fn docs_page(&self, path: &str) -> ServiceResult<DocsPage> {
+        let docs = self.indexed()?;
         let page = docs
             .page(path)
             .ok_or_else(|| ServiceError::NotFound(format!("No docs page {path}.")))?;
@@ -93,12 +98,7 @@ impl Assistant {
 
     /// `llms.txt` of the docs as indexed now (`full`: `llms-full.txt`, every page's text).
     pub fn llms_txt(&self, full: bool) -> ServiceResult<String> {
-        if !self.docs.is_ready() {
-            return Err(ServiceError::Unavailable(
-                "The docs are being indexed; try again in a few seconds.".into(),
-            ));
-        }
-        let docs = self.docs.current();
+        let docs = self.indexed()?;
         Ok(if full {
             docs.llms_full_txt().to_string()
         } else {

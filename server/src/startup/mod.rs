@@ -17,8 +17,7 @@ use crate::service::Assistant;
 use crate::slack::Slack;
 use crate::store::Store;
 
-/// Largest request body accepted (API.md).
-pub const BODY_LIMIT: usize = 1024 * 1024;
+pub use crate::http::BODY_LIMIT;
 
 pub struct Application {
     listener: TcpListener,
