@@ -7,6 +7,8 @@
 pub mod backoff;
 /// Settings from the environment.
 pub mod config;
+/// Published docs sites: crawling, HTML to sections, keeping them current.
+pub mod crawl;
 /// Documentation indexing and search.
 pub mod docs;
 /// The run life cycle and the tool loop.

@@ -11,8 +11,8 @@ mod tests;
 mod values;
 
 use env::{Env, parse_origins};
-pub use read::GUIDE_DIR;
 use read::*;
+pub use read::{CrawlSettings, GUIDE_DIR};
 pub use values::{ConfigError, Http2, Secret};
 
 #[derive(Clone, Debug)]
@@ -23,6 +23,12 @@ pub struct Config {
     /// `docs_dir` is this executable's own guide, written there at start (`DOCS_DIR` unset and
     /// no `docs/` where it runs: the release archive run from any folder).
     pub builtin_guide: bool,
+    /// Published docs sites crawled beside (or instead of) the folder (`DOCS_SITE_URL`).
+    pub docs_sites: Vec<String>,
+    /// Whether `docs_dir` is read: false when only sites are the docs (`DOCS_SITE_URL` set,
+    /// `DOCS_DIR` not).
+    pub docs_folder: bool,
+    pub docs_crawl: CrawlSettings,
     /// Where links to docs pages point; `None` serves them from this app at `/docs/…`.
     pub docs_base_url: Option<String>,
     /// How often `DOCS_DIR` is checked for changed pages (re-indexed when it changed); `None`
@@ -130,6 +136,9 @@ impl Config {
             database_url: database_url(&env)?,
             docs_dir: docs_dir.clone(),
             builtin_guide: docs_dir == std::path::Path::new(GUIDE_DIR),
+            docs_sites: docs_sites(&env)?,
+            docs_folder: env.get("DOCS_DIR").is_some() || env.get("DOCS_SITE_URL").is_none(),
+            docs_crawl: crawl_settings(&env)?,
             docs_base_url: env.http_url("DOCS_BASE_URL")?,
             docs_watch: match env.parse_or("DOCS_WATCH_SECS", 2u64)? {
                 0 => None,

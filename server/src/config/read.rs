@@ -62,6 +62,10 @@ pub const GUIDE_DIR: &str = "data/guide";
 /// `DOCS_DIR`, else `docs` of the folder the server runs in, else (in an executable that
 /// carries it: `--features dist`) this project's guide at [`GUIDE_DIR`].
 pub(super) fn docs_dir(env: &Env) -> Result<PathBuf, ConfigError> {
+    if env.get("DOCS_DIR").is_none() && env.get("DOCS_SITE_URL").is_some() {
+        // Only the sites are the docs; the folder is not read.
+        return Ok(PathBuf::from("docs"));
+    }
     let carries_guide = cfg!(feature = "dist");
     if env.get("DOCS_DIR").is_none() && !std::path::Path::new("docs").is_dir() && carries_guide {
         return Ok(PathBuf::from(GUIDE_DIR));
@@ -73,7 +77,7 @@ pub(super) fn docs_dir(env: &Env) -> Result<PathBuf, ConfigError> {
 /// the checkout the server was built from.
 pub(super) fn serves_own_guide(env: &Env) -> bool {
     let Some(dir) = env.get("DOCS_DIR") else {
-        return true;
+        return env.get("DOCS_SITE_URL").is_none();
     };
     let own = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
     match (std::fs::canonicalize(dir), std::fs::canonicalize(own)) {
@@ -188,4 +192,64 @@ pub(super) fn slack(env: &Env) -> Result<Option<SlackConfig>, ConfigError> {
             reason: "SLACK_CHANNEL is set: set the bot token as well".into(),
         }),
     }
+}
+
+/// How the docs sites are crawled (`DOCS_CRAWL_*`).
+#[derive(Clone, Copy, Debug)]
+pub struct CrawlSettings {
+    pub hours: f64,
+    /// Requests a second to one site.
+    pub rate: f64,
+    pub max_pages: usize,
+    /// Longest wait for one page.
+    pub timeout: std::time::Duration,
+}
+
+/// `DOCS_SITE_URL`: one or more http(s) URLs, comma-separated.
+pub(super) fn docs_sites(env: &Env) -> Result<Vec<String>, ConfigError> {
+    let Some(raw) = env.get("DOCS_SITE_URL") else {
+        return Ok(Vec::new());
+    };
+    let mut sites = Vec::new();
+    for site in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let parsed = url::Url::parse(site).ok().filter(|u| {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+        });
+        if parsed.is_none() {
+            return Err(ConfigError {
+                variable: "DOCS_SITE_URL",
+                reason: format!("{site:?} is not an http:// or https:// URL with a host"),
+            });
+        }
+        if !sites.iter().any(|s| s == site) {
+            sites.push(site.to_string());
+        }
+    }
+    Ok(sites)
+}
+
+pub(super) fn crawl_settings(env: &Env) -> Result<CrawlSettings, ConfigError> {
+    let positive = |variable: &'static str, default: f64, max: f64| {
+        let value: f64 = env.parse_or(variable, default)?;
+        if !(value.is_finite() && value > 0.0 && value <= max) {
+            return Err(ConfigError {
+                variable,
+                reason: format!("must be a number above 0 and at most {max}"),
+            });
+        }
+        Ok(value)
+    };
+    let max_pages: usize = env.parse_or("DOCS_CRAWL_MAX_PAGES", 5_000)?;
+    if max_pages == 0 {
+        return Err(ConfigError {
+            variable: "DOCS_CRAWL_MAX_PAGES",
+            reason: "must be at least 1".into(),
+        });
+    }
+    Ok(CrawlSettings {
+        hours: positive("DOCS_CRAWL_HOURS", 24.0, 24.0 * 365.0)?,
+        rate: positive("DOCS_CRAWL_RATE", 4.0, 100.0)?,
+        max_pages,
+        timeout: env.seconds_at_least("DOCS_CRAWL_TIMEOUT_SECS", 20, 1)?,
+    })
 }

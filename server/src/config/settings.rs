@@ -31,9 +31,34 @@ pub const SETTINGS: &[Setting] = &[
         meaning: "Markdown/MDX folder that `get_relevant_docs` searches, indexed at start and again when it changes; unset with no `docs/` where the release archive's executable runs, it answers from its own guide (written to `data/guide` at each start)",
     },
     Setting {
+        names: &["DOCS_SITE_URL"],
+        default: "unset",
+        meaning: "published docs sites to crawl, comma-separated (`https://docs.example.com/`): the pages under each URL's path, from its sitemaps (robots.txt's, else `/sitemap.xml`; indexes and gzip too) or else by following its links; robots.txt obeyed (`User-Agent: paste-assistant/<version>`), at most 4 requests at a time; answers link to the live pages with their headings' anchors. Kept in the database: a restart searches at once, and of several instances one crawls. With `DOCS_DIR` both are searched; without it only the sites",
+    },
+    Setting {
+        names: &["DOCS_CRAWL_HOURS"],
+        default: "`24`",
+        meaning: "hours between crawls of each site (conditional: an unchanged page costs a 304; a page gone from the site leaves the index); `POST /api/docs-reindex` crawls now",
+    },
+    Setting {
+        names: &["DOCS_CRAWL_RATE"],
+        default: "`4`",
+        meaning: "requests a second to each site (at most 100; a slower robots.txt `Crawl-delay` wins)",
+    },
+    Setting {
+        names: &["DOCS_CRAWL_MAX_PAGES"],
+        default: "`5000`",
+        meaning: "most pages read from one site per crawl (a link loop or a huge site stops here, with a warning)",
+    },
+    Setting {
+        names: &["DOCS_CRAWL_TIMEOUT_SECS"],
+        default: "`20`",
+        meaning: "longest wait for one page of a site (it is logged, shown to the docs team and tried again next crawl)",
+    },
+    Setting {
         names: &["DOCS_WATCH_SECS"],
         default: "`2`",
-        meaning: "how often `DOCS_DIR` is checked for added, removed or changed pages (path, size, mtime); a change re-indexes it in the background while the old index keeps answering (0 = off)",
+        meaning: "how often `DOCS_DIR` is checked for added, removed or changed pages (path, size, mtime), and the sites for a crawl that is due or that another instance finished; a change re-indexes in the background while the old index keeps answering (0 = off; sites are then checked every 60 s)",
     },
     Setting {
         names: &["ADMIN_TOKEN"],

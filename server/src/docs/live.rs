@@ -1,16 +1,18 @@
-//! The docs index in use, replaced whole when `DOCS_DIR` changes: a new index is built beside
-//! the old one, which answers every search until the new one is swapped in, so there is never
-//! a moment without results.
+//! The docs index in use, replaced whole when `DOCS_DIR` changes or a crawl of a docs site
+//! brings new pages: a new index is built beside the old one, which answers every search until
+//! the new one is swapped in, so there is never a moment without results.
 use std::{
     collections::hash_map::DefaultHasher,
     hash::{Hash, Hasher},
     path::{Path, PathBuf},
-    sync::{Arc, RwLock},
+    sync::{Arc, Mutex, RwLock},
     time::Duration,
 };
 
+use std::sync::atomic::Ordering;
+
 use super::{
-    DocsIndex, Hit, IndexStats,
+    DocsIndex, Hit, IndexStats, Page,
     embed::{self, Cache, Embedder},
 };
 
@@ -21,7 +23,12 @@ pub struct LiveDocs {
 
 struct Inner {
     current: RwLock<Arc<DocsIndex>>,
-    dir: PathBuf,
+    /// `DOCS_DIR`, unless only sites are the docs.
+    dir: Option<PathBuf>,
+    /// The crawled sites' pages, indexed beside the folder's.
+    site_pages: Mutex<Arc<Vec<Page>>>,
+    /// Pages the folder gave the current index.
+    folder_pages: std::sync::atomic::AtomicUsize,
     base_url: Option<String>,
     /// One rebuild at a time; holds the fingerprint of the folder the current index was built
     /// from.
@@ -51,7 +58,10 @@ pub enum ReindexError {
 impl LiveDocs {
     pub fn new(index: DocsIndex, dir: PathBuf, base_url: Option<String>) -> Self {
         let print = fingerprint(&dir);
-        Self::with_embeddings(index, print, dir, base_url, None)
+        let pages = index.stats.pages;
+        let live = Self::with_embeddings(index, print, Some(dir), Vec::new(), base_url, None);
+        live.inner.folder_pages.store(pages, Ordering::Relaxed);
+        live
     }
 
     /// `index` was built from the folder when it had [`fingerprint`] `print` (taken before the
@@ -61,7 +71,8 @@ impl LiveDocs {
     fn with_embeddings(
         index: DocsIndex,
         print: u64,
-        dir: PathBuf,
+        dir: Option<PathBuf>,
+        site_pages: Vec<Page>,
         base_url: Option<String>,
         embeddings: Option<(Embedder, PathBuf)>,
     ) -> Self {
@@ -73,6 +84,8 @@ impl LiveDocs {
             inner: Arc::new(Inner {
                 current: RwLock::new(Arc::new(index)),
                 dir,
+                site_pages: Mutex::new(Arc::new(site_pages)),
+                folder_pages: Default::default(),
                 base_url,
                 rebuild: tokio::sync::Mutex::new(print),
                 embeddings,
@@ -84,13 +97,15 @@ impl LiveDocs {
     /// Serves at once with no pages while the folder is indexed in the background (100,000
     /// sections take seconds): searches wait for the index, `/readyz` says it is not ready.
     /// A first build that fails leaves the index empty, logged, and ready.
+    /// `site_pages` are the sites' pages as last crawled (indexed with the folder's).
     pub fn indexing(
-        dir: PathBuf,
+        dir: Option<PathBuf>,
+        site_pages: Vec<Page>,
         base_url: Option<String>,
         embeddings: Option<(Embedder, PathBuf)>,
     ) -> Self {
         let empty = DocsIndex::empty(base_url.clone());
-        let live = Self::with_embeddings(empty, 0, dir, base_url, embeddings);
+        let live = Self::with_embeddings(empty, 0, dir, site_pages, base_url, embeddings);
         live.inner.ready.send_replace(false);
         let first = live.clone();
         tokio::spawn(async move {
@@ -211,6 +226,22 @@ impl LiveDocs {
             .clone()
     }
 
+    /// Pages the folder gave the current index (the rest are the sites').
+    pub fn folder_pages(&self) -> usize {
+        self.inner.folder_pages.load(Ordering::Relaxed)
+    }
+
+    /// Replaces the sites' pages and re-indexes with them.
+    pub async fn set_site_pages(&self, pages: Vec<Page>) -> Result<IndexStats, ReindexError> {
+        let mut built_from = self.inner.rebuild.lock().await;
+        *self
+            .inner
+            .site_pages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(pages);
+        self.rebuild(&mut built_from).await
+    }
+
     /// Rebuilds the index from the folder and swaps it in.
     pub async fn reindex(&self) -> Result<IndexStats, ReindexError> {
         let mut built_from = self.inner.rebuild.lock().await;
@@ -220,13 +251,25 @@ impl LiveDocs {
     async fn rebuild(&self, built_from: &mut u64) -> Result<IndexStats, ReindexError> {
         let dir = self.inner.dir.clone();
         let base = self.inner.base_url.clone();
-        let shown = dir.display().to_string();
-        let print = fingerprint(&dir);
+        let shown = dir
+            .as_ref()
+            .map_or(String::new(), |d| d.display().to_string());
+        let print = dir.as_deref().map_or(0, fingerprint);
+        let sites = self
+            .inner
+            .site_pages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let built = tokio::task::spawn_blocking(move || {
-            if !dir.is_dir() {
-                anyhow::bail!("it is not a folder");
-            }
-            DocsIndex::build(&dir, base)
+            let mut pages = match &dir {
+                Some(dir) if !dir.is_dir() => anyhow::bail!("it is not a folder"),
+                Some(dir) => super::read_folder(dir),
+                None => Vec::new(),
+            };
+            let folder = pages.len();
+            pages.extend(sites.iter().cloned());
+            Ok((folder, DocsIndex::of_pages(pages, base)))
         })
         .await
         .map_err(|e| anyhow::anyhow!("the indexing task failed: {e}"))
@@ -235,8 +278,9 @@ impl LiveDocs {
             dir: shown.clone(),
             reason: format!("{e:#}"),
         })?;
-        let old_pages = self.current().stats.pages;
-        if built.stats.pages == 0 && old_pages > 0 {
+        let (folder, built) = built;
+        let old_pages = self.folder_pages();
+        if self.inner.dir.is_some() && folder == 0 && old_pages > 0 {
             return Err(ReindexError::Empty {
                 dir: shown,
                 pages: old_pages,
@@ -256,6 +300,7 @@ impl LiveDocs {
             .write()
             .unwrap_or_else(|e| e.into_inner()) = Arc::new(built);
         *built_from = print;
+        self.inner.folder_pages.store(folder, Ordering::Relaxed);
         tracing::info!(
             pages = stats.pages,
             sections = stats.sections,
@@ -279,7 +324,9 @@ impl LiveDocs {
             tick.tick().await;
             loop {
                 tick.tick().await;
-                let dir = live.inner.dir.clone();
+                let Some(dir) = live.inner.dir.clone() else {
+                    return;
+                };
                 let Ok(print) = tokio::task::spawn_blocking(move || fingerprint(&dir)).await else {
                     continue;
                 };
@@ -371,7 +418,7 @@ mod tests {
     async fn the_first_index_is_built_after_start_and_searches_wait_for_it() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "a.md", "# Alpha\n\nAbout zebras.\n");
-        let live = LiveDocs::indexing(dir.path().to_path_buf(), None, None);
+        let live = LiveDocs::indexing(Some(dir.path().to_path_buf()), Vec::new(), None, None);
         // The build runs on the runtime; this test's thread has not yielded to it yet.
         assert!(!live.is_ready());
         assert_eq!(live.current().stats.pages, 0);

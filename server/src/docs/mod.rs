@@ -89,23 +89,12 @@ impl DocsIndex {
     /// Reads and indexes every `.md`/`.mdx` page under `dir`.
     pub fn build(dir: &Path, base_url: Option<String>) -> anyhow::Result<Self> {
         let started = Instant::now();
-        let mut pages = Vec::new();
-        for path in walk(dir) {
-            let source = match std::fs::read_to_string(&path) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(path = %path.display(), error = %e, "skipping unreadable docs page");
-                    continue;
-                }
-            };
-            let rel = path
-                .strip_prefix(dir)
-                .unwrap_or(&path)
-                .to_string_lossy()
-                .replace('\\', "/");
-            pages.push(chunk::parse_page(&rel, &source));
-        }
-        Ok(Self::from_pages(pages, base_url, started))
+        Ok(Self::from_pages(read_folder(dir), base_url, started))
+    }
+
+    /// Indexes `pages` (a folder's, a site's, or both).
+    pub fn of_pages(pages: Vec<Page>, base_url: Option<String>) -> Self {
+        Self::from_pages(pages, base_url, Instant::now())
     }
 
     /// An index of no pages (until the first one is built).
@@ -242,6 +231,10 @@ impl DocsIndex {
         } else {
             format!("#{slug}")
         };
+        // A crawled page has its own address.
+        if path.starts_with("https://") || path.starts_with("http://") {
+            return format!("{path}{anchor}");
+        }
         match &self.base_url {
             Some(base) => {
                 let route = path
@@ -254,6 +247,27 @@ impl DocsIndex {
             None => format!("/docs/{path}{anchor}"),
         }
     }
+}
+
+/// Every `.md`/`.mdx` page under `dir`, parsed (an unreadable one is skipped with a warning).
+pub fn read_folder(dir: &Path) -> Vec<Page> {
+    let mut pages = Vec::new();
+    for path in walk(dir) {
+        let source = match std::fs::read_to_string(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "skipping unreadable docs page");
+                continue;
+            }
+        };
+        let rel = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        pages.push(chunk::parse_page(&rel, &source));
+    }
+    pages
 }
 
 /// Windows of whole paragraphs of at most `words` words (a longer paragraph alone), one

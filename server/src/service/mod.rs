@@ -135,6 +135,8 @@ pub struct Assistant {
     config: Arc<Config>,
     /// Slack notices, when configured.
     slack: Option<Slack>,
+    /// The published docs sites (`DOCS_SITE_URL`), when configured.
+    sites: Option<crate::crawl::keeper::Keeper>,
     /// Held while a new run is checked against the limits and stored, so that requests arriving
     /// together cannot all pass a check that only one of them may pass (on this instance;
     /// instances sharing a database can each let one through at the same moment). One per
@@ -156,8 +158,15 @@ impl Assistant {
             docs,
             config,
             slack,
+            sites: None,
             admission: Arc::new(std::array::from_fn(|_| Default::default())),
         }
+    }
+
+    /// With the keeper of the published docs sites.
+    pub fn with_sites(mut self, sites: Option<crate::crawl::keeper::Keeper>) -> Self {
+        self.sites = sites;
+        self
     }
 
     /// Whether `bearer` is the operator's `ADMIN_TOKEN`; `what` names the operation in the

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::crawl;
 use crate::docs::{embed::Embedder, live::LiveDocs};
 use crate::engine::{DEFAULT_INSTRUCTIONS, Engine, EngineSettings};
 use crate::models::{ChatModel, offline::OfflineModel, openai::OpenAiModel};
@@ -31,7 +32,7 @@ impl Application {
     /// listener (`config.addr` may use port 0).
     pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
         let store = open_store(&config).await?;
-        let docs = index_docs(&config)?;
+        let (docs, sites) = index_docs(&config, &store).await?;
         let (model, title_model) = chat_models(&config)?;
         let engine = Engine::new(
             store.clone(),
@@ -57,7 +58,8 @@ impl Application {
             .with_context(|| format!("could not listen on LEPTOS_SITE_ADDR={}", config.addr))?;
         let slack = slack(&config, &store)?;
         let config = Arc::new(config);
-        let assistant = Assistant::new(store, engine, docs, config.clone(), slack);
+        let assistant =
+            Assistant::new(store, engine, docs, config.clone(), slack).with_sites(sites);
         assistant.spawn_retention();
         let router = routes::routes(&config, &assistant, leptos_options);
         Ok(Self {
@@ -188,9 +190,12 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
     })
 }
 
-/// Starts indexing `DOCS_DIR` in the background (serving starts at once; searches wait for
-/// the index), then embedding and watching it.
-fn index_docs(config: &Config) -> anyhow::Result<LiveDocs> {
+/// Starts indexing `DOCS_DIR` and the sites' stored pages in the background (serving starts at
+/// once; searches wait for the index), then embedding and watching it, and keeping the sites.
+async fn index_docs(
+    config: &Config,
+    store: &Store,
+) -> anyhow::Result<(LiveDocs, Option<crawl::keeper::Keeper>)> {
     let embeddings = match (&config.embeddings_model, config.remote_base_url()) {
         (Some(model), Some(base)) => {
             tracing::info!(
@@ -217,15 +222,44 @@ fn index_docs(config: &Config) -> anyhow::Result<LiveDocs> {
             "DOCS_DIR is unset and there is no docs/ here: answering from this executable's own guide"
         );
     }
+    let sites = config
+        .docs_sites
+        .iter()
+        .map(|s| crawl::Site::parse(s).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (site_pages, loaded) = crawl::keeper::stored_pages(store, &sites)
+        .await
+        .context("could not read the crawled docs pages")?;
     let docs = LiveDocs::indexing(
-        config.docs_dir.clone(),
+        config.docs_folder.then(|| config.docs_dir.clone()),
+        site_pages,
         config.docs_base_url.clone(),
         embeddings,
     );
     if let Some(every) = config.docs_watch {
         docs.watch(every);
     }
-    Ok(docs)
+    if sites.is_empty() {
+        return Ok((docs, None));
+    }
+    let c = &config.docs_crawl;
+    let hosts: Vec<String> = sites.iter().map(crawl::Site::host).collect();
+    let fetcher = crawl::fetch::Fetcher::new(&hosts, c.timeout).await;
+    let limits = crawl::Limits {
+        rate: c.rate,
+        max_pages: c.max_pages,
+    };
+    let keeper = crawl::keeper::Keeper::new(
+        sites,
+        store.clone(),
+        docs.clone(),
+        fetcher,
+        limits,
+        c.hours,
+        Some(loaded),
+    );
+    keeper.start(config.docs_watch.unwrap_or(Duration::from_secs(60)));
+    Ok((docs, Some(keeper)))
 }
 
 /// The model that answers and the one that writes titles: a remote OpenAI-compatible one when

@@ -68,12 +68,14 @@ mod leases;
 mod messages;
 mod rows;
 mod runs;
+mod sites;
 mod steps;
 mod threads;
 pub use insights::{Counts, Period, QuestionFilter};
 pub use rows::{
     Change, FeedbackRow, MessageRow, QuestionRow, RunRow, StepRow, ThreadRow, message_status,
 };
+pub use sites::{CrawlChanges, SiteFailureRow, SitePageRow, SiteRow};
 
 /// A row type read from either database.
 trait Readable: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin {}

@@ -56,14 +56,24 @@ pub fn parse_page(path: &str, source: &str) -> Page {
     let (meta, prose) = remove_esm(body);
     let cleaned = strip_jsx(&prose);
     let cleaned = collapse_blank_lines(&cleaned);
+    from_markdown(path, meta.title.or(front_title), meta.description, cleaned)
+}
+
+/// A page from Markdown that needs no cleaning (a crawled page's, written by this server), with
+/// the title and description its source named, if any. Headings may carry their own anchor
+/// (`## Variants {#variants}`).
+pub fn from_markdown(
+    path: &str,
+    named_title: Option<String>,
+    description: Option<String>,
+    cleaned: String,
+) -> Page {
     let mut sections = split_sections(&cleaned);
     let first_h1 = sections
         .iter()
         .find(|(level, _)| *level == 1)
         .map(|(_, s)| s.heading.clone());
-    let title = meta
-        .title
-        .or(front_title)
+    let title = named_title
         .or(first_h1)
         .unwrap_or_else(|| title_from_path(path));
     // The enclosing headings of each section: (level, heading) of the open ones.
@@ -90,7 +100,7 @@ pub fn parse_page(path: &str, source: &str) -> Page {
     Page {
         path: path.to_string(),
         title,
-        description: meta.description,
+        description,
         sections,
         markdown: cleaned,
     }
@@ -153,8 +163,8 @@ fn lines_with_headings(markdown: &str) -> impl Iterator<Item = (&str, Option<Hea
         if fences.is_code(line) {
             return (line, None);
         }
-        let heading = parse_heading(line).map(|(level, text)| {
-            let base = slugify(&text);
+        let heading = parse_heading(line).map(|(level, text, anchor)| {
+            let base = anchor.unwrap_or_else(|| slugify(&text));
             let mut slug = base.clone();
             let mut n = 1;
             while used.contains(&slug) {
@@ -209,6 +219,8 @@ pub fn annotate_headings(markdown: &str) -> String {
     for (line, heading) in lines_with_headings(markdown) {
         match heading {
             Some(h) => {
+                let line = line.trim_end();
+                let line = explicit_anchor(line).map_or(line, |(before, _)| before);
                 out.push_str(line.trim_end().trim_end_matches('#').trim_end());
                 out.push_str(&format!(" {{#{}}}\n", h.slug));
             }
@@ -221,17 +233,35 @@ pub fn annotate_headings(markdown: &str) -> String {
     out
 }
 
-fn parse_heading(line: &str) -> Option<(u8, String)> {
+/// An ATX heading: its level, its plain text and its own anchor when it names one.
+fn parse_heading(line: &str) -> Option<(u8, String, Option<String>)> {
     let level = line.chars().take_while(|&c| c == '#').count();
     if !(1..=6).contains(&level) {
         return None;
     }
-    let rest = &line[level..];
+    let rest = line[level..].trim_end();
     if !rest.starts_with(' ') {
         return None;
     }
+    let (rest, anchor) = match explicit_anchor(rest) {
+        Some((before, id)) => (before, Some(id.to_string())),
+        None => (rest, None),
+    };
     let text = plain_inline(rest.trim().trim_end_matches('#').trim());
-    (!text.is_empty()).then_some((level as u8, text))
+    (!text.is_empty()).then_some((level as u8, text, anchor))
+}
+
+/// `Heading {#some-id}` → (`Heading`, `some-id`): a heading's own anchor (MDX, Pandoc and the
+/// crawled pages' Markdown write it so), an id of letters, digits, `-`, `_`, `.` and `:`.
+fn explicit_anchor(heading: &str) -> Option<(&str, &str)> {
+    let inner = heading.strip_suffix('}')?;
+    let open = inner.rfind("{#")?;
+    let id = &inner[open + 2..];
+    let valid = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    valid.then(|| (heading[..open].trim_end(), id))
 }
 
 /// The paragraphs of a section's text (split at blank lines, never inside a code block), as

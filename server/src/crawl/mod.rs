@@ -1,0 +1,285 @@
+//! Published docs sites (`DOCS_SITE_URL`) as a source beside `DOCS_DIR`: each site crawled
+//! within its URL prefix from its sitemaps (or, without one, by following its links), politely
+//! (robots.txt, [`PER_HOST`] requests at a time, `DOCS_CRAWL_RATE` a second), conditionally
+//! (a page that did not change costs a 304), and kept in the database, which `keeper` turns
+//! into the index's pages on every instance.
+mod discover;
+pub mod fetch;
+pub mod html;
+pub mod keeper;
+pub mod sample;
+
+use std::{collections::HashMap, num::NonZeroU32, time::Duration};
+
+use futures_util::{StreamExt, stream};
+use url::Url;
+
+use crate::store::{CrawlChanges, SiteFailureRow, SitePageRow};
+use discover::Robots;
+use fetch::{Fetched, Fetcher};
+
+/// The name robots.txt rules are matched against.
+pub const USER_AGENT_NAME: &str = "paste-assistant";
+/// What every crawler request says it is.
+pub const USER_AGENT: &str = concat!("paste-assistant/", env!("CARGO_PKG_VERSION"));
+
+/// Requests to one host at a time.
+pub const PER_HOST: usize = 4;
+
+/// Largest page read; a bigger one is skipped.
+pub const MAX_PAGE_BYTES: usize = 5 * 1024 * 1024;
+
+/// File types that are never pages, left out of link-following without a request.
+const NOT_PAGES: &[&str] = &[
+    ".pdf", ".zip", ".gz", ".tar", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico",
+    ".css", ".js", ".mjs", ".json", ".xml", ".txt", ".woff", ".woff2", ".ttf", ".mp4", ".webm",
+    ".mp3",
+];
+
+/// One configured site: its start page and the prefix its pages are under.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Site {
+    /// As configured (the key it is kept under).
+    pub url: String,
+    start: Url,
+}
+
+impl Site {
+    /// An `http(s)` URL; its prefix is its path up to the last `/`
+    /// (`https://d.example.com/docs/` and `…/docs/intro` both crawl `/docs/…`).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let start = Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not a URL: {e}"))?;
+        if !matches!(start.scheme(), "http" | "https") || start.host_str().is_none() {
+            return Err(format!("{raw:?} is not an http(s) URL with a host"));
+        }
+        Ok(Self {
+            url: raw.trim().to_string(),
+            start: normalized(start),
+        })
+    }
+
+    pub fn host(&self) -> String {
+        self.start.host_str().unwrap_or_default().to_string()
+    }
+
+    fn root(&self) -> Url {
+        let mut root = self.start.clone();
+        root.set_path("/");
+        root.set_query(None);
+        root
+    }
+
+    /// The path prefix, ending in `/`.
+    fn prefix(&self) -> &str {
+        let path = self.start.path();
+        &path[..path.rfind('/').map_or(0, |i| i + 1)]
+    }
+
+    fn same_origin(&self, url: &Url) -> bool {
+        url.origin() == self.start.origin()
+    }
+
+    /// Whether `url` is one of this site's pages (same scheme, host and port; under the prefix).
+    pub fn contains(&self, url: &Url) -> bool {
+        self.same_origin(url) && url.path().starts_with(self.prefix())
+    }
+}
+
+/// Without its fragment (one page, whichever heading a link points at).
+fn normalized(mut url: Url) -> Url {
+    url.set_fragment(None);
+    url
+}
+
+/// How a crawl goes.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Requests a second to one site.
+    pub rate: f64,
+    pub max_pages: usize,
+}
+
+/// What one crawl of a site did.
+#[derive(Debug, Default)]
+pub struct Crawled {
+    pub changes: CrawlChanges,
+    /// Pages on the site now (read anew, unchanged, or kept because they could not be read).
+    pub pages: usize,
+    pub fetched: usize,
+    pub not_modified: usize,
+    /// Stopped at `DOCS_CRAWL_MAX_PAGES` with pages left.
+    pub truncated: bool,
+    pub ms: u128,
+}
+
+/// Crawls `site` once. `kept` are its pages from the last crawl. An error means nothing could
+/// be read (robots.txt unreachable, or no page at all answered): the kept pages stay.
+pub async fn crawl_site(
+    site: &Site,
+    fetcher: &Fetcher,
+    limits: Limits,
+    kept: &[SitePageRow],
+    now: i64,
+) -> Result<Crawled, String> {
+    let started = std::time::Instant::now();
+    let kept: HashMap<&str, &SitePageRow> = kept.iter().map(|p| (p.url.as_str(), p)).collect();
+    let robots = Robots::fetch(site, fetcher).await?;
+    let mut period = Duration::from_secs_f64(1.0 / limits.rate.max(0.001));
+    if let Some(delay) = robots.delay() {
+        period = period.max(Duration::from_secs_f64(f64::from(delay.clamp(0.0, 60.0))));
+    }
+    let quota = governor::Quota::with_period(period)
+        .expect("a period above zero")
+        .allow_burst(NonZeroU32::MIN);
+    let gate = governor::RateLimiter::direct(quota);
+    let listed = discover::sitemap_pages(site, &robots, fetcher).await;
+    let follow = listed.is_empty();
+    let mut queue = vec![site.start.clone()];
+    queue.extend(listed.into_iter().filter(|u| *u != site.start));
+    let mut seen: std::collections::HashSet<Url> = queue.iter().cloned().collect();
+    let mut out = Crawled::default();
+    let mut current: Vec<String> = Vec::new();
+    let mut visited = 0;
+    let mut transient = 0;
+    while !queue.is_empty() && visited < limits.max_pages {
+        let take = queue.len().min(limits.max_pages - visited);
+        let wave: Vec<Url> = queue.drain(..take).collect();
+        visited += wave.len();
+        let results: Vec<(Url, Fetched)> = stream::iter(wave)
+            .map(|url| {
+                let (fetcher, gate, kept) = (fetcher, &gate, &kept);
+                async move {
+                    gate.until_ready().await;
+                    let validators = kept
+                        .get(url.as_str())
+                        .map(|p| (p.etag.as_deref(), p.last_modified.as_deref()));
+                    let got = fetcher.get(&url, validators, true, MAX_PAGE_BYTES).await;
+                    (url, got)
+                }
+            })
+            .buffer_unordered(PER_HOST)
+            .collect()
+            .await;
+        for (url, got) in results {
+            let earlier = kept.get(url.as_str()).copied();
+            let mut fail = |reason: String| {
+                out.changes.failures.push(SiteFailureRow {
+                    url: url.to_string(),
+                    site: site.url.clone(),
+                    reason,
+                    at: now,
+                });
+            };
+            // The links to follow, and whether to follow them even without link-following
+            // (a redirect's target).
+            let (links, forced): (Vec<String>, bool) = match got {
+                Fetched::Body {
+                    bytes,
+                    etag,
+                    last_modified,
+                } => {
+                    out.fetched += 1;
+                    let page = html::extract(&String::from_utf8_lossy(&bytes), &url);
+                    let row = SitePageRow {
+                        url: url.to_string(),
+                        site: site.url.clone(),
+                        title: page.title,
+                        description: page.description,
+                        markdown: page.markdown,
+                        links: page
+                            .links
+                            .iter()
+                            .map(Url::as_str)
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                        etag,
+                        last_modified,
+                        fetched_at: now,
+                    };
+                    let links = page.links.iter().map(|u| u.to_string()).collect();
+                    if earlier != Some(&row) {
+                        out.changes.upserted.push(row);
+                    }
+                    current.push(url.to_string());
+                    (links, false)
+                }
+                Fetched::NotModified => match earlier {
+                    Some(p) => {
+                        out.not_modified += 1;
+                        current.push(url.to_string());
+                        (p.links.lines().map(str::to_string).collect(), false)
+                    }
+                    None => {
+                        fail("304 Not Modified for a page never read".into());
+                        (Vec::new(), false)
+                    }
+                },
+                Fetched::Gone(status) => {
+                    fail(format!("HTTP {status}: not on the site"));
+                    (Vec::new(), false)
+                }
+                Fetched::Redirect(to) => {
+                    let to = normalized(to);
+                    if site.contains(&to) && robots.allowed(&to) {
+                        (vec![to.to_string()], true)
+                    } else {
+                        fail(format!("redirects to {to}, outside the site: not followed"));
+                        (Vec::new(), false)
+                    }
+                }
+                Fetched::Skipped(reason) => {
+                    fail(format!("skipped: {reason}"));
+                    (Vec::new(), false)
+                }
+                Fetched::Failed(reason) => {
+                    transient += 1;
+                    tracing::warn!(page = %url, %reason, "docs page not read; tried again next crawl");
+                    fail(reason);
+                    if earlier.is_some() {
+                        current.push(url.to_string());
+                    }
+                    (Vec::new(), false)
+                }
+            };
+            for link in links.iter().filter_map(|l| Url::parse(l).ok()) {
+                let link = normalized(link);
+                let wanted = (follow || forced)
+                    && site.contains(&link)
+                    && link.query().is_none()
+                    && !NOT_PAGES
+                        .iter()
+                        .any(|e| link.path().to_ascii_lowercase().ends_with(e))
+                    && robots.allowed(&link);
+                if wanted && seen.insert(link.clone()) {
+                    queue.push(link);
+                }
+            }
+        }
+    }
+    if !queue.is_empty() {
+        out.truncated = true;
+        tracing::warn!(
+            site = %site.url,
+            max = limits.max_pages,
+            left = queue.len(),
+            "docs site has more pages than DOCS_CRAWL_MAX_PAGES: the rest are not indexed"
+        );
+    }
+    if current.is_empty() && transient > 0 {
+        let why = out.changes.failures.first().map(|f| f.reason.clone());
+        return Err(format!(
+            "no page of {} could be read ({})",
+            site.url,
+            why.unwrap_or_default()
+        ));
+    }
+    let on_site: std::collections::HashSet<&str> = current.iter().map(String::as_str).collect();
+    out.changes.removed = kept
+        .keys()
+        .filter(|u| !on_site.contains(*u))
+        .map(|u| u.to_string())
+        .collect();
+    out.pages = current.len();
+    out.ms = started.elapsed().as_millis();
+    Ok(out)
+}
