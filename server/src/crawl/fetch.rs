@@ -2,7 +2,7 @@
 //! into (unless the configured site itself is there), no redirect followed by the client (the
 //! crawl decides), bodies capped, a timeout on everything.
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     net::{IpAddr, SocketAddr},
     sync::Arc,
     time::Duration,
@@ -15,7 +15,7 @@ use reqwest::{
 };
 use url::Url;
 
-use super::USER_AGENT;
+use super::{PER_HOST, USER_AGENT};
 use crate::outbound::{BodyError, read_capped};
 
 /// What one GET came back with.
@@ -43,13 +43,35 @@ pub struct Fetcher {
     client: reqwest::Client,
     /// Hosts whose own address is private or local (the configured site is there).
     trusted: Arc<HashSet<String>>,
+    /// Per host: at most [`PER_HOST`] requests at a time, and the rate (whichever sites of the
+    /// host are being crawled).
+    gates: HashMap<String, Gate>,
+}
+
+struct Gate {
+    at_once: tokio::sync::Semaphore,
+    rate: governor::DefaultDirectRateLimiter,
 }
 
 impl Fetcher {
     /// A client for `hosts` (the configured sites'): a host that is an internal address, is
     /// `localhost` or resolves now only to internal addresses is trusted to stay one; any
     /// other host that later resolves to one (DNS rebinding) is refused.
-    pub async fn new(hosts: &[String], timeout: Duration) -> Self {
+    pub async fn new(hosts: &[String], rate: f64, timeout: Duration) -> Self {
+        let period = Duration::from_secs_f64(1.0 / rate.max(0.001));
+        let gates = hosts
+            .iter()
+            .map(|h| {
+                let quota = governor::Quota::with_period(period)
+                    .expect("a period above zero")
+                    .allow_burst(std::num::NonZeroU32::MIN);
+                let gate = Gate {
+                    at_once: tokio::sync::Semaphore::new(PER_HOST),
+                    rate: governor::RateLimiter::direct(quota),
+                };
+                (h.to_ascii_lowercase(), gate)
+            })
+            .collect();
         let mut trusted = HashSet::new();
         for host in hosts {
             let bare = host.trim_start_matches('[').trim_end_matches(']');
@@ -77,7 +99,11 @@ impl Fetcher {
             }))
             .build()
             .expect("the crawler's HTTP client builds");
-        Self { client, trusted }
+        Self {
+            client,
+            trusted,
+            gates,
+        }
     }
 
     /// GETs `url`, with the kept copy's validators (`If-None-Match`, `If-Modified-Since`);
@@ -100,6 +126,14 @@ impl Fetcher {
         {
             return Fetched::Failed(format!("{ip} is a private or local address"));
         }
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let Some(gate) = self.gates.get(&host) else {
+            return Fetched::Failed(format!("{host} is not a configured docs site's host"));
+        };
+        let Ok(_permit) = gate.at_once.acquire().await else {
+            return Fetched::Failed("the crawler is stopping".into());
+        };
+        gate.rate.until_ready().await;
         let mut request = self.client.get(url.clone());
         if let Some((etag, modified)) = kept {
             if let Some(etag) = etag {
@@ -276,11 +310,17 @@ mod tests {
 
     #[tokio::test]
     async fn an_untrusted_internal_address_is_not_fetched() {
-        let f = Fetcher::new(&["93.184.216.34".into()], Duration::from_secs(1)).await;
+        let f = Fetcher::new(&["93.184.216.34".into()], 1.0, Duration::from_secs(1)).await;
         let url = Url::parse("http://169.254.169.254/latest/meta-data/").unwrap();
         let got = f.get(&url, None, true, 1024).await;
         assert!(
             matches!(got, Fetched::Failed(ref r) if r.contains("private")),
+            "{got:?}"
+        );
+        let other = Url::parse("http://other.example.com/").unwrap();
+        let got = f.get(&other, None, true, 1024).await;
+        assert!(
+            matches!(got, Fetched::Failed(ref r) if r.contains("not a configured")),
             "{got:?}"
         );
     }

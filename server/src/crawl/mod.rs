@@ -124,14 +124,18 @@ pub async fn crawl_site(
     let started = std::time::Instant::now();
     let kept: HashMap<&str, &SitePageRow> = kept.iter().map(|p| (p.url.as_str(), p)).collect();
     let robots = Robots::fetch(site, fetcher).await?;
-    let mut period = Duration::from_secs_f64(1.0 / limits.rate.max(0.001));
-    if let Some(delay) = robots.delay() {
-        period = period.max(Duration::from_secs_f64(f64::from(delay.clamp(0.0, 60.0))));
-    }
-    let quota = governor::Quota::with_period(period)
-        .expect("a period above zero")
-        .allow_burst(NonZeroU32::MIN);
-    let gate = governor::RateLimiter::direct(quota);
+    // The host's rate and concurrency are the fetcher's; a robots.txt `Crawl-delay` slower
+    // than that paces this site's pages further.
+    let delay = robots
+        .delay()
+        .map(|d| Duration::from_secs_f64(f64::from(d.clamp(0.0, 60.0))))
+        .filter(|d| d.as_secs_f64() * limits.rate > 1.0);
+    let gate = delay.map(|d| {
+        let quota = governor::Quota::with_period(d)
+            .expect("a period above zero")
+            .allow_burst(NonZeroU32::MIN);
+        governor::RateLimiter::direct(quota)
+    });
     let listed = discover::sitemap_pages(site, &robots, fetcher).await;
     let follow = listed.is_empty();
     let mut queue = vec![site.start.clone()];
@@ -149,7 +153,9 @@ pub async fn crawl_site(
             .map(|url| {
                 let (fetcher, gate, kept) = (fetcher, &gate, &kept);
                 async move {
-                    gate.until_ready().await;
+                    if let Some(gate) = gate {
+                        gate.until_ready().await;
+                    }
                     let validators = kept
                         .get(url.as_str())
                         .map(|p| (p.etag.as_deref(), p.last_modified.as_deref()));

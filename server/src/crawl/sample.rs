@@ -3,7 +3,7 @@
 //! with ids, a sitemap index (one sitemap gzipped) and a robots.txt. What the crawl tests and
 //! benchmarks read, on a local port; [`SampleSite::with_traps`] adds what a real site has wrong.
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::BTreeMap,
     io::Write,
     path::Path,
     sync::{Arc, Mutex},
@@ -33,8 +33,10 @@ struct Inner {
     pages: BTreeMap<String, (String, Option<String>, String)>,
     traps: bool,
     slow: Duration,
-    /// Responses by status code.
-    served: HashMap<u16, usize>,
+    /// Every 503 while the site is down.
+    down: bool,
+    /// (path, status) of every response, in order.
+    served: Vec<(String, u16)>,
 }
 
 /// `components/button/index.mdx` → `/docs/components/button/`.
@@ -98,9 +100,25 @@ impl SampleSite {
         self.inner.lock().unwrap().pages.keys().cloned().collect()
     }
 
-    /// How many responses had `status` since the last call (which resets the counts).
-    pub fn take_served(&self) -> HashMap<u16, usize> {
+    /// (path, status) of every response since the last call, in order.
+    pub fn take_served(&self) -> Vec<(String, u16)> {
         std::mem::take(&mut self.inner.lock().unwrap().served)
+    }
+
+    /// The paths answered with `status` so far (the log is kept).
+    pub fn served_with(&self, status: u16) -> Vec<String> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .served
+            .iter()
+            .filter(|(_, s)| *s == status)
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
+    /// Takes the whole site down (every answer a 503) or brings it back.
+    pub fn set_down(&self, down: bool) {
+        self.inner.lock().unwrap().down = down;
     }
 
     pub fn router(&self) -> Router {
@@ -122,9 +140,20 @@ async fn serve(State(site): State<SampleSite>, uri: Uri, headers: HeaderMap) -> 
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1")
         .to_string();
-    let response = answer(&site, uri.path(), &host, &headers).await;
+    let down = site.inner.lock().unwrap().down;
+    let response = if down {
+        respond(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            "down for maintenance",
+        )
+    } else {
+        answer(&site, uri.path(), &host, &headers).await
+    };
     let mut inner = site.inner.lock().unwrap();
-    *inner.served.entry(response.status().as_u16()).or_default() += 1;
+    inner
+        .served
+        .push((uri.path().to_string(), response.status().as_u16()));
     response
 }
 

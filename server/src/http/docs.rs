@@ -15,7 +15,8 @@ pub fn router() -> Router<Assistant> {
         .route("/llms-full.txt", get(|a: State<Assistant>| llms(a, true)))
 }
 
-/// Operators: re-reads `DOCS_DIR` now (the watcher does it within `DOCS_WATCH_SECS` anyway).
+/// Operators: re-reads `DOCS_DIR` now (the watcher does it within `DOCS_WATCH_SECS` anyway)
+/// and starts a crawl of every `DOCS_SITE_URL` (answered at once; `/readyz` shows its end).
 /// Needs `Authorization: Bearer $ADMIN_TOKEN`; the old index answers searches until the new
 /// one is ready.
 async fn reindex(State(a): State<Assistant>, Bearer(token): Bearer) -> JsonResult {
@@ -27,6 +28,7 @@ async fn reindex(State(a): State<Assistant>, Bearer(token): Bearer) -> JsonResul
         "passages": done.stats.passages,
         "build_ms": done.stats.build_ms as u64,
         "previous_pages": done.previous_pages,
+        "sites": done.sites,
     })))
 }
 

@@ -80,6 +80,7 @@ async fn readyz(State(assistant): State<Assistant>) -> Response {
     let docs = if ready.docs { "ok" } else { "indexing" };
     let body = serde_json::json!({
         "status": word, "database": database, "docs": docs, "docs_pages": ready.docs_pages,
+        "docs_sources": ready.docs_sources,
         "runs_executing": ready.runs_executing
     });
     (status, axum::Json(body)).into_response()

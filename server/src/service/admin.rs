@@ -28,6 +28,8 @@ pub struct Overview {
     pub counts: Counts,
     /// Every day of the period (day number since 1970-01-01) with its questions, oldest first.
     pub per_day: Vec<(i64, i64)>,
+    /// Where the docs come from now.
+    pub sources: Vec<super::DocsSource>,
 }
 
 /// A docs page as the team's views link it.
@@ -46,6 +48,8 @@ pub struct PageUse {
     pub cited: Vec<(DocPage, i64)>,
     /// The pages no answer of the period cited.
     pub never: Vec<DocPage>,
+    /// The sites' URLs the last crawls could not read, with why.
+    pub failed: Vec<crate::store::SiteFailureRow>,
 }
 
 type Mac256 = Hmac<Sha256>;
@@ -120,6 +124,7 @@ impl Assistant {
             period,
             counts,
             per_day,
+            sources: self.docs_sources().await,
         })
     }
 
@@ -189,7 +194,15 @@ impl Assistant {
             .filter(|p| !counts.iter().any(|(path, _)| *path == p.path))
             .map(|p| page(&p.path))
             .collect();
-        Ok(PageUse { cited, never })
+        let failed = match &self.sites {
+            Some(_) => self.store.site_failures().await?,
+            None => Vec::new(),
+        };
+        Ok(PageUse {
+            cited,
+            never,
+            failed,
+        })
     }
 }
 

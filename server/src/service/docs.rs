@@ -15,10 +15,33 @@ pub struct DocsPage {
     pub html: String,
 }
 
-/// A re-index: the new index's counts and the page count before.
+/// A re-index: the new index's counts and the page count before, and the crawls asked for.
 pub struct Reindexed {
     pub stats: IndexStats,
     pub previous_pages: usize,
+    pub sites: Vec<crate::crawl::keeper::Asked>,
+}
+
+/// Where the docs come from, as `/readyz` and the admin overview show it: the folder, or a
+/// published site with its last crawl.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DocsSource {
+    /// `folder` or `site`.
+    pub kind: &'static str,
+    /// The folder's path or the site's URL.
+    pub location: String,
+    pub pages: usize,
+    /// A site's URLs its last crawl could not read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failures: Option<usize>,
+    /// When a site's last crawl ended (unix seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_crawl_at: Option<i64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub crawling: bool,
+    /// Why a site's last crawl read nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// What a search may ask for: its query parameter's name, longest query, default and largest
@@ -106,15 +129,53 @@ impl Assistant {
         })
     }
 
-    /// Re-reads the docs folder now, for an operator holding `ADMIN_TOKEN` (`bearer`). The
-    /// previous index stays in use when the folder cannot be indexed (a conflict).
+    /// Each source of the docs with its pages (and a site's last crawl).
+    pub async fn docs_sources(&self) -> Vec<DocsSource> {
+        let mut out = Vec::new();
+        if self.config.docs_folder {
+            out.push(DocsSource {
+                kind: "folder",
+                location: self.config.docs_dir.display().to_string(),
+                pages: self.docs.folder_pages(),
+                failures: None,
+                last_crawl_at: None,
+                crawling: false,
+                error: None,
+            });
+        }
+        if let Some(sites) = &self.sites {
+            match sites.status().await {
+                Ok(status) => out.extend(status.into_iter().map(|s| DocsSource {
+                    kind: "site",
+                    location: s.url,
+                    pages: s.pages,
+                    failures: Some(s.failures),
+                    last_crawl_at: s.last_crawl_at,
+                    crawling: s.crawling,
+                    error: s.error,
+                })),
+                Err(e) => tracing::warn!(error = %e, "could not read the docs sites' state"),
+            }
+        }
+        out
+    }
+
+    /// Re-reads the docs folder now and asks for every site to be crawled now (in the
+    /// background), for an operator holding `ADMIN_TOKEN` (`bearer`). The previous index stays
+    /// in use when the folder cannot be indexed (a conflict).
     pub async fn reindex_docs(&self, bearer: Option<&str>) -> ServiceResult<Reindexed> {
         self.check_admin(bearer, "Re-indexing over HTTP")?;
         let previous_pages = self.docs.current().stats.pages;
+        let sites = self
+            .sites
+            .as_ref()
+            .map(|s| s.crawl_now())
+            .unwrap_or_default();
         match self.docs.reindex().await {
             Ok(stats) => Ok(Reindexed {
                 stats,
                 previous_pages,
+                sites,
             }),
             Err(e) => Err(ServiceError::Conflict(format!(
                 "{e}. Searches keep using the previous index."

@@ -14,7 +14,7 @@ mod threads;
 mod titles;
 
 pub use agents::{AGENT_QUERY_MAX_CHARS, AGENT_SEARCH_MAX, AgentAnswer, AgentPage};
-pub use docs::{DocsPage, Reindexed, SEARCH_MAX_LIMIT};
+pub use docs::{DocsPage, DocsSource, Reindexed, SEARCH_MAX_LIMIT};
 pub use threads::{Conversation, unanswered_question};
 pub use titles::{
     COMPLETION_MAX_CHARS, COMPLETION_MAX_TOKENS, SimpleCompletion, TITLE_INSTRUCTIONS,
@@ -123,6 +123,7 @@ pub struct Readiness {
     /// Whether the docs index is built (the first one is built after the server starts).
     pub docs: bool,
     pub docs_pages: usize,
+    pub docs_sources: Vec<docs::DocsSource>,
     /// Runs this instance is executing now.
     pub runs_executing: usize,
 }
@@ -208,6 +209,7 @@ impl Assistant {
             database,
             docs: self.docs.is_ready(),
             docs_pages: self.docs.current().stats.pages,
+            docs_sources: self.docs_sources().await,
             runs_executing: *self.engine.executing().borrow(),
         }
     }

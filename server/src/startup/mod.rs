@@ -244,7 +244,7 @@ async fn index_docs(
     }
     let c = &config.docs_crawl;
     let hosts: Vec<String> = sites.iter().map(crawl::Site::host).collect();
-    let fetcher = crawl::fetch::Fetcher::new(&hosts, c.timeout).await;
+    let fetcher = crawl::fetch::Fetcher::new(&hosts, c.rate, c.timeout).await;
     let limits = crawl::Limits {
         rate: c.rate,
         max_pages: c.max_pages,

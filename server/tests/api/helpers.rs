@@ -60,6 +60,8 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     for (k, v) in settings.vars {
         vars.insert(k, v);
     }
+    // An empty value unsets a default (`DOCS_DIR`: only the sites are the docs).
+    vars.retain(|_, v| !v.is_empty());
     if verbose {
         server::telemetry::init("info,server=debug,sqlx=warn", std::io::stderr);
     } else {

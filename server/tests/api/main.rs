@@ -2,6 +2,7 @@
 mod abuse;
 mod admin;
 mod chat;
+mod crawl;
 mod docs;
 mod durability;
 mod fake_model;

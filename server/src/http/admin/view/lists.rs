@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use app::api::escape_html as esc;
 
 use super::*;
+use crate::service::DocsSource;
 
 /// The status of a question's run, for people.
 pub(super) fn outcome(status: &str) -> &'static str {
@@ -192,5 +193,61 @@ pub fn pages(usage: &PageUse, days: i64) -> String {
         let _ = write!(out, "<li>{}</li>", link(page));
     }
     out.push_str("</ul>");
+    if !usage.failed.is_empty() {
+        let _ = write!(
+            out,
+            "<h2>Not read from the sites ({})</h2><table class=\"pages failed\"><thead><tr>\
+             <th scope=\"col\">Address</th><th scope=\"col\">Why</th>\
+             <th scope=\"col\">When</th></tr></thead><tbody>",
+            usage.failed.len()
+        );
+        for f in &usage.failed {
+            let _ = write!(
+                out,
+                "<tr><td><a href=\"{u}\">{u}</a></td><td>{}</td><td>{}</td></tr>",
+                esc(&f.reason),
+                super::time_text(f.at),
+                u = esc(&f.url),
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+    out
+}
+
+/// Where the docs come from: each source's pages, and a site's last crawl.
+pub fn docs_sources(sources: &[DocsSource]) -> String {
+    if sources.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<h2>Docs sources</h2><table class=\"pages sources\"><thead><tr>\
+         <th scope=\"col\">Source</th><th scope=\"col\">Pages</th>\
+         <th scope=\"col\">Not read</th><th scope=\"col\">Last crawl</th></tr></thead><tbody>",
+    );
+    for s in sources {
+        let not_read = match s.failures {
+            Some(0) | None => "–".to_string(),
+            Some(n) => format!("<a href=\"/admin/pages\">{n}</a>"),
+        };
+        let last = match (s.kind, s.last_crawl_at, s.crawling) {
+            ("folder", ..) => "watched".to_string(),
+            (_, _, true) => "crawling now".to_string(),
+            (_, Some(at), _) => super::time_text(at),
+            (_, None, _) => "not yet".to_string(),
+        };
+        let error = s
+            .error
+            .as_deref()
+            .map(|e| format!("<br><span class=\"muted\">{}</span>", esc(e)))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{not_read}</td><td>{last}{error}</td></tr>",
+            esc(&s.location),
+            s.pages
+        );
+    }
+    out.push_str("</tbody></table>");
     out
 }

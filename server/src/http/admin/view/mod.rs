@@ -202,10 +202,11 @@ pub fn overview(overview: &Overview, days: i64) -> String {
     }
     cards.push_str("</dl>");
     format!(
-        "{}{cards}{}<p><a href=\"/api/admin/export.csv?from={}\">Export the questions of this period (CSV)</a> · \
+        "{}{cards}{}{}<p><a href=\"/api/admin/export.csv?from={}\">Export the questions of this period (CSV)</a> · \
          <a href=\"/api/admin/questions?from={}\">as JSON</a></p>",
         periods("/admin", days, ""),
         chart(overview, days),
+        lists::docs_sources(&overview.sources),
         day_text(overview.period.from),
         day_text(overview.period.from),
     )
