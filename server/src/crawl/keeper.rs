@@ -14,6 +14,9 @@ use super::{Limits, Site, crawl_site, fetch::Fetcher};
 use crate::docs::{Page, chunk, live::LiveDocs};
 use crate::store::{SitePageRow, Store};
 
+/// How soon a crawl that read nothing (the site down) is tried again, at most.
+const RETRY_SECS: i64 = 15 * 60;
+
 /// How long a crawl's lease lasts without renewal, and how often it is renewed.
 const LEASE_SECS: i64 = 60;
 const RENEW_EVERY: Duration = Duration::from_secs(20);
@@ -177,11 +180,12 @@ impl Keeper {
                 continue;
             }
             let due = if asked { now } else { now - self.inner.every };
+            let retry = now - self.inner.every.min(RETRY_SECS);
             let until = now + LEASE_SECS;
             match self
                 .inner
                 .store
-                .take_site(&site.url, &self.inner.holder, now, until, due)
+                .take_site(&site.url, &self.inner.holder, now, until, (due, retry))
                 .await
             {
                 Ok(true) => {

@@ -69,19 +69,30 @@ impl Site {
         root
     }
 
-    /// The path prefix, ending in `/`.
-    fn prefix(&self) -> &str {
+    /// The path prefix, ending in `/`: the start's folder (`/docs/` of `/docs/`, `/docs` and
+    /// `/docs/`; `/guide/` of `/guide/index.html`).
+    fn prefix(&self) -> String {
         let path = self.start.path();
-        &path[..path.rfind('/').map_or(0, |i| i + 1)]
+        let last = path.rsplit('/').next().unwrap_or("");
+        if path.ends_with('/') {
+            path.to_string()
+        } else if last.contains('.') {
+            path[..path.len() - last.len()].to_string()
+        } else {
+            format!("{path}/")
+        }
     }
 
     fn same_origin(&self, url: &Url) -> bool {
         url.origin() == self.start.origin()
     }
 
-    /// Whether `url` is one of this site's pages (same scheme, host and port; under the prefix).
+    /// Whether `url` is one of this site's pages (same scheme, host and port; under the prefix,
+    /// or the prefix's folder itself without its `/`).
     pub fn contains(&self, url: &Url) -> bool {
-        self.same_origin(url) && url.path().starts_with(self.prefix())
+        let prefix = self.prefix();
+        self.same_origin(url)
+            && (url.path().starts_with(&prefix) || url.path() == prefix.trim_end_matches('/'))
     }
 }
 
@@ -186,18 +197,24 @@ pub async fn crawl_site(
                 } => {
                     out.fetched += 1;
                     let page = html::extract(&String::from_utf8_lossy(&bytes), &url);
+                    // Links are kept only where the crawl follows them (no sitemap): a page's
+                    // nav may hold thousands, and a 304 next time must still find them.
+                    let kept_links = if follow {
+                        page.links
+                            .iter()
+                            .map(Url::as_str)
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    } else {
+                        String::new()
+                    };
                     let row = SitePageRow {
                         url: url.to_string(),
                         site: site.url.clone(),
                         title: page.title,
                         description: page.description,
                         markdown: page.markdown,
-                        links: page
-                            .links
-                            .iter()
-                            .map(Url::as_str)
-                            .collect::<Vec<_>>()
-                            .join("\n"),
+                        links: kept_links,
                         etag,
                         last_modified,
                         fetched_at: now,
@@ -247,14 +264,15 @@ pub async fn crawl_site(
                     (Vec::new(), false)
                 }
             };
+            if !(follow || forced) {
+                continue;
+            }
             for link in links.iter().filter_map(|l| Url::parse(l).ok()) {
                 let link = normalized(link);
-                let wanted = (follow || forced)
-                    && site.contains(&link)
+                let path = link.path().to_ascii_lowercase();
+                let wanted = site.contains(&link)
                     && link.query().is_none()
-                    && !NOT_PAGES
-                        .iter()
-                        .any(|e| link.path().to_ascii_lowercase().ends_with(e))
+                    && !NOT_PAGES.iter().any(|e| path.ends_with(e))
                     && robots.allowed(&link);
                 if wanted && seen.insert(link.clone()) {
                     queue.push(link);
@@ -288,4 +306,50 @@ pub async fn crawl_site(
     out.pages = current.len();
     out.ms = started.elapsed().as_millis();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_site_is_the_folder_of_its_address() {
+        let url = |u: &str| Url::parse(u).unwrap();
+        for (start, inside, outside) in [
+            (
+                "https://d.example.com/",
+                "https://d.example.com/a/b/",
+                "http://d.example.com/a/",
+            ),
+            (
+                "https://e.com/docs",
+                "https://e.com/docs/intro/",
+                "https://e.com/blog/",
+            ),
+            (
+                "https://e.com/docs/",
+                "https://e.com/docs",
+                "https://e.com/docsearch/",
+            ),
+            (
+                "https://e.com/g/index.html",
+                "https://e.com/g/api.html",
+                "https://e.com/",
+            ),
+            (
+                "https://e.com:8443/d/",
+                "https://e.com:8443/d/x",
+                "https://e.com/d/x",
+            ),
+        ] {
+            let site = Site::parse(start).unwrap();
+            assert!(site.contains(&url(inside)), "{start} holds {inside}");
+            assert!(
+                !site.contains(&url(outside)),
+                "{start} does not hold {outside}"
+            );
+        }
+        assert!(Site::parse("ftp://e.com/").is_err());
+        assert!(Site::parse("not a url").is_err());
+    }
 }

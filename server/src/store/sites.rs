@@ -95,15 +95,16 @@ impl Store {
     }
 
     /// Takes `site`'s crawl for `holder` until `until` when no one holds it and its last crawl
-    /// finished at or before `due` (pass `now` to crawl whenever no one else is): whether it
-    /// was taken. One guarded UPDATE, so of several instances asking at once one gets it.
+    /// finished at or before `due` (pass `now` to crawl whenever no one else is), or failed at
+    /// or before `retry`: whether it was taken. One guarded UPDATE, so of several instances
+    /// asking at once one gets it.
     pub async fn take_site(
         &self,
         site: &str,
         holder: &str,
         now: i64,
         until: i64,
-        due: i64,
+        (due, retry): (i64, i64),
     ) -> StoreResult<bool> {
         sqlx::query("INSERT INTO docs_sites (site) VALUES ($1) ON CONFLICT (site) DO NOTHING")
             .bind(site)
@@ -112,13 +113,15 @@ impl Store {
         let taken = sqlx::query(
             "UPDATE docs_sites SET holder = $2, lease_until = $3, started_at = $4 \
              WHERE site = $1 AND (lease_until IS NULL OR lease_until < $4) \
-             AND (finished_at IS NULL OR finished_at <= $5)",
+             AND (finished_at IS NULL OR finished_at <= $5 \
+             OR (error IS NOT NULL AND finished_at <= $6))",
         )
         .bind(site)
         .bind(holder)
         .bind(until)
         .bind(now)
         .bind(due)
+        .bind(retry)
         .execute(&self.writer)
         .await?
         .rows_affected();

@@ -241,8 +241,20 @@ async fn a_published_site_is_crawled_cited_kept_current_and_searched_after_a_res
     );
     assert_eq!(source(&app, &docs).await["pages"], pages - 1);
 
-    // A restart searches the kept pages at once, with the site down and before any crawl.
+    // A site that does not answer leaves its pages as they were, and says so.
     site.set_down(true);
+    app.docs_reindex(Some(ADMIN)).await;
+    let now = wait_for(&app, "the failed crawl", |s| {
+        s.iter()
+            .all(|s| s["error"].is_string() && s["crawling"].is_null())
+    })
+    .await;
+    assert!(now[0]["error"].as_str().unwrap().contains("503"), "{now:?}");
+    assert_eq!(source(&app, &docs).await["pages"], pages - 1);
+    let hits = search(&app, "quokka migration").await;
+    assert_eq!(hits[0]["url"], format!("{deployment}#quokkas"), "{hits:?}");
+
+    // A restart searches the kept pages at once, with the site down and before any crawl.
     site.take_served();
     let again = site_app(&root, &database).await;
     let hits = search(&again, "quokka migration").await;

@@ -81,6 +81,7 @@ fn base_url(doc: &Html, url: &Url) -> Url {
 
 fn links(doc: &Html, base: &Url) -> Vec<Url> {
     let mut out: Vec<Url> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for a in doc.select(&selector("a[href]")) {
         let rel = a.attr("rel").unwrap_or("");
         if rel.split_whitespace().any(|r| r == "nofollow") {
@@ -90,7 +91,7 @@ fn links(doc: &Html, base: &Url) -> Vec<Url> {
             continue;
         };
         link.set_fragment(None);
-        if matches!(link.scheme(), "http" | "https") && !out.contains(&link) {
+        if matches!(link.scheme(), "http" | "https") && seen.insert(link.clone()) {
             out.push(link);
         }
     }
