@@ -65,7 +65,8 @@ async fn run() -> anyhow::Result<()> {
             big.put(&route, page);
         }
     }
-    measure(&format!("{large} pages"), &big, limits).await?;
+    let (_, rows) = measure(&format!("{large} pages"), &big, limits).await?;
+    keep_and_restart(&rows).await?;
 
     let site = SampleSite::from_folder(&paste_dir);
     let (root, rows) = measure("the Paste docs as HTML", &site, limits).await?;
@@ -76,6 +77,29 @@ async fn run() -> anyhow::Result<()> {
         .map(|p| (format!("{root}{}", route_of(&p.path)), p.path.clone()))
         .collect();
     let crawled = DocsIndex::of_pages(rows.into_iter().map(page_of).collect(), None);
+    if std::env::var_os("CRAWL_BENCH_DIFF").is_some() {
+        for page in crawled.pages() {
+            let Some(path) = by_url.get(&page.path) else {
+                continue;
+            };
+            let Some(original) = folder.page(path) else {
+                continue;
+            };
+            let heads = |p: &server::docs::Page| -> Vec<String> {
+                p.sections.iter().map(|s| s.heading.clone()).collect()
+            };
+            let (a, b) = (heads(original), heads(page));
+            if a != b {
+                let gone: Vec<&String> = a.iter().filter(|h| !b.contains(h)).collect();
+                let new: Vec<&String> = b.iter().filter(|h| !a.contains(h)).collect();
+                println!(
+                    "{path}: folder {} crawled {}; only in folder {gone:?}; only crawled {new:?}",
+                    a.len(),
+                    b.len()
+                );
+            }
+        }
+    }
     let from_folder = eval::evaluate(&folder, &questions);
     let from_site = eval::evaluate_with(&questions, |q| {
         crawled
@@ -132,4 +156,40 @@ async fn measure(
         again.fetched,
     );
     Ok((root, rows))
+}
+
+/// What keeping a crawl costs: writing its pages to SQLite in one transaction, and at a
+/// restart reading them back and indexing them (before any crawl).
+async fn keep_and_restart(rows: &[server::store::SitePageRow]) -> anyhow::Result<()> {
+    let dir = tempfile_dir()?;
+    let store =
+        server::store::Store::connect(&format!("sqlite://{}/bench.db", dir.display())).await?;
+    let site = rows.first().map(|r| r.site.clone()).unwrap_or_default();
+    let started = std::time::Instant::now();
+    store.take_site(&site, "bench", 0, 60, (0, 0)).await?;
+    let changes = server::store::CrawlChanges {
+        upserted: rows.to_vec(),
+        ..Default::default()
+    };
+    store.finish_site(&site, "bench", 1, &changes, None).await?;
+    let write_ms = started.elapsed().as_millis();
+    let started = std::time::Instant::now();
+    let sites = [Site::parse(&site).map_err(anyhow::Error::msg)?];
+    let (pages, _) = server::crawl::keeper::stored_pages(&store, &sites).await?;
+    let read_ms = started.elapsed().as_millis();
+    let index = DocsIndex::of_pages(pages, None);
+    println!(
+        "  kept in SQLite: written in {write_ms} ms; at a restart read back in {read_ms} ms and \
+         indexed in {} ms ({} sections)",
+        index.stats.build_ms, index.stats.sections
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// A fresh folder under the system's temporary one.
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("crawl-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }

@@ -56,9 +56,15 @@ impl Robots {
     }
 }
 
-/// Every page URL the site's sitemaps list within the site's prefix that robots.txt allows:
-/// the sitemaps robots.txt names, else `sitemap.xml` at the root and at the prefix.
-pub async fn sitemap_pages(site: &Site, robots: &Robots, fetcher: &Fetcher) -> Vec<Url> {
+/// The page URLs the site's sitemaps list within the site's prefix that robots.txt allows, at
+/// most `cap` of them (with whether there were more): the sitemaps robots.txt names, else
+/// `sitemap.xml` at the root and at the prefix.
+pub async fn sitemap_pages(
+    site: &Site,
+    robots: &Robots,
+    fetcher: &Fetcher,
+    cap: usize,
+) -> (Vec<Url>, bool) {
     let mut queue: Vec<Url> = robots
         .sitemaps()
         .iter()
@@ -79,7 +85,12 @@ pub async fn sitemap_pages(site: &Site, robots: &Robots, fetcher: &Fetcher) -> V
     }
     let mut read = Vec::new();
     let mut pages = Vec::new();
+    let mut listed = std::collections::HashSet::new();
+    let mut more = false;
     while let Some(url) = queue.pop() {
+        if more {
+            break;
+        }
         if read.contains(&url) || read.len() >= MAX_SITEMAPS {
             continue;
         }
@@ -104,12 +115,16 @@ pub async fn sitemap_pages(site: &Site, robots: &Robots, fetcher: &Fetcher) -> V
         }
         for page in found.pages.iter().filter_map(|p| Url::parse(p).ok()) {
             let page = super::normalized(page);
-            if site.contains(&page) && robots.allowed(&page) && !pages.contains(&page) {
+            if site.contains(&page) && robots.allowed(&page) && listed.insert(page.clone()) {
+                if pages.len() == cap {
+                    more = true;
+                    break;
+                }
                 pages.push(page);
             }
         }
     }
-    pages
+    (pages, more)
 }
 
 /// The bytes, unpacked when they are gzip (by their magic number: servers label `.xml.gz`

@@ -147,7 +147,7 @@ pub async fn crawl_site(
             .allow_burst(NonZeroU32::MIN);
         governor::RateLimiter::direct(quota)
     });
-    let listed = discover::sitemap_pages(site, &robots, fetcher).await;
+    let (listed, more) = discover::sitemap_pages(site, &robots, fetcher, limits.max_pages).await;
     let follow = listed.is_empty();
     let mut queue = vec![site.start.clone()];
     queue.extend(listed.into_iter().filter(|u| *u != site.start));
@@ -280,7 +280,7 @@ pub async fn crawl_site(
             }
         }
     }
-    if !queue.is_empty() {
+    if !queue.is_empty() || more {
         out.truncated = true;
         tracing::warn!(
             site = %site.url,

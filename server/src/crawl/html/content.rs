@@ -51,13 +51,23 @@ pub(super) fn skipped(el: &Element) -> bool {
     {
         return true;
     }
-    let marks = [el.attr("class").unwrap_or(""), el.id().unwrap_or("")];
-    marks.iter().any(|m| {
-        let m = m.to_ascii_lowercase();
-        FRAME_MARKS.iter().any(|f| m.contains(f))
-            || m.split(|c: char| c.is_whitespace() || c == '-' || c == '_')
-                .any(|w| w == "toc")
-    })
+    // Headings are content whatever they are called ("Sidebar", "Skip links"), and so are the
+    // sections Sphinx wraps them in (`<section id="sidebar">`): an id counts only when it is a
+    // frame's whole name, a class when it holds one.
+    if matches!(
+        name,
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "section" | "article" | "main"
+    ) {
+        return false;
+    }
+    let id = el.id().unwrap_or("").to_ascii_lowercase();
+    let class = el.attr("class").unwrap_or("").to_ascii_lowercase();
+    FRAME_MARKS.contains(&id.as_str())
+        || matches!(id.as_str(), "toc" | "nav" | "navbar" | "header" | "footer")
+        || FRAME_MARKS.iter().any(|f| class.contains(f))
+        || class
+            .split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+            .any(|w| w == "toc")
 }
 
 /// The page's content: the `<article>` with the most text (inside `<main>` when there is one),

@@ -125,3 +125,26 @@ fn prose_that_looks_like_markdown_structure_stays_prose() {
     let page = crate::docs::chunk::from_markdown("u", None, None, got.markdown);
     assert_eq!(page.sections.len(), 1, "{:?}", page.sections);
 }
+
+#[test]
+fn headings_and_sections_named_like_the_frame_are_content() {
+    let got = page(
+        "<main><h1>Sidebar</h1><section id=\"sidebar-ingredients\"><h2 id=\"sidebar-ingredients\">\
+         Sidebar ingredients</h2><p>A sidebar holds navigation.</p></section>\
+         <section id=\"skip-links\"><h2 id=\"skip-links\">Skip links</h2><p>Let keyboards jump.</p>\
+         </section><div id=\"toc\">Contents</div></main>",
+    );
+    assert!(
+        got.markdown.contains(
+            "## Sidebar ingredients {#sidebar-ingredients}\n\nA sidebar holds navigation."
+        ),
+        "{}",
+        got.markdown
+    );
+    assert!(
+        got.markdown.contains("## Skip links {#skip-links}"),
+        "{}",
+        got.markdown
+    );
+    assert!(!got.markdown.contains("Contents"), "{}", got.markdown);
+}
