@@ -37,16 +37,21 @@ impl Robots {
     /// Reads `robots.txt` at the site's root. None there (4xx) allows everything; one that
     /// cannot be read (5xx, the network) stops the crawl, as RFC 9309 asks: the site may
     /// disallow everything and we cannot tell.
+    /// Redirects are followed (at most 5, as RFC 9309 asks), on the configured hosts only.
     pub async fn fetch(site: &Site, fetcher: &Fetcher) -> Result<Self, String> {
-        let url = site.root().join("/robots.txt").map_err(|e| e.to_string())?;
-        match fetcher.get(&url, None, false, 512 * 1024).await {
-            Fetched::Body { bytes, .. } => Ok(Self::parse(&bytes)),
-            Fetched::Gone(_) | Fetched::Skipped(_) | Fetched::Redirect(_) => {
-                Ok(Self { robot: None })
+        let mut url = site.root().join("/robots.txt").map_err(|e| e.to_string())?;
+        for _ in 0..=5 {
+            match fetcher.get(&url, None, false, 512 * 1024).await {
+                Fetched::Body { bytes, .. } => return Ok(Self::parse(&bytes)),
+                Fetched::Redirect(to) if fetcher.serves(&to) => url = to,
+                Fetched::Failed(reason) => {
+                    return Err(format!("{url} could not be read: {reason}"));
+                }
+                // None there (4xx), or not where we may go: no rules.
+                _ => break,
             }
-            Fetched::NotModified => Ok(Self { robot: None }),
-            Fetched::Failed(reason) => Err(format!("{url} could not be read: {reason}")),
         }
+        Ok(Self { robot: None })
     }
 
     pub fn parse(txt: &[u8]) -> Self {

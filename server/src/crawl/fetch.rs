@@ -106,6 +106,12 @@ impl Fetcher {
         }
     }
 
+    /// Whether `url` is on a configured host (the only ones ever fetched).
+    pub fn serves(&self, url: &Url) -> bool {
+        url.host_str()
+            .is_some_and(|h| self.gates.contains_key(&h.to_ascii_lowercase()))
+    }
+
     /// GETs `url`, with the kept copy's validators (`If-None-Match`, `If-Modified-Since`);
     /// `html` refuses any other type. Bodies over `max` bytes are skipped, never read whole.
     pub async fn get(

@@ -149,8 +149,16 @@ pub async fn crawl_site(
     });
     let (listed, more) = discover::sitemap_pages(site, &robots, fetcher, limits.max_pages).await;
     let follow = listed.is_empty();
-    let mut queue = vec![site.start.clone()];
+    let mut queue: Vec<Url> = std::iter::once(site.start.clone())
+        .filter(|start| robots.allowed(start))
+        .collect();
     queue.extend(listed.into_iter().filter(|u| *u != site.start));
+    if queue.is_empty() {
+        return Err(format!(
+            "robots.txt does not let {USER_AGENT_NAME} read {} (nor does a sitemap list a page it may read)",
+            site.url
+        ));
+    }
     let mut seen: std::collections::HashSet<Url> = queue.iter().cloned().collect();
     let mut out = Crawled::default();
     let mut current: Vec<String> = Vec::new();
@@ -351,5 +359,45 @@ mod tests {
         }
         assert!(Site::parse("ftp://e.com/").is_err());
         assert!(Site::parse("not a url").is_err());
+    }
+
+    /// A site on a local port whose robots.txt is `robots` and whose every page is one line.
+    async fn site_with_robots(robots: &'static str) -> (Site, Fetcher) {
+        let app = axum::Router::new()
+            .route(
+                "/robots.txt",
+                axum::routing::get(move || async move { robots }),
+            )
+            .fallback(|| async { axum::response::Html("<main><h1>Page</h1><p>Text.</p></main>") });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let site = Site::parse(&format!("http://{addr}/docs/")).unwrap();
+        let fetcher = Fetcher::new(&[site.host()], 1000.0, Duration::from_secs(5)).await;
+        (site, fetcher)
+    }
+
+    const LIMITS: Limits = Limits {
+        rate: 1000.0,
+        max_pages: 10,
+    };
+
+    #[tokio::test]
+    async fn a_site_whose_robots_txt_disallows_us_is_not_read() {
+        let (site, fetcher) = site_with_robots("User-agent: *\nDisallow: /\n").await;
+        let err = crawl_site(&site, &fetcher, LIMITS, &[], 0)
+            .await
+            .unwrap_err();
+        assert!(
+            err.contains("robots.txt does not let paste-assistant"),
+            "{err}"
+        );
+        let (site, fetcher) =
+            site_with_robots("User-agent: paste-assistant\nDisallow: /docs/\n").await;
+        assert!(crawl_site(&site, &fetcher, LIMITS, &[], 0).await.is_err());
+        let (site, fetcher) = site_with_robots("User-agent: otherbot\nDisallow: /\n").await;
+        let crawled = crawl_site(&site, &fetcher, LIMITS, &[], 0).await.unwrap();
+        assert_eq!(crawled.pages, 1);
+        assert_eq!(crawled.changes.upserted[0].title, "Page");
     }
 }
