@@ -119,11 +119,17 @@ async fn search(app: &TestApp, q: &str) -> Vec<Value> {
         .clone()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_published_site_is_crawled_cited_kept_current_and_searched_after_a_restart() {
+/// The sample site and a new database for servers on it (kept until the folder is dropped).
+async fn site_and_database() -> (SampleSite, String, String, tempfile::TempDir) {
     let (site, root) = sample_site().await;
     let db_dir = tempfile::tempdir().unwrap();
     let database = fresh_database(db_dir.path()).await;
+    (site, root, database, db_dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_site_is_crawled_cited_kept_current_and_searched_after_a_restart() {
+    let (site, root, database, _db) = site_and_database().await;
     let app = site_app(&root, &database).await;
     let docs = format!("{root}/docs/");
     let all = wait_for(&app, "the first crawl", crawled).await;
@@ -279,9 +285,7 @@ async fn admin_page(app: &TestApp, path: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn of_two_instances_one_crawls_and_both_search_the_pages() {
-    let (site, root) = sample_site().await;
-    let db_dir = tempfile::tempdir().unwrap();
-    let database = fresh_database(db_dir.path()).await;
+    let (site, root, database, _db) = site_and_database().await;
     // (One after the other: two processes cannot both create a new SQLite file's tables.)
     let a = site_app(&root, &database).await;
     let b = site_app(&root, &database).await;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::test_support::assert_contains;
 
 fn page(body: &str) -> Extracted {
     let html = format!(
@@ -68,12 +69,9 @@ fn code_keeps_its_lines_and_language_and_tables_stay_tables() {
          <tbody><tr><td>variant</td><td><code>'primary' | 'secondary'</code></td></tr></tbody></table>\
          <ul><li>One<ul><li>Nested</li></ul></li><li>Two</li></ul></main>",
     );
-    assert!(
-        got.markdown.contains(
-            "```tsx\nimport {Button} from '@twilio-paste/core';\n<Button variant=\"primary\">Save</Button>\n```"
-        ),
-        "{}",
-        got.markdown
+    assert_contains(
+        &got.markdown,
+        "```tsx\nimport {Button} from '@twilio-paste/core';\n<Button variant=\"primary\">Save</Button>\n```",
     );
     assert!(!got.markdown.contains("Copy"));
     assert!(
@@ -82,11 +80,7 @@ fn code_keeps_its_lines_and_language_and_tables_stay_tables() {
         "{}",
         got.markdown
     );
-    assert!(
-        got.markdown.contains("- One\n  - Nested\n- Two"),
-        "{}",
-        got.markdown
-    );
+    assert_contains(&got.markdown, "- One\n  - Nested\n- Two");
 }
 
 #[test]
@@ -104,11 +98,7 @@ fn without_main_or_article_the_densest_block_is_the_content() {
         "{}",
         got.markdown
     );
-    assert!(
-        got.markdown.contains("## Install {#install}\n"),
-        "{}",
-        got.markdown
-    );
+    assert_contains(&got.markdown, "## Install {#install}\n");
     assert!(!got.markdown.contains("Site banner"), "{}", got.markdown);
 }
 
@@ -134,17 +124,10 @@ fn headings_and_sections_named_like_the_frame_are_content() {
          <section id=\"skip-links\"><h2 id=\"skip-links\">Skip links</h2><p>Let keyboards jump.</p>\
          </section><div id=\"toc\">Contents</div></main>",
     );
-    assert!(
-        got.markdown.contains(
-            "## Sidebar ingredients {#sidebar-ingredients}\n\nA sidebar holds navigation."
-        ),
-        "{}",
-        got.markdown
+    assert_contains(
+        &got.markdown,
+        "## Sidebar ingredients {#sidebar-ingredients}\n\nA sidebar holds navigation.",
     );
-    assert!(
-        got.markdown.contains("## Skip links {#skip-links}"),
-        "{}",
-        got.markdown
-    );
+    assert_contains(&got.markdown, "## Skip links {#skip-links}");
     assert!(!got.markdown.contains("Contents"), "{}", got.markdown);
 }
