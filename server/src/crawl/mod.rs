@@ -168,7 +168,8 @@ pub async fn crawl_site(
         let take = queue.len().min(limits.max_pages - visited);
         let wave: Vec<Url> = queue.drain(..take).collect();
         visited += wave.len();
-        let results: Vec<(Url, Fetched)> = stream::iter(wave)
+        // Each answer is handled as it comes (a page's body is not held past its turn).
+        let mut results = stream::iter(wave)
             .map(|url| {
                 let (fetcher, gate, kept) = (fetcher, &gate, &kept);
                 async move {
@@ -182,10 +183,8 @@ pub async fn crawl_site(
                     (url, got)
                 }
             })
-            .buffer_unordered(PER_HOST)
-            .collect()
-            .await;
-        for (url, got) in results {
+            .buffer_unordered(PER_HOST);
+        while let Some((url, got)) = results.next().await {
             let earlier = kept.get(url.as_str()).copied();
             let mut fail = |reason: String| {
                 out.changes.failures.push(SiteFailureRow {
@@ -204,7 +203,16 @@ pub async fn crawl_site(
                     last_modified,
                 } => {
                     out.fetched += 1;
-                    let page = html::extract(&String::from_utf8_lossy(&bytes), &url);
+                    // Parsing a page takes milliseconds (a 5 MB one, tens): off the threads
+                    // that answer readers.
+                    let at = url.clone();
+                    let parsed = tokio::task::spawn_blocking(move || {
+                        html::extract(&String::from_utf8_lossy(&bytes), &at)
+                    });
+                    let Ok(page) = parsed.await else {
+                        fail("its HTML could not be read".into());
+                        continue;
+                    };
                     // Links are kept only where the crawl follows them (no sitemap): a page's
                     // nav may hold thousands, and a 304 next time must still find them.
                     let kept_links = if follow {

@@ -232,3 +232,31 @@ fn every_page_of_the_paste_corpus_parses() {
     }
     assert!(pages > 250, "{pages}");
 }
+
+#[test]
+fn a_heading_may_name_its_own_anchor() {
+    let page = from_markdown(
+        "https://d.example.com/button/",
+        Some("Button".into()),
+        None,
+        "## Variants {#variants-1}\n\nPrimary.\n\n## Sizes {not an anchor}\n\nSmall.\n".into(),
+    );
+    let slugs: Vec<(&str, &str)> = page
+        .sections
+        .iter()
+        .map(|s| (s.heading.as_str(), s.slug.as_str()))
+        .collect();
+    assert_eq!(
+        slugs,
+        [
+            ("Variants", "variants-1"),
+            ("Sizes {not an anchor}", "sizes-not-an-anchor")
+        ]
+    );
+    let annotated = annotate_headings(&page.markdown);
+    assert!(
+        annotated.contains("## Variants {#variants-1}\n"),
+        "{annotated}"
+    );
+    assert!(!annotated.contains("{#variants-1} {#"), "{annotated}");
+}
