@@ -163,7 +163,6 @@ pub async fn crawl_site(
     let mut out = Crawled::default();
     let mut current: Vec<String> = Vec::new();
     let mut visited = 0;
-    let mut transient = 0;
     while !queue.is_empty() && visited < limits.max_pages {
         let take = queue.len().min(limits.max_pages - visited);
         let wave: Vec<Url> = queue.drain(..take).collect();
@@ -271,7 +270,6 @@ pub async fn crawl_site(
                     (Vec::new(), false)
                 }
                 Fetched::Failed(reason) => {
-                    transient += 1;
                     tracing::warn!(page = %url, %reason, "docs page not read; tried again next crawl");
                     fail(reason);
                     if earlier.is_some() {
@@ -305,7 +303,9 @@ pub async fn crawl_site(
             "docs site has more pages than DOCS_CRAWL_MAX_PAGES: the rest are not indexed"
         );
     }
-    if current.is_empty() && transient > 0 {
+    // Not one page: the site is down, moved or misconfigured rather than emptied, so what was
+    // read before stays (a 404 for every page would otherwise remove them all).
+    if current.is_empty() {
         let why = out.changes.failures.first().map(|f| f.reason.clone());
         return Err(format!(
             "no page of {} could be read ({})",
@@ -371,12 +371,21 @@ mod tests {
 
     /// A site on a local port whose robots.txt is `robots` and whose every page is one line.
     async fn site_with_robots(robots: &'static str) -> (Site, Fetcher) {
+        site_with(robots, axum::http::StatusCode::OK).await
+    }
+
+    /// A site whose every page but robots.txt answers `status`.
+    async fn site_with(robots: &'static str, status: axum::http::StatusCode) -> (Site, Fetcher) {
+        let page = move || async move {
+            let html = axum::response::Html("<main><h1>Page</h1><p>Text.</p></main>");
+            (status, html)
+        };
         let app = axum::Router::new()
             .route(
                 "/robots.txt",
                 axum::routing::get(move || async move { robots }),
             )
-            .fallback(|| async { axum::response::Html("<main><h1>Page</h1><p>Text.</p></main>") });
+            .fallback(page);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -407,5 +416,25 @@ mod tests {
         let crawled = crawl_site(&site, &fetcher, LIMITS, &[], 0).await.unwrap();
         assert_eq!(crawled.pages, 1);
         assert_eq!(crawled.changes.upserted[0].title, "Page");
+    }
+
+    #[tokio::test]
+    async fn a_site_that_answers_no_page_keeps_what_was_read() {
+        let (site, fetcher) = site_with("", axum::http::StatusCode::NOT_FOUND).await;
+        let kept = SitePageRow {
+            url: format!("{}", site.start),
+            site: site.url.clone(),
+            title: "Page".into(),
+            description: None,
+            markdown: "# Page\n\nText.\n".into(),
+            links: String::new(),
+            etag: None,
+            last_modified: None,
+            fetched_at: 0,
+        };
+        let err = crawl_site(&site, &fetcher, LIMITS, &[kept], 1)
+            .await
+            .unwrap_err();
+        assert!(err.contains("no page") && err.contains("404"), "{err}");
     }
 }
