@@ -427,4 +427,25 @@ mod tests {
         assert!(live.is_ready());
         assert_eq!(live.current().stats.pages, 1);
     }
+
+    #[tokio::test]
+    async fn a_sites_pages_are_searched_beside_the_folders_and_survive_its_reindex() {
+        let (dir, live) = zebra_docs();
+        let site = crate::docs::chunk::from_markdown(
+            "https://d.example.com/okapis/",
+            Some("Okapis".into()),
+            None,
+            "## Stripes {#stripes}\n\nOkapis have striped legs.\n".into(),
+        );
+        live.set_site_pages(vec![site]).await.unwrap();
+        assert_eq!(live.folder_pages(), 1);
+        assert_eq!(live.current().stats.pages, 2);
+        let hits = live.search("striped legs", 5).await;
+        assert_eq!(hits[0].url, "https://d.example.com/okapis/#stripes");
+        write(dir.path(), "b.md", "# Beta\n\nAbout giraffes.\n");
+        live.reindex().await.unwrap();
+        assert_eq!(live.folder_pages(), 2);
+        assert_eq!(live.search("striped legs", 5).await.len(), 1);
+        assert_eq!(live.search("zebras", 5).await[0].url, "/docs/a.md");
+    }
 }
