@@ -24,6 +24,8 @@ pub enum Fetched {
     /// 200 (of HTML when HTML was asked for).
     Body {
         bytes: Vec<u8>,
+        /// `Content-Type`, for the charset.
+        content_type: Option<String>,
         etag: Option<String>,
         last_modified: Option<String>,
     },
@@ -183,6 +185,7 @@ impl Fetcher {
         match read_capped(response, max).await {
             Ok(bytes) => Fetched::Body {
                 bytes,
+                content_type: (!content_type.is_empty()).then_some(content_type),
                 etag,
                 last_modified,
             },

@@ -198,6 +198,7 @@ pub async fn crawl_site(
             let (links, forced): (Vec<String>, bool) = match got {
                 Fetched::Body {
                     bytes,
+                    content_type,
                     etag,
                     last_modified,
                 } => {
@@ -206,7 +207,7 @@ pub async fn crawl_site(
                     // that answer readers.
                     let at = url.clone();
                     let parsed = tokio::task::spawn_blocking(move || {
-                        html::extract(&String::from_utf8_lossy(&bytes), &at)
+                        html::extract(&html::decode(&bytes, content_type.as_deref()), &at)
                     });
                     let Ok(page) = parsed.await else {
                         fail("its HTML could not be read".into());

@@ -22,6 +22,26 @@ pub struct Extracted {
     pub links: Vec<Url>,
 }
 
+/// A page's text: in the charset its `Content-Type` names, else its `<meta charset>` (or
+/// `http-equiv`), else UTF-8; a byte-order mark wins over both.
+pub fn decode(bytes: &[u8], content_type: Option<&str>) -> String {
+    let label = |text: &str| {
+        let lower = text.to_ascii_lowercase();
+        let at = lower.find("charset=")? + "charset=".len();
+        let rest = lower[at..].trim_start_matches(['"', '\'', ' ']);
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "-_.:".contains(c)))
+            .unwrap_or(rest.len());
+        encoding_rs::Encoding::for_label(&rest.as_bytes()[..end])
+    };
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]);
+    let encoding = content_type
+        .and_then(label)
+        .or_else(|| label(&head))
+        .unwrap_or(encoding_rs::UTF_8);
+    encoding.decode(bytes).0.into_owned()
+}
+
 /// Reads one page fetched from `url`.
 pub fn extract(html: &str, url: &Url) -> Extracted {
     let doc = Html::parse_document(html);

@@ -131,3 +131,17 @@ fn headings_and_sections_named_like_the_frame_are_content() {
     assert_contains(&got.markdown, "## Skip links {#skip-links}");
     assert!(!got.markdown.contains("Contents"), "{}", got.markdown);
 }
+
+#[test]
+fn pages_are_read_in_their_charset() {
+    let latin1 =
+        b"<html><head><meta charset=\"iso-8859-1\"></head><main><p>Caf\xe9</p></main></html>";
+    assert!(decode(latin1, None).contains("Café"));
+    assert!(decode(b"<p>Caf\xe9</p>", Some("text/html; charset=ISO-8859-1")).contains("Café"));
+    let equiv = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1252\"><p>\x93q\x94</p>";
+    assert!(decode(equiv, None).contains("\u{201c}q\u{201d}"));
+    assert_eq!(
+        decode("<p>Café</p>".as_bytes(), Some("text/html")),
+        "<p>Café</p>"
+    );
+}
