@@ -80,10 +80,15 @@ impl Fetcher {
             let internal_now = match bare.parse::<IpAddr>() {
                 Ok(ip) => internal(ip),
                 Err(_) if bare.eq_ignore_ascii_case("localhost") => true,
-                Err(_) => tokio::net::lookup_host((bare, 0))
-                    .await
-                    .map(|mut a| a.all(|a| internal(a.ip())))
-                    .unwrap_or(false),
+                // Bounded: a slow resolver must not hold the server's start.
+                Err(_) => {
+                    tokio::time::timeout(Duration::from_secs(3), tokio::net::lookup_host((bare, 0)))
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
+                        .map(|a| a.map(|a| a.ip()).collect::<Vec<_>>())
+                        .is_some_and(|ips| !ips.is_empty() && ips.into_iter().all(internal))
+                }
             };
             if internal_now {
                 tracing::info!(%host, "docs site on a private or local address: crawled as configured");
