@@ -43,7 +43,10 @@ pub(super) fn skipped(el: &Element) -> bool {
     if NEVER.contains(&name) {
         return true;
     }
-    if el.attr("hidden").is_some() || el.attr("aria-hidden") == Some("true") {
+    // Hidden, but not the other tabs of a tab set (npm | yarn | pnpm): those are content the
+    // reader reaches with a click.
+    let tab = el.attr("role") == Some("tabpanel");
+    if (el.attr("hidden").is_some() && !tab) || el.attr("aria-hidden") == Some("true") {
         return true;
     }
     if let Some(role) = el.attr("role")

@@ -145,3 +145,20 @@ fn pages_are_read_in_their_charset() {
         "<p>Café</p>"
     );
 }
+
+#[test]
+fn every_tab_of_a_tab_set_is_content_but_hidden_chrome_is_not() {
+    let got = page(
+        "<main><h1>Install</h1><div role=\"tablist\"><button>npm</button><button>yarn</button></div>\
+         <div role=\"tabpanel\"><pre><code class=\"language-sh\">npm install paste</code></pre></div>\
+         <div role=\"tabpanel\" hidden><pre><code class=\"language-sh\">yarn add paste</code></pre></div>\
+         <div hidden>Mobile menu</div><span aria-hidden=\"true\">★</span></main>",
+    );
+    assert_contains(&got.markdown, "```sh\nnpm install paste\n```");
+    assert_contains(&got.markdown, "```sh\nyarn add paste\n```");
+    assert!(
+        !got.markdown.contains("Mobile menu") && !got.markdown.contains('★'),
+        "{}",
+        got.markdown
+    );
+}
