@@ -209,7 +209,19 @@ impl Assistant {
             database,
             docs: self.docs.is_ready(),
             docs_pages: self.docs.current().stats.pages,
-            docs_sources: self.docs_sources().await,
+            // Unauthenticated: the folder is named by its setting, not by where it is on the
+            // server (the admin overview shows the path).
+            docs_sources: self
+                .docs_sources()
+                .await
+                .into_iter()
+                .map(|mut s| {
+                    if s.kind == "folder" {
+                        s.location = "DOCS_DIR".into();
+                    }
+                    s
+                })
+                .collect(),
             runs_executing: *self.engine.executing().borrow(),
         }
     }
