@@ -17,6 +17,12 @@ async fn readyz_reports_the_database_and_the_docs_index() {
     assert_eq!(body["status"], "ready");
     assert_eq!(body["database"], "ok");
     assert!(body["docs_pages"].as_u64().unwrap() >= 5, "{body}");
+    // The folder is named by its setting, never by its path on the server.
+    let sources = body["docs_sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 1, "{body}");
+    assert_eq!(sources[0]["kind"], "folder");
+    assert_eq!(sources[0]["location"], "DOCS_DIR");
+    assert_eq!(sources[0]["pages"], body["docs_pages"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
