@@ -20,7 +20,12 @@ impl DocsIndex {
             );
             let mut groups: BTreeMap<&str, Vec<&Page>> = BTreeMap::new();
             for page in &self.pages {
-                let group = match page.path.split_once('/') {
+                // A crawled page groups by its address's path, not its scheme.
+                let local = match page.path.split_once("://") {
+                    Some((_, rest)) => rest.split_once('/').map_or("", |(_, path)| path),
+                    None => page.path.as_str(),
+                };
+                let group = match local.split_once('/') {
                     Some((folder, _)) => folder,
                     None => "",
                 };
@@ -176,5 +181,21 @@ mod tests {
             "{full}"
         );
         assert!(full.contains("## Run\n\nRun it."), "{full}");
+    }
+
+    #[test]
+    fn crawled_pages_group_by_their_path_and_link_to_themselves() {
+        let page = super::super::chunk::from_markdown(
+            "https://d.example.com/components/button/",
+            Some("Button".into()),
+            Some("A clickable action.".into()),
+            "Text.\n".into(),
+        );
+        let docs = DocsIndex::of_pages(vec![page], None);
+        let txt = docs.llms_txt("Docs");
+        assert!(
+            txt.contains("## Components\n\n- [Button](https://d.example.com/components/button/): A clickable action.\n"),
+            "{txt}"
+        );
     }
 }
