@@ -175,7 +175,7 @@ async fn keep_and_restart(rows: &[server::store::SitePageRow]) -> anyhow::Result
     let write_ms = started.elapsed().as_millis();
     let started = std::time::Instant::now();
     let sites = [Site::parse(&site).map_err(anyhow::Error::msg)?];
-    let (pages, _) = server::crawl::keeper::stored_pages(&store, &sites).await?;
+    let pages = server::crawl::keeper::stored_pages(&store, &sites).await?;
     let read_ms = started.elapsed().as_millis();
     let index = DocsIndex::of_pages(pages, None);
     println!(

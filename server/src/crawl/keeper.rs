@@ -41,7 +41,7 @@ struct Inner {
     /// Sites this instance is crawling.
     crawling: Mutex<HashSet<String>>,
     /// The sum of the sites' generations the index was last built with.
-    generation: tokio::sync::Mutex<Option<i64>>,
+    generation: tokio::sync::Mutex<i64>,
     wake: tokio::sync::Notify,
 }
 
@@ -74,7 +74,7 @@ pub fn page_of(row: SitePageRow) -> Page {
 
 impl Keeper {
     /// The keeper of `sites`, crawling with `fetcher` under `limits` every `every_hours`;
-    /// `loaded` is the generation of the pages the index started with ([`stored_pages`]).
+    /// `loaded` is the [`generation`] of the pages the index started with.
     pub fn new(
         sites: Vec<Site>,
         store: Store,
@@ -82,7 +82,7 @@ impl Keeper {
         fetcher: Fetcher,
         limits: Limits,
         every_hours: f64,
-        loaded: Option<i64>,
+        loaded: i64,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -283,24 +283,24 @@ impl Keeper {
     pub async fn reload_if_changed(&self) -> anyhow::Result<()> {
         let mut seen = self.inner.generation.lock().await;
         let generation = generation(&self.inner.store).await?;
-        if *seen == Some(generation) {
+        if *seen == generation {
             return Ok(());
         }
-        let (pages, generation) = stored_pages(&self.inner.store, &self.inner.sites).await?;
+        let pages = stored_pages(&self.inner.store, &self.inner.sites).await?;
         self.inner.docs.set_site_pages(pages).await?;
-        *seen = Some(generation);
+        *seen = generation;
         Ok(())
     }
 }
 
 /// The sum of the sites' generations: it moves whenever a crawl changed any site's pages.
-async fn generation(store: &Store) -> anyhow::Result<i64> {
+/// Read before the pages ([`stored_pages`]), so a crawl that ends in between is read again.
+pub async fn generation(store: &Store) -> anyhow::Result<i64> {
     Ok(store.sites().await?.iter().map(|r| r.generation).sum())
 }
 
-/// The configured sites' stored pages, as the index reads them, and their generation.
-pub async fn stored_pages(store: &Store, sites: &[Site]) -> anyhow::Result<(Vec<Page>, i64)> {
-    let generation = generation(store).await?;
+/// The configured sites' stored pages, as the index reads them.
+pub async fn stored_pages(store: &Store, sites: &[Site]) -> anyhow::Result<Vec<Page>> {
     let configured: HashSet<&str> = sites.iter().map(|s| s.url.as_str()).collect();
     let pages = store
         .site_pages()
@@ -309,5 +309,5 @@ pub async fn stored_pages(store: &Store, sites: &[Site]) -> anyhow::Result<(Vec<
         .filter(|p| configured.contains(p.site.as_str()))
         .map(page_of)
         .collect();
-    Ok((pages, generation))
+    Ok(pages)
 }

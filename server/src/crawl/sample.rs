@@ -18,6 +18,7 @@ use axum::{
 };
 
 use crate::docs::{Page, chunk, read_folder};
+use crate::markdown::escape;
 
 /// Where the pages are served.
 pub const PREFIX: &str = "/docs/";
@@ -295,7 +296,12 @@ fn page(site: &SampleSite, path: &str, headers: &HeaderMap) -> Response<Body> {
          <script>window.analytics = 'tracking pixel';</script></body></html>",
         t = escape(title),
     );
-    let etag = format!("\"{:016x}\"", fnv(html.as_bytes()));
+    let etag = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        html.hash(&mut hasher);
+        format!("\"{:016x}\"", hasher.finish())
+    };
     if headers
         .get(header::IF_NONE_MATCH)
         .is_some_and(|v| v.as_bytes() == etag.as_bytes())
@@ -312,18 +318,4 @@ fn page(site: &SampleSite, path: &str, headers: &HeaderMap) -> Response<Body> {
         .header(header::ETAG, etag)
         .body(Body::from(html))
         .expect("a valid response")
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// A stable 64-bit hash of the page (FNV-1a): its ETag.
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }

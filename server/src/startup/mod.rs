@@ -227,9 +227,17 @@ async fn index_docs(
         .iter()
         .map(|s| crawl::Site::parse(s).map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let (site_pages, loaded) = crawl::keeper::stored_pages(store, &sites)
-        .await
-        .context("could not read the crawled docs pages")?;
+    // Only with sites configured: without, start-up reads nothing more than before.
+    let (site_pages, loaded) = if sites.is_empty() {
+        (Vec::new(), 0)
+    } else {
+        let read = async {
+            let loaded = crawl::keeper::generation(store).await?;
+            anyhow::Ok((crawl::keeper::stored_pages(store, &sites).await?, loaded))
+        };
+        read.await
+            .context("could not read the crawled docs pages")?
+    };
     let docs = LiveDocs::indexing(
         config.docs_folder.then(|| config.docs_dir.clone()),
         site_pages,
@@ -256,7 +264,7 @@ async fn index_docs(
         fetcher,
         limits,
         c.hours,
-        Some(loaded),
+        loaded,
     );
     keeper.start(config.docs_watch.unwrap_or(Duration::from_secs(60)));
     Ok((docs, Some(keeper)))
