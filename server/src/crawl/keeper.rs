@@ -43,6 +43,9 @@ struct Inner {
     /// The sum of the sites' generations the index was last built with.
     generation: tokio::sync::Mutex<i64>,
     wake: tokio::sync::Notify,
+    /// Counts the crawls this instance ended and the re-indexes with stored pages: what a
+    /// watcher of the sites (the tests) waits on instead of polling.
+    news: tokio::sync::watch::Sender<u64>,
 }
 
 /// One site as `/readyz` and the admin overview show it.
@@ -97,6 +100,7 @@ impl Keeper {
                 crawling: Mutex::default(),
                 generation: tokio::sync::Mutex::new(loaded),
                 wake: tokio::sync::Notify::new(),
+                news: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -111,6 +115,11 @@ impl Keeper {
                 let _ = tokio::time::timeout(check, keeper.inner.wake.notified()).await;
             }
         })
+    }
+
+    /// Changes whenever a crawl here ends or the index takes in the stored pages anew.
+    pub fn news(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.news.subscribe()
     }
 
     /// Asks for every site to be crawled now.
@@ -277,6 +286,7 @@ impl Keeper {
         if let Err(e) = self.reload_if_changed().await {
             tracing::warn!(error = %e, "could not read the crawled docs pages");
         }
+        self.inner.news.send_modify(|n| *n += 1);
     }
 
     /// Re-indexes with the stored pages when a site's generation moved.
@@ -289,6 +299,7 @@ impl Keeper {
         let pages = stored_pages(&self.inner.store, &self.inner.sites).await?;
         self.inner.docs.set_site_pages(pages).await?;
         *seen = generation;
+        self.inner.news.send_modify(|n| *n += 1);
         Ok(())
     }
 }

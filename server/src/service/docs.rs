@@ -129,6 +129,12 @@ impl Assistant {
         })
     }
 
+    /// News of the docs sites (a crawl ended, the index took in their pages); `None` without
+    /// `DOCS_SITE_URL`.
+    pub fn docs_site_news(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.sites.as_ref().map(|s| s.news())
+    }
+
     /// Each source of the docs with its pages (and a site's last crawl).
     pub async fn docs_sources(&self) -> Vec<DocsSource> {
         let mut out = Vec::new();

@@ -57,22 +57,46 @@ async fn source(app: &TestApp, url: &str) -> Value {
         .unwrap_or_else(|| panic!("no source {url}"))
 }
 
-/// Polls (every 20 ms, at most 20 s) until `done` holds for the sources and the index holds
-/// their pages.
+/// Waits until `ready` holds (at most 20 s, else the test fails), looking again each time a
+/// crawl on this server ends or its index takes in the sites' pages: no fixed pauses.
+async fn until<F, Fut>(app: &TestApp, what: &str, mut ready: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    // Subscribed before the first look, so a change in between is not missed.
+    let mut news = app
+        .assistant
+        .docs_site_news()
+        .expect("DOCS_SITE_URL is set");
+    let waited = async {
+        while !ready().await {
+            news.changed()
+                .await
+                .expect("the keeper runs while the server does");
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(20), waited)
+        .await
+        .is_err()
+    {
+        panic!("{what}: not within 20 s: {:?}", sources(app).await);
+    }
+}
+
+/// Waits until `done` holds for the sources and the index holds their pages.
 async fn wait_for(app: &TestApp, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    for _ in 0..1000 {
+    let holds = || async {
         let ready = body_of(app.get("/readyz").await).await;
         let now = ready["docs_sources"]
             .as_array()
             .cloned()
             .unwrap_or_default();
         let stored: u64 = now.iter().map(|s| s["pages"].as_u64().unwrap_or(0)).sum();
-        if done(&now) && ready["docs_pages"] == stored {
-            return now;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{what}: not within 20 s: {:?}", sources(app).await);
+        done(&now) && ready["docs_pages"] == stored
+    };
+    until(app, what, holds).await;
+    sources(app).await
 }
 
 fn crawled(sources: &[Value]) -> bool {
@@ -97,17 +121,14 @@ async fn recrawl(app: &TestApp, site: &SampleSite) -> Vec<(String, u16)> {
     );
     let routes = site.routes();
     let pages: Vec<&String> = routes.iter().filter(|r| !r.contains("private")).collect();
-    for _ in 0..1000 {
-        let served = site.served_with(304);
-        let ok = site.served_with(200);
-        let all = pages.iter().all(|r| served.contains(r) || ok.contains(r));
-        if all && crawled(&sources(app).await) {
-            wait_for(app, "the re-index", crawled).await;
-            return site.take_served();
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the second crawl did not end within 20 s");
+    let served_again = |_: &[Value]| {
+        let (not_modified, ok) = (site.served_with(304), site.served_with(200));
+        pages
+            .iter()
+            .all(|r| not_modified.contains(r) || ok.contains(r))
+    };
+    wait_for(app, "the second crawl", |s| served_again(s) && crawled(s)).await;
+    site.take_served()
 }
 
 async fn search(app: &TestApp, q: &str) -> Vec<Value> {
@@ -300,18 +321,12 @@ async fn of_two_instances_one_crawls_and_both_search_the_pages() {
     assert_eq!(robots, 2, "each site crawled once, by one instance");
     let deployment = format!("{root}{}", route_of("deployment.md"));
     for app in [&a, &b] {
-        let mut found = false;
-        for _ in 0..1000 {
-            if search(app, "deploy with Postgres")
+        until(app, "both instances search the crawled pages", || async {
+            search(app, "deploy with Postgres")
                 .await
                 .iter()
                 .any(|h| h["path"] == deployment.as_str())
-            {
-                found = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        assert!(found, "both instances search the crawled pages");
+        })
+        .await;
     }
 }
