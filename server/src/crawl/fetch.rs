@@ -245,7 +245,7 @@ impl Resolve for Guarded {
 
 /// Loopback, private, link-local, shared (CGNAT), unspecified, broadcast, multicast,
 /// benchmarking and documentation ranges, IPv4 and IPv6 (and IPv4 inside IPv6).
-pub fn internal(ip: IpAddr) -> bool {
+fn internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let [a, b, ..] = v4.octets();

@@ -290,7 +290,7 @@ impl Keeper {
     }
 
     /// Re-indexes with the stored pages when a site's generation moved.
-    pub async fn reload_if_changed(&self) -> anyhow::Result<()> {
+    async fn reload_if_changed(&self) -> anyhow::Result<()> {
         let mut seen = self.inner.generation.lock().await;
         let generation = generation(&self.inner.store).await?;
         if *seen == generation {
